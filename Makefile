@@ -1,0 +1,72 @@
+# mxguard.  See INSTALL.  Compiler and linker commands: conf-cc, conf-ld.
+# Every file this Makefile makes is listed in TARGETS; "make clean"
+# removes exactly those.
+
+CC      = $(shell head -n 1 conf-cc)
+LD      = $(shell head -n 1 conf-ld)
+PREFIX  = $(shell head -n 1 conf-prefix)
+DESTDIR =
+SANITIZE =
+CPPFLAGS = -Icommon -I/usr/include/mariadb
+DEPFLAGS = -MMD -MP
+
+# skalibs is linked statically: no dynamic loading on the hot path of an
+# exec chain. See common/LIBRARIES for what may be linked with what.
+SKALIBS = -l:libskarnet.a
+MARIADB = -lmariadb
+
+PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check
+MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8
+UNITS    = t/unit/ip-test t/unit/text-test
+
+COMMON_IP  = common/mx_ip.o common/mx_text.o
+COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o
+RELAYSTORE = relaydb/store.o relaydb/store-dir.o relaydb/store-sql.o relaydb/relaydb-opts.o
+
+all: $(PROGRAMS) $(UNITS)
+
+%.o: %.c conf-cc
+	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+relaydb/relaydb-opts.o: relaydb/relaydb-opts.c conf-cc conf-relaydb
+	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DRELAYDB_DIR='"$(shell head -n 1 conf-relaydb)"' -c -o $@ $<
+
+relaydb/relaydb: relaydb/relaydb.o $(RELAYSTORE) $(COMMON_IP) conf-ld
+	$(LD) $(SANITIZE) -o $@ relaydb/relaydb.o $(RELAYSTORE) $(COMMON_IP) $(SKALIBS) $(MARIADB)
+
+relaydb/relaydb-rec: relaydb/relaydb-rec.o $(RELAYSTORE) $(COMMON_RUN) conf-ld
+	$(LD) $(SANITIZE) -o $@ relaydb/relaydb-rec.o $(RELAYSTORE) $(COMMON_RUN) $(SKALIBS) $(MARIADB)
+
+relaydb/relaydb-check: relaydb/relaydb-check.o $(RELAYSTORE) $(COMMON_RUN) conf-ld
+	$(LD) $(SANITIZE) -o $@ relaydb/relaydb-check.o $(RELAYSTORE) $(COMMON_RUN) $(SKALIBS) $(MARIADB)
+
+t/unit/ip-test: t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
+
+t/unit/text-test: t/unit/text-test.o t/unit/tap.o common/mx_text.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/text-test.o t/unit/tap.o common/mx_text.o $(SKALIBS)
+
+# The whole suite, as CI runs it (the README's test command without the
+# package installation).
+test: all
+	prove -j2 t/
+
+# The whole suite again under AddressSanitizer and UBSan: a rebuild with
+# the sanitizers, the tests, then a normal rebuild.
+asan:
+	$(MAKE) clean
+	$(MAKE) SANITIZE='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined'
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 prove -j2 t/ ; \
+	  status=$$? ; $(MAKE) clean ; $(MAKE) ; exit $$status
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8
+
+clean:
+	grep -v '^#' TARGETS | xargs rm -f
+
+.PHONY: all test asan install clean
+
+-include $(wildcard common/*.d relaydb/*.d t/unit/*.d)

@@ -1,0 +1,12 @@
+/* mx_text: network text made safe for a log line or an SMTP reply. */
+#ifndef MX_TEXT_H
+#define MX_TEXT_H
+
+#include <stddef.h>
+
+/* Copies at most max bytes of src (len bytes) into dst and NUL-terminates
+   it; every byte outside 32..126 becomes '?'. dst has room for max + 1
+   bytes. Returns the number of bytes written before the NUL. */
+extern size_t mx_text_safe(char *dst, size_t max, char const *src, size_t len);
+
+#endif

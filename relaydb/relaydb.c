@@ -1,0 +1,268 @@
+/* relaydb: the administrator's command for the relay store.
+ *
+ * Usage: relaydb [ -d dir | -g group [-f file] [-T secs] ] verb args
+ *   add IP [TICKS]     record IP at TICKS (seconds since the epoch;
+ *                      default now); replaces an earlier entry
+ *   delete IP...       remove the entries of these IPs
+ *   expire [MINUTES]   remove entries older than MINUTES (default 30)
+ *   list [MINUTES]     print entries older than MINUTES (default 0):
+ *                      never those with a timestamp in the future
+ *   dump               print every entry, future timestamps too
+ *   load               read "IP TIMESTAMP" lines (as list/dump print them;
+ *                      blank lines and #comments allowed) from stdin and
+ *                      record them all, or none if any line is invalid
+ * Verbs and arguments follow vsmtprelay. Output lines: "IP TIMESTAMP".
+ * Every argument and every load line is checked before the store is
+ * touched. IPs are stored in canonical form (::ffff:a.b.c.d as a.b.c.d).
+ * Exit: 0 done; 100 usage or invalid input (nothing changed); 111 store
+ * error (message on stderr).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <skalibs/buffer.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/skamisc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+
+#include "mx_ip.h"
+#include "mx_text.h"
+#include "relaydb-opts.h"
+#include "store.h"
+
+#define USAGE "relaydb " RELAYDB_STORE_USAGE " add ip [ticks] | delete ip... | expire [minutes] | list [minutes] | dump | load"
+#define dieusage() strerr_dieusage(100, USAGE)
+#define MAX_MINUTES 5256000u  /* ten years */
+#define LOAD_LINE_MAX 256
+
+char const *PROG = "relaydb" ;
+
+static store st ;
+
+static void diestore (void) gccattr_noreturn ;
+static void diestore (void)
+{
+  strerr_dief(111, st.err) ;
+}
+
+/* an argument that came from the user, safe to echo */
+static void dieinvalid (char const *what, char const *arg) gccattr_noreturn ;
+static void dieinvalid (char const *what, char const *arg)
+{
+  char safe[65] ;
+  mx_text_safe(safe, 64, arg, strlen(arg)) ;
+  strerr_dief(100, "invalid ", what, ": ", safe) ;
+}
+
+static void scan_ip (char const *arg, char *canon)
+{
+  ip46 ip ;
+  if (!mx_ip_canon(arg, &ip, canon)) dieinvalid("IP address", arg) ;
+}
+
+/* decimal digits only: no sign, no blanks, nothing past STORE_TS_MAX */
+static int scan_ts (char const *s, size_t len, uint64_t *ts)
+{
+  size_t i ;
+  if (!len || len > 12) return 0 ;
+  for (i = 0 ; i < len ; i++) if (s[i] < '0' || s[i] > '9') return 0 ;
+  return uint64_scan(s, ts) == len && *ts <= STORE_TS_MAX ;
+}
+
+static unsigned int scan_minutes (char const *arg)
+{
+  unsigned int m ;
+  if (!uint0_scan(arg, &m) || m > MAX_MINUTES) dieinvalid("number of minutes", arg) ;
+  return m ;
+}
+
+static uint64_t minutes_ago (unsigned int m)
+{
+  uint64_t now = relaydb_now(), span = (uint64_t)m * 60 ;
+  return now > span ? now - span : 0 ;
+}
+
+static void open_store (store_conf const *conf)
+{
+  if (!store_open(&st, conf)) diestore() ;
+}
+
+static void put_or_die (char const *s)
+{
+  if (buffer_puts(buffer_1, s) < 0) strerr_diefu1sys(111, "write to stdout") ;
+}
+
+static int print_entry (char const *ip, uint64_t ts, void *data)
+{
+  uint64_t const *upto = data ;  /* list: only entries no newer than this */
+  char fmt[UINT64_FMT + 1] ;
+  if (upto && ts > *upto) return 1 ;
+  fmt[uint64_fmt(fmt, ts)] = 0 ;
+  put_or_die(ip) ; put_or_die(" ") ; put_or_die(fmt) ; put_or_die("\n") ;
+  return 1 ;
+}
+
+static void print_entries (uint64_t const *upto)
+{
+  if (store_each(&st, &print_entry, (void *)upto) < 0) diestore() ;
+  if (!buffer_flush(buffer_1)) strerr_diefu1sys(111, "write to stdout") ;
+}
+
+/* load: every line is checked before anything is recorded */
+typedef struct entries_s { char (*ip)[MX_IP_FMT] ; uint64_t *ts ; size_t n, cap ; } entries ;
+
+static void dieline (size_t line, char const *why) gccattr_noreturn ;
+static void dieline (size_t line, char const *why)
+{
+  char fmt[SIZE_FMT] ;
+  fmt[size_fmt(fmt, line)] = 0 ;
+  strerr_dief(100, "stdin line ", fmt, ": ", why, "; nothing loaded") ;
+}
+
+static void add_entry (entries *e, char const *ip, uint64_t ts)
+{
+  if (e->n == e->cap)
+  {
+    size_t cap = e->cap ? e->cap * 2 : 1024 ;
+    void *a = realloc(e->ip, cap * sizeof *e->ip) ;
+    void *b = a ? realloc(e->ts, cap * sizeof *e->ts) : 0 ;
+    if (a) e->ip = a ;
+    if (!b) strerr_diefu1sys(111, "allocate memory") ;
+    e->ts = b ;
+    e->cap = cap ;
+  }
+  memcpy(e->ip[e->n], ip, MX_IP_FMT) ;
+  e->ts[e->n++] = ts ;
+}
+
+static int is_blank (char c) { return c == ' ' || c == '\t' || c == '\r' ; }
+
+/* One line (len bytes, no newline) into e; dies on anything invalid. */
+static void parse_line (entries *e, char *s, size_t len, size_t line)
+{
+  char canon[MX_IP_FMT] ;
+  size_t i = 0, iplen, tsstart ;
+  uint64_t ts ;
+  ip46 ip ;
+  if (memchr(s, 0, len)) dieline(line, "NUL byte") ;
+  while (i < len && is_blank(s[i])) i++ ;
+  if (i == len || s[i] == '#') return ;
+  for (iplen = 0 ; i + iplen < len && !is_blank(s[i + iplen]) ; iplen++) ;
+  if (!mx_ip_scan(s + i, iplen, &ip)) dieline(line, "invalid IP address") ;
+  mx_ip_fmt(canon, &ip) ;
+  i += iplen ;
+  while (i < len && is_blank(s[i])) i++ ;
+  tsstart = i ;
+  while (i < len && !is_blank(s[i])) i++ ;
+  if (i == tsstart) dieline(line, "missing timestamp") ;
+  s[i] = 0 ;  /* room: the line buffer is one byte longer than any line */
+  if (!scan_ts(s + tsstart, i - tsstart, &ts)) dieline(line, "invalid timestamp") ;
+  while (++i < len) if (!is_blank(s[i])) dieline(line, "trailing garbage") ;
+  add_entry(e, canon, ts) ;
+}
+
+/* parses all of stdin first: bad input never touches the store */
+static void load (store_conf const *conf)
+{
+  entries e = { 0, 0, 0, 0 } ;
+  char **ips ;
+  size_t line = 0, i ;
+  for (;;)
+  {
+    char buf[LOAD_LINE_MAX + 1] ;
+    size_t w = 0 ;
+    int r = getlnmax(buffer_0, buf, LOAD_LINE_MAX, &w, '\n') ;
+    line++ ;
+    if (r < 0)
+    {
+      if (errno == ERANGE) dieline(line, "line too long") ;
+      strerr_diefu1sys(111, "read stdin") ;
+    }
+    if (!r && !w) break ;
+    if (r > 0 && w && buf[w-1] == '\n') w-- ;  /* getlnmax keeps the separator */
+    parse_line(&e, buf, w, line) ;
+    if (!r) break ;  /* last line had no newline */
+  }
+  ips = malloc((e.n ? e.n : 1) * sizeof *ips) ;
+  if (!ips) strerr_diefu1sys(111, "allocate memory") ;
+  for (i = 0 ; i < e.n ; i++) ips[i] = e.ip[i] ;
+  open_store(conf) ;
+  if (!store_load(&st, (char const *const *)ips, e.ts, e.n)) diestore() ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  store_conf conf = { 0, 0, 0, 0 } ;
+  char const *verb ;
+  {
+    subgetopt l = SUBGETOPT_ZERO ;
+    for (;;)
+    {
+      int opt = subgetopt_r(argc, argv, RELAYDB_STORE_OPTS, &l) ;
+      if (opt == -1) break ;
+      if (opt == '?' || !relaydb_store_option(&conf, opt, l.arg)) dieusage() ;
+    }
+    argc -= l.ind ; argv += l.ind ;
+  }
+  if (!argc || !relaydb_store_ready(&conf)) dieusage() ;
+  verb = *argv++ ; argc-- ;
+
+  if (!strcmp(verb, "add"))
+  {
+    char canon[MX_IP_FMT] ;
+    uint64_t ts = relaydb_now() ;
+    if (argc < 1 || argc > 2) dieusage() ;
+    scan_ip(argv[0], canon) ;
+    if (argc == 2 && !scan_ts(argv[1], strlen(argv[1]), &ts)) dieinvalid("timestamp", argv[1]) ;
+    open_store(&conf) ;
+    if (!store_put(&st, canon, ts)) diestore() ;
+  }
+  else if (!strcmp(verb, "delete"))
+  {
+    char (*canon)[MX_IP_FMT] ;
+    int i ;
+    if (!argc) dieusage() ;
+    canon = malloc((size_t)argc * sizeof *canon) ;
+    if (!canon) strerr_diefu1sys(111, "allocate memory") ;
+    for (i = 0 ; i < argc ; i++) scan_ip(argv[i], canon[i]) ;
+    open_store(&conf) ;
+    for (i = 0 ; i < argc ; i++)
+    {
+      int r = store_delete(&st, canon[i]) ;
+      if (r < 0) diestore() ;
+      if (!r) strerr_warnw("no entry for ", canon[i]) ;
+    }
+  }
+  else if (!strcmp(verb, "expire"))
+  {
+    unsigned int m = 30 ;
+    if (argc > 1) dieusage() ;
+    if (argc) m = scan_minutes(argv[0]) ;
+    open_store(&conf) ;
+    if (store_expire(&st, minutes_ago(m)) < 0) diestore() ;
+  }
+  else if (!strcmp(verb, "list"))
+  {
+    uint64_t upto ;
+    if (argc > 1) dieusage() ;
+    upto = minutes_ago(argc ? scan_minutes(argv[0]) : 0) ;
+    open_store(&conf) ;
+    print_entries(&upto) ;
+  }
+  else if (!strcmp(verb, "dump"))
+  {
+    if (argc) dieusage() ;
+    open_store(&conf) ;
+    print_entries(0) ;
+  }
+  else if (!strcmp(verb, "load"))
+  {
+    if (argc) dieusage() ;
+    load(&conf) ;
+  }
+  else dieusage() ;
+  store_close(&st) ;
+  return 0 ;
+}

@@ -1,0 +1,266 @@
+/* store-sql: the relay store as a MariaDB/MySQL table, for sites where
+ * several POP and SMTP hosts share one relay list.
+ *
+ * Connection parameters (host or socket, user, password, database) come
+ * from an option-file group read by Connector/C: the group named with -g,
+ * from the file named with -f or Connector/C's default files. Every
+ * statement is prepared; the table is created the first time a statement
+ * finds it missing. Connect, read and write each time out (conf.timeout).
+ */
+#include "store.h"
+#include "store-impl.h"
+
+#include <string.h>
+#include <mysql.h>
+
+#include "mx_ip.h"
+
+#define TABLE "relaydb"
+#define ER_NO_SUCH_TABLE_CODE 1146
+
+static char const create_sql[] =
+  "CREATE TABLE IF NOT EXISTS " TABLE " ("
+  " ip VARCHAR(39) CHARACTER SET ascii NOT NULL PRIMARY KEY,"
+  " ts BIGINT UNSIGNED NOT NULL,"
+  " KEY ts (ts)"
+  ") ENGINE=InnoDB" ;
+
+/* reads no row: tells whether the table is there */
+static char const probe_sql[] = "SELECT ts FROM " TABLE " LIMIT 0" ;
+
+static int fail_db (store *s, char const *what)
+{
+  return store_fail(s, "unable to ", what, " (MariaDB group ", s->conf.group, "): ", mysql_error((MYSQL *)s->sql)) ;
+}
+
+static int fail_stmt (store *s, MYSQL_STMT *st, char const *what)
+{
+  return store_fail(s, "unable to ", what, " (MariaDB group ", s->conf.group, "): ", mysql_stmt_error(st)) ;
+}
+
+int ssql_open (store *s)
+{
+  unsigned int t = s->conf.timeout ? s->conf.timeout : 5 ;
+  MYSQL *m = mysql_init(0) ;
+  if (!m) return store_fail(s, "unable to initialise the MariaDB client: out of memory") ;
+  s->sql = m ;
+  mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &t) ;
+  mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &t) ;
+  mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &t) ;
+  if (s->conf.cnf) mysql_optionsv(m, MYSQL_READ_DEFAULT_FILE, s->conf.cnf) ;
+  mysql_optionsv(m, MYSQL_READ_DEFAULT_GROUP, s->conf.group) ;
+  if (!mysql_real_connect(m, 0, 0, 0, 0, 0, 0, 0))
+  {
+    fail_db(s, "connect") ;
+    mysql_close(m) ;
+    s->sql = 0 ;
+    return 0 ;
+  }
+  return 1 ;
+}
+
+void ssql_close (store *s)
+{
+  if (s->sql) mysql_close((MYSQL *)s->sql) ;
+  s->sql = 0 ;
+}
+
+/* One statement: binds ip (if any) then ts (if any) as parameters and,
+   if out is given, fetches one BIGINT column of the first row.
+   Returns rows found (out) or affected (otherwise), or -1 on error. */
+static long long run_once (store *s, char const *sql, char const *ip, uint64_t const *ts, uint64_t *out, int *missing_table)
+{
+  MYSQL_BIND par[2], res[1] ;
+  unsigned long iplen = ip ? strlen(ip) : 0 ;
+  uint64_t tsval = ts ? *ts : 0 ;
+  unsigned int n = 0 ;
+  long long r ;
+  MYSQL_STMT *st = mysql_stmt_init((MYSQL *)s->sql) ;
+  if (!st) return fail_db(s, "prepare a statement"), -1 ;
+  if (mysql_stmt_prepare(st, sql, strlen(sql)))
+  {
+    *missing_table = mysql_stmt_errno(st) == ER_NO_SUCH_TABLE_CODE ;
+    fail_stmt(s, st, "prepare a statement") ;
+    mysql_stmt_close(st) ;
+    return -1 ;
+  }
+  memset(par, 0, sizeof par) ;
+  if (ip)
+  {
+    par[n].buffer_type = MYSQL_TYPE_STRING ;
+    par[n].buffer = (void *)ip ;
+    par[n].buffer_length = iplen ;
+    par[n].length = &iplen ;
+    n++ ;
+  }
+  if (ts)
+  {
+    par[n].buffer_type = MYSQL_TYPE_LONGLONG ;
+    par[n].buffer = &tsval ;
+    par[n].is_unsigned = 1 ;
+    n++ ;
+  }
+  if ((n && mysql_stmt_bind_param(st, par)) || mysql_stmt_execute(st))
+  {
+    fail_stmt(s, st, "run a statement") ;
+    mysql_stmt_close(st) ;
+    return -1 ;
+  }
+  if (!out) r = (long long)mysql_stmt_affected_rows(st) ;
+  else
+  {
+    int f ;
+    memset(res, 0, sizeof res) ;
+    res[0].buffer_type = MYSQL_TYPE_LONGLONG ;
+    res[0].buffer = out ;
+    res[0].is_unsigned = 1 ;
+    if (mysql_stmt_bind_result(st, res))
+    {
+      fail_stmt(s, st, "read a result") ;
+      mysql_stmt_close(st) ;
+      return -1 ;
+    }
+    f = mysql_stmt_fetch(st) ;
+    if (f == 1)
+    {
+      fail_stmt(s, st, "read a result") ;
+      mysql_stmt_close(st) ;
+      return -1 ;
+    }
+    r = f == MYSQL_NO_DATA ? 0 : 1 ;
+  }
+  mysql_stmt_close(st) ;
+  return r ;
+}
+
+/* A missing table is created once, then the statement is run again. */
+static long long run (store *s, char const *sql, char const *ip, uint64_t const *ts, uint64_t *out)
+{
+  int missing = 0 ;
+  long long r = run_once(s, sql, ip, ts, out, &missing) ;
+  if (r >= 0 || !missing) return r ;
+  if (mysql_query((MYSQL *)s->sql, create_sql)) return fail_db(s, "create table " TABLE), -1 ;
+  return run_once(s, sql, ip, ts, out, &missing) ;
+}
+
+int ssql_put (store *s, char const *ip, uint64_t ts)
+{
+  return run(s, "INSERT INTO " TABLE " (ip, ts) VALUES (?, ?)"
+                " ON DUPLICATE KEY UPDATE ts = VALUES(ts)", ip, &ts, 0) >= 0 ;
+}
+
+int ssql_get (store *s, char const *ip, uint64_t *ts)
+{
+  long long r = run(s, "SELECT ts FROM " TABLE " WHERE ip = ?", ip, 0, ts) ;
+  return r < 0 ? -1 : r > 0 ;
+}
+
+int ssql_delete (store *s, char const *ip)
+{
+  long long r = run(s, "DELETE FROM " TABLE " WHERE ip = ?", ip, 0, 0) ;
+  return r < 0 ? -1 : r > 0 ;
+}
+
+/* the condition in the statement makes a concurrent renewal win */
+int ssql_delete_older (store *s, char const *ip, uint64_t cutoff)
+{
+  long long r = run(s, "DELETE FROM " TABLE " WHERE ip = ? AND ts < ?", ip, &cutoff, 0) ;
+  return r < 0 ? -1 : r > 0 ;
+}
+
+long long ssql_expire (store *s, uint64_t cutoff)
+{
+  return run(s, "DELETE FROM " TABLE " WHERE ts < ?", 0, &cutoff, 0) ;
+}
+
+int ssql_each (store *s, store_each_fn *fn, void *data)
+{
+  static char const sql[] = "SELECT ip, ts FROM " TABLE ;
+  char ipbuf[64] ;
+  unsigned long iplen = 0 ;
+  uint64_t ts = 0 ;
+  MYSQL_BIND res[2] ;
+  int f, r = 1, missing = 0 ;
+  MYSQL_STMT *st ;
+
+  /* a missing table is an empty store */
+  if (run_once(s, probe_sql, 0, 0, &ts, &missing) < 0) return missing ? 1 : -1 ;
+  st = mysql_stmt_init((MYSQL *)s->sql) ;
+  if (!st) return fail_db(s, "prepare a statement"), -1 ;
+  memset(res, 0, sizeof res) ;
+  res[0].buffer_type = MYSQL_TYPE_STRING ;
+  res[0].buffer = ipbuf ;
+  res[0].buffer_length = sizeof ipbuf - 1 ;
+  res[0].length = &iplen ;
+  res[1].buffer_type = MYSQL_TYPE_LONGLONG ;
+  res[1].buffer = &ts ;
+  res[1].is_unsigned = 1 ;
+  if (mysql_stmt_prepare(st, sql, sizeof sql - 1) || mysql_stmt_execute(st)
+   || mysql_stmt_bind_result(st, res))
+  {
+    fail_stmt(s, st, "list the table") ;
+    mysql_stmt_close(st) ;
+    return -1 ;
+  }
+  /* rows stream from the server one by one: memory stays flat */
+  while (!(f = mysql_stmt_fetch(st)))
+  {
+    ip46 ip ;
+    if (iplen >= sizeof ipbuf) continue ;
+    ipbuf[iplen] = 0 ;
+    if (!mx_ip_scan(ipbuf, iplen, &ip)) continue ;  /* a row written by hand */
+    if (!fn(ipbuf, ts, data)) { r = 0 ; break ; }
+  }
+  if (r && f != MYSQL_NO_DATA)
+  {
+    fail_stmt(s, st, "list the table") ;
+    r = -1 ;
+  }
+  mysql_stmt_close(st) ;
+  return r ;
+}
+
+/* one prepared INSERT executed n times inside one transaction */
+int ssql_load (store *s, char const *const *ips, uint64_t const *ts, size_t n)
+{
+  static char const sql[] = "INSERT INTO " TABLE " (ip, ts) VALUES (?, ?)"
+                            " ON DUPLICATE KEY UPDATE ts = VALUES(ts)" ;
+  MYSQL *m = (MYSQL *)s->sql ;
+  MYSQL_BIND par[2] ;
+  unsigned long iplen = 0 ;
+  uint64_t tsval = 0 ;
+  MYSQL_STMT *st ;
+  size_t i ;
+  /* make sure the table exists before the transaction starts */
+  if (run(s, probe_sql, 0, 0, &tsval) < 0) return 0 ;
+  if (mysql_query(m, "START TRANSACTION")) return fail_db(s, "start a transaction") ;
+  st = mysql_stmt_init(m) ;
+  if (!st) goto dberr ;
+  memset(par, 0, sizeof par) ;
+  par[0].buffer_type = MYSQL_TYPE_STRING ;
+  par[0].length = &iplen ;
+  par[1].buffer_type = MYSQL_TYPE_LONGLONG ;
+  par[1].buffer = &tsval ;
+  par[1].is_unsigned = 1 ;
+  if (mysql_stmt_prepare(st, sql, sizeof sql - 1)) goto stmterr ;
+  for (i = 0 ; i < n ; i++)
+  {
+    par[0].buffer = (void *)ips[i] ;
+    par[0].buffer_length = iplen = strlen(ips[i]) ;
+    tsval = ts[i] ;
+    if (mysql_stmt_bind_param(st, par) || mysql_stmt_execute(st)) goto stmterr ;
+  }
+  mysql_stmt_close(st) ;
+  if (mysql_query(m, "COMMIT")) return fail_db(s, "commit") ;
+  return 1 ;
+
+ stmterr:
+  fail_stmt(s, st, "load entries") ;
+  mysql_stmt_close(st) ;
+  mysql_query(m, "ROLLBACK") ;
+  return 0 ;
+ dberr:
+  fail_db(s, "load entries") ;
+  mysql_query(m, "ROLLBACK") ;
+  return 0 ;
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/perl
+# TARGETS names exactly what "make" builds, and "make clean" removes
+# exactly that: build a copy of the source tree and compare.
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use File::Path qw(make_path);
+use File::Copy qw(copy);
+use File::Find;
+use FindBin;
+
+my $top = "$FindBin::Bin/..";
+chdir $top or die "chdir $top: $!";
+plan skip_all => 'not a git checkout: the source list comes from git'
+  unless -d '.git' && system('git rev-parse --git-dir >/dev/null 2>&1') == 0;
+
+# sources: tracked files plus new ones not ignored (the build products are)
+my @src = grep { -f $_ } split /\0/, `git ls-files -z -co --exclude-standard`;
+ok(@src > 10, 'source list from git');
+
+my $dir = tempdir(CLEANUP => 1);
+for my $f (@src) {
+  (my $d = "$dir/$f") =~ s{/[^/]*$}{};
+  make_path($d);
+  copy($f, "$dir/$f") or die "copy $f: $!";
+  chmod((stat $f)[2] & 07777, "$dir/$f");
+}
+
+sub files_in {
+  my ($root) = @_;
+  my @all;
+  find({ no_chdir => 1, wanted => sub {
+    return if -d $_;
+    (my $rel = $File::Find::name) =~ s{^\Q$root\E/}{};
+    push @all, $rel;
+  } }, $root);
+  return sort @all;
+}
+
+my %is_src = map { $_ => 1 } @src;
+my $out = `make -C '$dir' 2>&1`;
+is($?, 0, 'make succeeds in a fresh copy') or diag $out;
+unlike($out, qr/warning:/, 'the build is warning-free') or diag join "\n", grep /warning:/, split /\n/, $out;
+
+my @built = grep { !$is_src{$_} } files_in($dir);
+open my $fh, '<', 'TARGETS' or die "TARGETS: $!";
+my @targets = sort grep { length && !/^#/ } map { chomp; $_ } <$fh>;
+is_deeply(\@built, \@targets, 'TARGETS lists exactly the files make builds');
+
+$out = `make -C '$dir' clean 2>&1`;
+is($?, 0, 'make clean succeeds') or diag $out;
+is_deeply([files_in($dir)], [sort @src], 'make clean leaves exactly the sources');
+
+done_testing;

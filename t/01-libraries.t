@@ -1,0 +1,70 @@
+#!/usr/bin/perl
+# common/LIBRARIES: no program links skalibs and libowfat raw together.
+# A program that holds skalibs code must hold no global symbol that only
+# libowfat defines (a sealed DNS object has made its libowfat symbols
+# local), and no program may need both libraries' shared objects.
+# A deliberately bad program, linked raw with both, must be caught.
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use FindBin;
+
+my $top = "$FindBin::Bin/..";
+my $skalibs = '/usr/lib/x86_64-linux-gnu/libskarnet.a';
+my $owfat = '/usr/lib/libowfat.a';
+for ($skalibs, $owfat) { plan skip_all => "$_ not installed" unless -e $_ }
+
+sub defined_globals {
+  my ($file) = @_;
+  my %s;
+  for (`nm -g --defined-only '$file' 2>/dev/null`) {
+    $s{$2} = 1 if /^(?:[0-9a-f]+)?\s+([A-Z])\s+(\S+)$/ && $1 ne 'U';
+  }
+  return \%s;
+}
+my $sk = defined_globals($skalibs);
+my $ow = defined_globals($owfat);
+my @shared = grep { $ow->{$_} } keys %$sk;
+my %ow_only = map { $_ => 1 } grep { !$sk->{$_} } keys %$ow;
+my %sk_only = map { $_ => 1 } grep { !$ow->{$_} } keys %$sk;
+ok(@shared > 20, scalar(@shared) . ' symbol names are defined by both libraries');
+
+# what one linked program holds: [skalibs code?, libowfat code?, why]
+sub verdict {
+  my ($bin) = @_;
+  my $g = defined_globals($bin);
+  my @needed = map { /\[(.*)\]/ ? $1 : () } grep /NEEDED/, `readelf -d '$bin'`;
+  my $has_sk = (grep { $sk_only{$_} } keys %$g) || (grep /libskarnet/, @needed);
+  my @ow_syms = grep { $ow_only{$_} } keys %$g;
+  my $has_ow = @ow_syms || (grep /libowfat/, @needed);
+  return ($has_sk ? 1 : 0, $has_ow ? 1 : 0, join(' ', (sort @ow_syms)[0 .. ($#ow_syms < 4 ? $#ow_syms : 4)]));
+}
+
+open my $fh, '<', "$top/TARGETS" or die "TARGETS: $!";
+my @programs = grep { !m{^t/} && !/\.[od]$/ && !/^#/ && length } map { chomp; $_ } <$fh>;
+ok(@programs >= 3, 'programs listed in TARGETS');
+for my $p (@programs) {
+  my $bin = "$top/$p";
+  ok(-x $bin, "$p is built") or next;
+  my ($has_sk, $has_ow, $which) = verdict($bin);
+  ok(!($has_sk && $has_ow), "$p does not link skalibs and libowfat raw together")
+    or diag "libowfat-only globals in $p: $which";
+}
+
+# the check itself must catch the mistake it is there for
+my $dir = tempdir(CLEANUP => 1);
+open my $c, '>', "$dir/both.c" or die;
+print $c <<'C';
+#include <stddef.h>
+extern size_t fmt_ulong(char *, unsigned long);   /* libowfat only */
+extern int skagetln(void *, void *, char);        /* skalibs only */
+int main(void) { char b[32]; void *f = (void *)&skagetln; return (int)fmt_ulong(b, 1) + (f == 0); }
+C
+close $c;
+system("cc -o '$dir/both' '$dir/both.c' $skalibs $owfat 2>'$dir/err'") == 0
+  or BAIL_OUT('cannot link the control program: ' . `cat '$dir/err'`);
+my ($bad_sk, $bad_ow) = verdict("$dir/both");
+ok($bad_sk && $bad_ow, 'a program linked raw with both libraries is caught');
+
+done_testing;
