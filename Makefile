@@ -10,10 +10,11 @@ SANITIZE =
 CPPFLAGS = -Icommon -I/usr/include/mariadb
 DEPFLAGS = -MMD -MP
 
-# skalibs is linked statically: no dynamic loading on the hot path of an
+# skalibs is linked statically and MariaDB Connector/C is dlopen()ed only
+# by a program told to use SQL: no dynamic loading on the hot path of an
 # exec chain. See common/LIBRARIES for what may be linked with what.
 SKALIBS = -l:libskarnet.a
-MARIADB = -lmariadb
+MARIADB = -ldl
 
 PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check
 MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8
@@ -21,7 +22,7 @@ UNITS    = t/unit/ip-test t/unit/text-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o
-RELAYSTORE = relaydb/store.o relaydb/store-dir.o relaydb/store-sql.o relaydb/relaydb-opts.o
+RELAYSTORE = relaydb/store.o relaydb/store-dir.o relaydb/store-sql.o relaydb/relaydb-opts.o common/mx_mariadb.o
 
 all: $(PROGRAMS) $(UNITS)
 

@@ -6,17 +6,19 @@
  * from the file named with -f or Connector/C's default files. Every
  * statement is prepared; the table is created the first time a statement
  * finds it missing. Connect, read and write each time out (conf.timeout).
+ * Connector/C is loaded only when this store is opened (mx_mariadb.h).
  */
 #include "store.h"
 #include "store-impl.h"
 
 #include <string.h>
-#include <mysql.h>
-
 #include "mx_ip.h"
+#include "mx_mariadb.h"
 
 #define TABLE "relaydb"
 #define ER_NO_SUCH_TABLE_CODE 1146
+
+static mx_mariadb const *my ;  /* Connector/C, loaded by ssql_open */
 
 static char const create_sql[] =
   "CREATE TABLE IF NOT EXISTS " TABLE " ("
@@ -30,29 +32,33 @@ static char const probe_sql[] = "SELECT ts FROM " TABLE " LIMIT 0" ;
 
 static int fail_db (store *s, char const *what)
 {
-  return store_fail(s, "unable to ", what, " (MariaDB group ", s->conf.group, "): ", mysql_error((MYSQL *)s->sql)) ;
+  return store_fail(s, "unable to ", what, " (MariaDB group ", s->conf.group, "): ", my->error((MYSQL *)s->sql)) ;
 }
 
 static int fail_stmt (store *s, MYSQL_STMT *st, char const *what)
 {
-  return store_fail(s, "unable to ", what, " (MariaDB group ", s->conf.group, "): ", mysql_stmt_error(st)) ;
+  return store_fail(s, "unable to ", what, " (MariaDB group ", s->conf.group, "): ", my->stmt_error(st)) ;
 }
 
 int ssql_open (store *s)
 {
   unsigned int t = s->conf.timeout ? s->conf.timeout : 5 ;
-  MYSQL *m = mysql_init(0) ;
+  char const *why ;
+  MYSQL *m ;
+  my = mx_mariadb_load(&why) ;
+  if (!my) return store_fail(s, why) ;
+  m = my->init(0) ;
   if (!m) return store_fail(s, "unable to initialise the MariaDB client: out of memory") ;
   s->sql = m ;
-  mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &t) ;
-  mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &t) ;
-  mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &t) ;
-  if (s->conf.cnf) mysql_optionsv(m, MYSQL_READ_DEFAULT_FILE, s->conf.cnf) ;
-  mysql_optionsv(m, MYSQL_READ_DEFAULT_GROUP, s->conf.group) ;
-  if (!mysql_real_connect(m, 0, 0, 0, 0, 0, 0, 0))
+  my->optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &t) ;
+  my->optionsv(m, MYSQL_OPT_READ_TIMEOUT, &t) ;
+  my->optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &t) ;
+  if (s->conf.cnf) my->optionsv(m, MYSQL_READ_DEFAULT_FILE, s->conf.cnf) ;
+  my->optionsv(m, MYSQL_READ_DEFAULT_GROUP, s->conf.group) ;
+  if (!my->real_connect(m, 0, 0, 0, 0, 0, 0, 0))
   {
     fail_db(s, "connect") ;
-    mysql_close(m) ;
+    my->close(m) ;
     s->sql = 0 ;
     return 0 ;
   }
@@ -61,7 +67,7 @@ int ssql_open (store *s)
 
 void ssql_close (store *s)
 {
-  if (s->sql) mysql_close((MYSQL *)s->sql) ;
+  if (s->sql) my->close((MYSQL *)s->sql) ;
   s->sql = 0 ;
 }
 
@@ -75,13 +81,13 @@ static long long run_once (store *s, char const *sql, char const *ip, uint64_t c
   uint64_t tsval = ts ? *ts : 0 ;
   unsigned int n = 0 ;
   long long r ;
-  MYSQL_STMT *st = mysql_stmt_init((MYSQL *)s->sql) ;
+  MYSQL_STMT *st = my->stmt_init((MYSQL *)s->sql) ;
   if (!st) return fail_db(s, "prepare a statement"), -1 ;
-  if (mysql_stmt_prepare(st, sql, strlen(sql)))
+  if (my->stmt_prepare(st, sql, strlen(sql)))
   {
-    *missing_table = mysql_stmt_errno(st) == ER_NO_SUCH_TABLE_CODE ;
+    *missing_table = my->stmt_errno(st) == ER_NO_SUCH_TABLE_CODE ;
     fail_stmt(s, st, "prepare a statement") ;
-    mysql_stmt_close(st) ;
+    my->stmt_close(st) ;
     return -1 ;
   }
   memset(par, 0, sizeof par) ;
@@ -100,13 +106,13 @@ static long long run_once (store *s, char const *sql, char const *ip, uint64_t c
     par[n].is_unsigned = 1 ;
     n++ ;
   }
-  if ((n && mysql_stmt_bind_param(st, par)) || mysql_stmt_execute(st))
+  if ((n && my->stmt_bind_param(st, par)) || my->stmt_execute(st))
   {
     fail_stmt(s, st, "run a statement") ;
-    mysql_stmt_close(st) ;
+    my->stmt_close(st) ;
     return -1 ;
   }
-  if (!out) r = (long long)mysql_stmt_affected_rows(st) ;
+  if (!out) r = (long long)my->stmt_affected_rows(st) ;
   else
   {
     int f ;
@@ -114,22 +120,22 @@ static long long run_once (store *s, char const *sql, char const *ip, uint64_t c
     res[0].buffer_type = MYSQL_TYPE_LONGLONG ;
     res[0].buffer = out ;
     res[0].is_unsigned = 1 ;
-    if (mysql_stmt_bind_result(st, res))
+    if (my->stmt_bind_result(st, res))
     {
       fail_stmt(s, st, "read a result") ;
-      mysql_stmt_close(st) ;
+      my->stmt_close(st) ;
       return -1 ;
     }
-    f = mysql_stmt_fetch(st) ;
+    f = my->stmt_fetch(st) ;
     if (f == 1)
     {
       fail_stmt(s, st, "read a result") ;
-      mysql_stmt_close(st) ;
+      my->stmt_close(st) ;
       return -1 ;
     }
     r = f == MYSQL_NO_DATA ? 0 : 1 ;
   }
-  mysql_stmt_close(st) ;
+  my->stmt_close(st) ;
   return r ;
 }
 
@@ -139,7 +145,7 @@ static long long run (store *s, char const *sql, char const *ip, uint64_t const 
   int missing = 0 ;
   long long r = run_once(s, sql, ip, ts, out, &missing) ;
   if (r >= 0 || !missing) return r ;
-  if (mysql_query((MYSQL *)s->sql, create_sql)) return fail_db(s, "create table " TABLE), -1 ;
+  if (my->query((MYSQL *)s->sql, create_sql)) return fail_db(s, "create table " TABLE), -1 ;
   return run_once(s, sql, ip, ts, out, &missing) ;
 }
 
@@ -185,7 +191,7 @@ int ssql_each (store *s, store_each_fn *fn, void *data)
 
   /* a missing table is an empty store */
   if (run_once(s, probe_sql, 0, 0, &ts, &missing) < 0) return missing ? 1 : -1 ;
-  st = mysql_stmt_init((MYSQL *)s->sql) ;
+  st = my->stmt_init((MYSQL *)s->sql) ;
   if (!st) return fail_db(s, "prepare a statement"), -1 ;
   memset(res, 0, sizeof res) ;
   res[0].buffer_type = MYSQL_TYPE_STRING ;
@@ -195,15 +201,15 @@ int ssql_each (store *s, store_each_fn *fn, void *data)
   res[1].buffer_type = MYSQL_TYPE_LONGLONG ;
   res[1].buffer = &ts ;
   res[1].is_unsigned = 1 ;
-  if (mysql_stmt_prepare(st, sql, sizeof sql - 1) || mysql_stmt_execute(st)
-   || mysql_stmt_bind_result(st, res))
+  if (my->stmt_prepare(st, sql, sizeof sql - 1) || my->stmt_execute(st)
+   || my->stmt_bind_result(st, res))
   {
     fail_stmt(s, st, "list the table") ;
-    mysql_stmt_close(st) ;
+    my->stmt_close(st) ;
     return -1 ;
   }
   /* rows stream from the server one by one: memory stays flat */
-  while (!(f = mysql_stmt_fetch(st)))
+  while (!(f = my->stmt_fetch(st)))
   {
     ip46 ip ;
     if (iplen >= sizeof ipbuf) continue ;
@@ -216,7 +222,7 @@ int ssql_each (store *s, store_each_fn *fn, void *data)
     fail_stmt(s, st, "list the table") ;
     r = -1 ;
   }
-  mysql_stmt_close(st) ;
+  my->stmt_close(st) ;
   return r ;
 }
 
@@ -233,8 +239,8 @@ int ssql_load (store *s, char const *const *ips, uint64_t const *ts, size_t n)
   size_t i ;
   /* make sure the table exists before the transaction starts */
   if (run(s, probe_sql, 0, 0, &tsval) < 0) return 0 ;
-  if (mysql_query(m, "START TRANSACTION")) return fail_db(s, "start a transaction") ;
-  st = mysql_stmt_init(m) ;
+  if (my->query(m, "START TRANSACTION")) return fail_db(s, "start a transaction") ;
+  st = my->stmt_init(m) ;
   if (!st) goto dberr ;
   memset(par, 0, sizeof par) ;
   par[0].buffer_type = MYSQL_TYPE_STRING ;
@@ -242,25 +248,25 @@ int ssql_load (store *s, char const *const *ips, uint64_t const *ts, size_t n)
   par[1].buffer_type = MYSQL_TYPE_LONGLONG ;
   par[1].buffer = &tsval ;
   par[1].is_unsigned = 1 ;
-  if (mysql_stmt_prepare(st, sql, sizeof sql - 1)) goto stmterr ;
+  if (my->stmt_prepare(st, sql, sizeof sql - 1)) goto stmterr ;
   for (i = 0 ; i < n ; i++)
   {
     par[0].buffer = (void *)ips[i] ;
     par[0].buffer_length = iplen = strlen(ips[i]) ;
     tsval = ts[i] ;
-    if (mysql_stmt_bind_param(st, par) || mysql_stmt_execute(st)) goto stmterr ;
+    if (my->stmt_bind_param(st, par) || my->stmt_execute(st)) goto stmterr ;
   }
-  mysql_stmt_close(st) ;
-  if (mysql_query(m, "COMMIT")) return fail_db(s, "commit") ;
+  my->stmt_close(st) ;
+  if (my->query(m, "COMMIT")) return fail_db(s, "commit") ;
   return 1 ;
 
  stmterr:
   fail_stmt(s, st, "load entries") ;
-  mysql_stmt_close(st) ;
-  mysql_query(m, "ROLLBACK") ;
+  my->stmt_close(st) ;
+  my->query(m, "ROLLBACK") ;
   return 0 ;
  dberr:
   fail_db(s, "load entries") ;
-  mysql_query(m, "ROLLBACK") ;
+  my->query(m, "ROLLBACK") ;
   return 0 ;
 }

@@ -1,0 +1,42 @@
+/* mx_mariadb: MariaDB Connector/C, loaded on first use.
+ *
+ * The programs that can use a SQL store do not link libmariadb: loading
+ * it and the TLS libraries it needs costs about 2 ms at every exec, four
+ * times a static program's whole start, and a chain link configured for
+ * a file store would pay it on every connection. mx_mariadb_load()
+ * dlopen()s the library the first time SQL is asked for and hands out
+ * the entry points mxguard uses, with Connector/C's own prototypes.
+ */
+#ifndef MX_MARIADB_H
+#define MX_MARIADB_H
+
+#include <mysql.h>
+
+typedef struct mx_mariadb_s mx_mariadb ;
+struct mx_mariadb_s
+{
+  __typeof__(mysql_init) *init ;
+  __typeof__(mysql_optionsv) *optionsv ;
+  __typeof__(mysql_real_connect) *real_connect ;
+  __typeof__(mysql_close) *close ;
+  __typeof__(mysql_error) *error ;
+  __typeof__(mysql_errno) *errno_ ;
+  __typeof__(mysql_query) *query ;
+  __typeof__(mysql_ping) *ping ;
+  __typeof__(mysql_stmt_init) *stmt_init ;
+  __typeof__(mysql_stmt_prepare) *stmt_prepare ;
+  __typeof__(mysql_stmt_bind_param) *stmt_bind_param ;
+  __typeof__(mysql_stmt_execute) *stmt_execute ;
+  __typeof__(mysql_stmt_affected_rows) *stmt_affected_rows ;
+  __typeof__(mysql_stmt_bind_result) *stmt_bind_result ;
+  __typeof__(mysql_stmt_store_result) *stmt_store_result ;
+  __typeof__(mysql_stmt_fetch) *stmt_fetch ;
+  __typeof__(mysql_stmt_errno) *stmt_errno ;
+  __typeof__(mysql_stmt_error) *stmt_error ;
+  __typeof__(mysql_stmt_close) *stmt_close ;
+} ;
+
+/* The loaded library, or 0 with *why saying what failed (static text). */
+extern mx_mariadb const *mx_mariadb_load (char const **why) ;
+
+#endif
