@@ -114,7 +114,7 @@ int main (int argc, char const *const *argv)
     mx_exec(argv, modif, sizeof "RELAYCLIENT=" + vlen) ;
   }
   if (store_delete_older(&st, ipt, cutoff) < 0)
-    mx_warn(ipt, "store=", store_kind(&st), " unable to remove the expired entry: ", st.err) ;
+    mx_warn(ipt, "store=", store_kind(&st), " result=expired reason=unable to remove the entry: ", st.err) ;
   store_close(&st) ;
   mx_info(ipt, "store=", store_kind(&st), " age=", agestr, " window=", winstr, " result=expired") ;
   mx_exec(argv, "", 0) ;

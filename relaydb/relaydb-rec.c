@@ -96,7 +96,7 @@ static void record_detached (store_conf const *conf, char const *ipt, unsigned i
   x.fd = p[0] ;
   x.events = POLLIN ;
   do r = poll(&x, 1, (int)ms) ; while (r < 0 && errno == EINTR) ;
-  if (!r) mx_warn(ipt, "result=pending reason=store_slow login_goes_on") ;
+  if (!r) mx_warn(ipt, "result=pending reason=store slow, the login goes on") ;
   close(p[0]) ;
 }
 

@@ -5,8 +5,8 @@
  *                      default now); replaces an earlier entry
  *   delete IP...       remove the entries of these IPs
  *   expire [MINUTES]   remove entries older than MINUTES (default 30)
- *   list [MINUTES]     print entries older than MINUTES (default 0):
- *                      never those with a timestamp in the future
+ *   list [MINUTES]     print the entries "expire MINUTES" would remove;
+ *                      without MINUTES, all but future timestamps
  *   dump               print every entry, future timestamps too
  *   load               read "IP TIMESTAMP" lines (as list/dump print them;
  *                      blank lines and #comments allowed) from stdin and
@@ -94,19 +94,22 @@ static void put_or_die (char const *s)
   if (buffer_puts(buffer_1, s) < 0) strerr_diefu1sys(111, "write to stdout") ;
 }
 
+/* list: only entries before this; dump: all */
+typedef struct { uint64_t before ; } listing ;
+
 static int print_entry (char const *ip, uint64_t ts, void *data)
 {
-  uint64_t const *upto = data ;  /* list: only entries no newer than this */
+  listing const *only = data ;
   char fmt[UINT64_FMT + 1] ;
-  if (upto && ts > *upto) return 1 ;
+  if (only && ts >= only->before) return 1 ;
   fmt[uint64_fmt(fmt, ts)] = 0 ;
   put_or_die(ip) ; put_or_die(" ") ; put_or_die(fmt) ; put_or_die("\n") ;
   return 1 ;
 }
 
-static void print_entries (uint64_t const *upto)
+static void print_entries (listing const *only)
 {
-  if (store_each(&st, &print_entry, (void *)upto) < 0) diestore() ;
+  if (store_each(&st, &print_entry, (void *)only) < 0) diestore() ;
   if (!buffer_flush(buffer_1)) strerr_diefu1sys(111, "write to stdout") ;
 }
 
@@ -171,9 +174,9 @@ static void load (store_conf const *conf)
   size_t line = 0, i ;
   for (;;)
   {
-    char buf[LOAD_LINE_MAX + 1] ;
+    char buf[LOAD_LINE_MAX + 2] ;  /* a whole line, its newline, a NUL */
     size_t w = 0 ;
-    int r = getlnmax(buffer_0, buf, LOAD_LINE_MAX, &w, '\n') ;
+    int r = getlnmax(buffer_0, buf, LOAD_LINE_MAX + 2, &w, '\n') ;
     line++ ;
     if (r < 0)
     {
@@ -182,6 +185,7 @@ static void load (store_conf const *conf)
     }
     if (!r && !w) break ;
     if (r > 0 && w && buf[w-1] == '\n') w-- ;  /* getlnmax keeps the separator */
+    if (w > LOAD_LINE_MAX) dieline(line, "line too long") ;
     parse_line(&e, buf, w, line) ;
     if (!r) break ;  /* last line had no newline */
   }
@@ -245,11 +249,13 @@ int main (int argc, char const *const *argv)
   }
   else if (!strcmp(verb, "list"))
   {
-    uint64_t upto ;
+    /* what "expire MINUTES" would remove; without MINUTES, all but
+       future entries */
+    listing only ;
     if (argc > 1) dieusage() ;
-    upto = minutes_ago(argc ? scan_minutes(argv[0]) : 0) ;
+    only.before = argc ? minutes_ago(scan_minutes(argv[0])) : relaydb_now() + 1 ;
     open_store(&conf) ;
-    print_entries(&upto) ;
+    print_entries(&only) ;
   }
   else if (!strcmp(verb, "dump"))
   {

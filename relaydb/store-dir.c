@@ -113,7 +113,8 @@ int sdir_get (store *s, char const *ip, uint64_t *ts)
   int r = read_entry(s->dirfd, ip, ts) ;
   if (r < 0)
   {
-    store_fail(s, "unable to read entry ", ip, ": ", strerror(errno)) ;
+    if (errno == EPROTO) store_fail(s, "entry ", ip, " in ", s->conf.dir, " is not a timestamp") ;
+    else store_fail(s, "unable to read entry ", ip, " in ", s->conf.dir, ": ", strerror(errno)) ;
     return -1 ;
   }
   return r ;

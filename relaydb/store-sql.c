@@ -11,7 +11,9 @@
 #include "store.h"
 #include "store-impl.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include "mx_ip.h"
 #include "mx_mariadb.h"
 
@@ -45,6 +47,10 @@ int ssql_open (store *s)
   unsigned int t = s->conf.timeout ? s->conf.timeout : 5 ;
   char const *why ;
   MYSQL *m ;
+  /* Connector/C skips an option file it cannot read, and then fails
+     with a misleading default socket: say what is really wrong */
+  if (s->conf.cnf && access(s->conf.cnf, R_OK) < 0)
+    return store_fail(s, "unable to read option file ", s->conf.cnf, ": ", strerror(errno)) ;
   my = mx_mariadb_load(&why) ;
   if (!my) return store_fail(s, why) ;
   m = my->init(0) ;
