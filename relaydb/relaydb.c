@@ -194,6 +194,7 @@ static void load (store_conf const *conf)
   for (i = 0 ; i < e.n ; i++) ips[i] = e.ip[i] ;
   open_store(conf) ;
   if (!store_load(&st, (char const *const *)ips, e.ts, e.n)) diestore() ;
+  free(ips) ; free(e.ip) ; free(e.ts) ;
 }
 
 int main (int argc, char const *const *argv)
@@ -238,6 +239,7 @@ int main (int argc, char const *const *argv)
       if (r < 0) diestore() ;
       if (!r) strerr_warnw("no entry for ", canon[i]) ;
     }
+    free(canon) ;
   }
   else if (!strcmp(verb, "expire"))
   {
