@@ -19,6 +19,12 @@
 
 #define TABLE "relaydb"
 #define ER_NO_SUCH_TABLE_CODE 1146
+/* InnoDB gave up this statement or transaction for another's sake (a
+   relaydb-rec insert against an expire's range delete): run it again */
+#define ER_LOCK_WAIT_TIMEOUT_CODE 1205
+#define ER_LOCK_DEADLOCK_CODE 1213
+#define RETRIES 3
+#define is_retryable(e) ((e) == ER_LOCK_DEADLOCK_CODE || (e) == ER_LOCK_WAIT_TIMEOUT_CODE)
 
 static mx_mariadb const *my ;  /* Connector/C, loaded by ssql_open */
 
@@ -79,8 +85,9 @@ void ssql_close (store *s)
 
 /* One statement: binds ip (if any) then ts (if any) as parameters and,
    if out is given, fetches one BIGINT column of the first row.
-   Returns rows found (out) or affected (otherwise), or -1 on error. */
-static long long run_once (store *s, char const *sql, char const *ip, uint64_t const *ts, uint64_t *out, int *missing_table)
+   Returns rows found (out) or affected (otherwise), or -1 on error with
+   the server's error number in *err. */
+static long long run_once (store *s, char const *sql, char const *ip, uint64_t const *ts, uint64_t *out, unsigned int *err)
 {
   MYSQL_BIND par[2], res[1] ;
   unsigned long iplen = ip ? strlen(ip) : 0 ;
@@ -91,7 +98,7 @@ static long long run_once (store *s, char const *sql, char const *ip, uint64_t c
   if (!st) return fail_db(s, "prepare a statement"), -1 ;
   if (my->stmt_prepare(st, sql, strlen(sql)))
   {
-    *missing_table = my->stmt_errno(st) == ER_NO_SUCH_TABLE_CODE ;
+    *err = my->stmt_errno(st) ;
     fail_stmt(s, st, "prepare a statement") ;
     my->stmt_close(st) ;
     return -1 ;
@@ -114,6 +121,7 @@ static long long run_once (store *s, char const *sql, char const *ip, uint64_t c
   }
   if ((n && my->stmt_bind_param(st, par)) || my->stmt_execute(st))
   {
+    *err = my->stmt_errno(st) ;
     fail_stmt(s, st, "run a statement") ;
     my->stmt_close(st) ;
     return -1 ;
@@ -145,14 +153,22 @@ static long long run_once (store *s, char const *sql, char const *ip, uint64_t c
   return r ;
 }
 
-/* A missing table is created once, then the statement is run again. */
+/* A missing table is created once, and a statement InnoDB gave up for
+   a concurrent one is run again, each time followed by the statement. */
 static long long run (store *s, char const *sql, char const *ip, uint64_t const *ts, uint64_t *out)
 {
-  int missing = 0 ;
-  long long r = run_once(s, sql, ip, ts, out, &missing) ;
-  if (r >= 0 || !missing) return r ;
-  if (my->query((MYSQL *)s->sql, create_sql)) return fail_db(s, "create table " TABLE), -1 ;
-  return run_once(s, sql, ip, ts, out, &missing) ;
+  int created = 0, tries = 0 ;
+  for (;;)
+  {
+    unsigned int err = 0 ;
+    long long r = run_once(s, sql, ip, ts, out, &err) ;
+    if (r >= 0) return r ;
+    if (err == ER_NO_SUCH_TABLE_CODE && !created++)
+    {
+      if (my->query((MYSQL *)s->sql, create_sql)) return fail_db(s, "create table " TABLE), -1 ;
+    }
+    else if (!is_retryable(err) || ++tries > RETRIES) return -1 ;
+  }
 }
 
 int ssql_put (store *s, char const *ip, uint64_t ts)
@@ -192,11 +208,12 @@ int ssql_each (store *s, store_each_fn *fn, void *data)
   unsigned long iplen = 0 ;
   uint64_t ts = 0 ;
   MYSQL_BIND res[2] ;
-  int f, r = 1, missing = 0 ;
+  unsigned int err = 0 ;
+  int f, r = 1 ;
   MYSQL_STMT *st ;
 
   /* a missing table is an empty store */
-  if (run_once(s, probe_sql, 0, 0, &ts, &missing) < 0) return missing ? 1 : -1 ;
+  if (run_once(s, probe_sql, 0, 0, &ts, &err) < 0) return err == ER_NO_SUCH_TABLE_CODE ? 1 : -1 ;
   st = my->stmt_init((MYSQL *)s->sql) ;
   if (!st) return fail_db(s, "prepare a statement"), -1 ;
   memset(res, 0, sizeof res) ;
@@ -232,8 +249,10 @@ int ssql_each (store *s, store_each_fn *fn, void *data)
   return r ;
 }
 
-/* one prepared INSERT executed n times inside one transaction */
-int ssql_load (store *s, char const *const *ips, uint64_t const *ts, size_t n)
+/* One prepared INSERT executed n times inside one transaction. Returns 1,
+   or 0 with the server's error number in *err (the transaction is then
+   rolled back). */
+static int load_once (store *s, char const *const *ips, uint64_t const *ts, size_t n, unsigned int *err)
 {
   static char const sql[] = "INSERT INTO " TABLE " (ip, ts) VALUES (?, ?)"
                             " ON DUPLICATE KEY UPDATE ts = VALUES(ts)" ;
@@ -243,11 +262,19 @@ int ssql_load (store *s, char const *const *ips, uint64_t const *ts, size_t n)
   uint64_t tsval = 0 ;
   MYSQL_STMT *st ;
   size_t i ;
-  /* make sure the table exists before the transaction starts */
-  if (run(s, probe_sql, 0, 0, &tsval) < 0) return 0 ;
-  if (my->query(m, "START TRANSACTION")) return fail_db(s, "start a transaction") ;
+  if (my->query(m, "START TRANSACTION"))
+  {
+    *err = my->errno_(m) ;
+    return fail_db(s, "start a transaction") ;
+  }
   st = my->stmt_init(m) ;
-  if (!st) goto dberr ;
+  if (!st)
+  {
+    *err = my->errno_(m) ;
+    fail_db(s, "load entries") ;
+    my->query(m, "ROLLBACK") ;
+    return 0 ;
+  }
   memset(par, 0, sizeof par) ;
   par[0].buffer_type = MYSQL_TYPE_STRING ;
   par[0].length = &iplen ;
@@ -263,16 +290,31 @@ int ssql_load (store *s, char const *const *ips, uint64_t const *ts, size_t n)
     if (my->stmt_bind_param(st, par) || my->stmt_execute(st)) goto stmterr ;
   }
   my->stmt_close(st) ;
-  if (my->query(m, "COMMIT")) return fail_db(s, "commit") ;
+  if (my->query(m, "COMMIT"))
+  {
+    *err = my->errno_(m) ;
+    return fail_db(s, "commit") ;
+  }
   return 1 ;
 
  stmterr:
+  *err = my->stmt_errno(st) ;
   fail_stmt(s, st, "load entries") ;
   my->stmt_close(st) ;
   my->query(m, "ROLLBACK") ;
   return 0 ;
- dberr:
-  fail_db(s, "load entries") ;
-  my->query(m, "ROLLBACK") ;
-  return 0 ;
+}
+
+int ssql_load (store *s, char const *const *ips, uint64_t const *ts, size_t n)
+{
+  int tries = 0 ;
+  uint64_t none ;
+  /* make sure the table exists before the transaction starts */
+  if (run(s, probe_sql, 0, 0, &none) < 0) return 0 ;
+  for (;;)
+  {
+    unsigned int err = 0 ;
+    if (load_once(s, ips, ts, n, &err)) return 1 ;
+    if (!is_retryable(err) || ++tries > RETRIES) return 0 ;
+  }
 }

@@ -190,4 +190,26 @@ subtest 'MariaDB store' => sub {
   $db->stop;
 };
 
+# the same decision reaching a real MTA: exim4 -bs relays for a client
+# relaydb-check let in, and refuses relaying to everyone else
+subtest 'relaying through exim4 -bs with swaks' => sub {
+  my $dir = tmpdir();
+  my $mta = exim_child();
+  my $smtp = start_tcpserver(opts => ['-R', '-H', '-l0'],
+    argv => ["$bin/relaydb-check", '-d', $dir, @{ $mta->argv }]);
+  my ($roamer, $stranger) = (loopback_ip(), loopback_ip());
+  my ($rc, undef, $err) = run_cmd(argv => ["$bin/relaydb", '-d', $dir, 'add', $roamer]);
+  is($rc, 0, 'the roaming user\'s address is recorded') or diag $err;
+  my ($src, $out) = swaks(server => $smtp, opts => ['--local-interface', $stranger, '--to', 'friend@elsewhere.test', '--from', 'x@example.org']);
+  like($out, qr/<\*\* 550 relay not permitted/, 'a stranger may not relay');
+  ($src, $out) = swaks(server => $smtp, opts => ['--local-interface', $roamer, '--to', 'friend@elsewhere.test', '--from', 'alice@example.org',
+    '--body', 'relayed by mxguard']);
+  is($src, 0, 'the roaming user relays') or diag $out;
+  my @msgs = $mta->wait_messages(1, 10);
+  is(scalar @msgs, 1, 'exactly one message delivered');
+  like(join('', $mta->message_bodies), qr/^relayed by mxguard\r$/m, 'the relayed message arrived') if @msgs;
+  like($smtp->log_text, qr/relaydb-check: info: pid \d+ ip \Q$roamer\E store=dir age=\d+ window=1800 result=relay/, 'the decision is logged');
+  $smtp->stop;
+};
+
 done_testing;

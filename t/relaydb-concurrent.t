@@ -81,17 +81,22 @@ sub renewal_race {
   my $olds = join '', map { "$_ $old\n" } @ips;
   my $fresh_all = join '', map { "$_ $fresh\n" } reverse @ips;
   my @lost;
+  my $failed_jobs = 0;
   for my $round (1 .. 10) {
     my ($rc, undef, $err) = run_cmd(argv => [$relaydb, @store, 'load'], stdin => $olds);
     $rc == 0 or diag $err;
     my @jobs = ((map { start_cmd(argv => ['/bin/sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do "$@" || exit 1; done',
                                           'sweep', $relaydb, @store, 'expire', '30']) } 1 .. 4),
                 start_cmd(argv => [$relaydb, @store, 'load'], stdin => $fresh_all));
-    $_->finish for @jobs;
+    for my $job (@jobs) {
+      my ($jrc, undef, $jerr) = $job->finish;
+      $failed_jobs++, diag("round $round: $jerr") if $jrc;
+    }
     my (undef, $out) = run_cmd(argv => [$relaydb, @store, 'dump'], timeout => 60);
     my %got = map { split / / } split /\n/, $out;
     push @lost, grep { !defined $got{$_} || $got{$_} != $fresh } @ips;
   }
+  is($failed_jobs, 0, 'every writer and expire run succeeded');
   is(scalar @lost, 0, 'no renewal lost to a concurrent expire (10 rounds of 300)')
     or diag scalar(@lost) . " lost, e.g. @lost[0 .. ($#lost < 9 ? $#lost : 9)]";
 }

@@ -148,10 +148,12 @@ after --no-defaults.
 =head2 exim_child($dir)
 
 Writes an exim4 configuration for "exim4 -bs" (SMTP on stdin/stdout,
-as under tcpserver) run as root: spool, logs and mail under $dir
-(default: a new tmpdir; made 0711 so that the exim user can reach it),
-accepts any local part at example.org and example.net, refuses every
-other recipient with "550 relay not permitted", and delivers each
+as under tcpserver) run as root, from package/exim4-chain.conf: spool,
+logs and mail under $dir (default: a new tmpdir; made 0711 so that the
+exim user can reach it), accepts any local part at example.org and
+example.net, refuses every other recipient with "550 relay not
+permitted" unless RELAYCLIENT is set (then it accepts it and delivers
+it into the same Maildir, as if relayed), and delivers each
 message at once (-odi, no daemon, no queue runner) into the Maildir
 $dir/mail (one file per message, CRLF line ends as on the wire).
 
@@ -627,40 +629,9 @@ sub exim_child {
     mkdir "$dir/$sub" or die "$dir/$sub: $!";
     chown $uid, $gid, "$dir/$sub" or die "chown $dir/$sub: $!";
   }
-  # keep_environment: exim refuses to run with an unchecked environment
-  # (tcpserver's TCP* variables). No TLS: there is no certificate.
-  # No ident (rfc1413) or reverse DNS lookups: no network to wait for.
-  my $config = <<"EOF";
-primary_hostname = mx.example.org
-spool_directory = $dir/spool
-log_file_path = $dir/log/%slog
-keep_environment =
-tls_advertise_hosts =
-rfc1413_hosts =
-host_lookup =
-domainlist local_domains = example.org : example.net
-acl_smtp_rcpt = acl_rcpt
-
-begin acl
-acl_rcpt:
-  accept domains = +local_domains
-  deny   message = relay not permitted
-
-begin routers
-local:
-  driver = accept
-  domains = +local_domains
-  transport = maildir
-
-begin transports
-maildir:
-  driver = appendfile
-  directory = $dir/mail
-  maildir_format
-  use_crlf
-  user = Debian-exim
-  group = Debian-exim
-EOF
+  # the same configuration package/run-chain uses: see its comments
+  my $config = _slurp("$TOP/package/exim4-chain.conf");
+  $config =~ s/\@DIR\@/$dir/g;
   _write("$dir/exim.conf", $config);
   return bless { dir => $dir, config => "$dir/exim.conf" }, 'MXTest::Exim';
 }

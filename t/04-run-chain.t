@@ -1,0 +1,39 @@
+#!/usr/bin/perl
+# The README's main job, package/run-chain: the chain answers on the port
+# it was given, accepts local mail, relays only for a recorded client,
+# and a TERM (or Ctrl-C) stops it and removes its temporary directory.
+use strict;
+use warnings;
+use Test::More;
+use IO::Socket::IP;
+use Time::HiRes qw(time sleep);
+use lib 't/lib';
+use MXTest;
+use MXRun;
+
+my $top = top();
+my $ip = loopback_ip();
+my $port = free_port($ip);
+my $store = tmpdir();
+my $job = start_cmd(argv => ["$top/package/run-chain", $ip, $port, $store], timeout => 60);
+my $up = wait_until(10, sub { IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port, Timeout => 1) }, 'run-chain listens');
+
+SKIP: {
+  skip 'run-chain did not start', 8 unless $up;
+  my ($rc, $out) = swaks(ip => $ip, port => $port, opts => ['--to', 'postmaster@example.org']);
+  is($rc, 0, 'local mail is accepted') or diag $out;
+  ($rc, $out) = swaks(ip => $ip, port => $port, opts => ['--to', 'someone@elsewhere.test']);
+  like($out, qr/550 relay not permitted/, 'relaying is refused');
+  ($rc) = run_cmd(argv => ["$top/relaydb/relaydb", '-d', $store, 'add', '127.0.0.1']);
+  is($rc, 0, 'relaydb add 127.0.0.1');
+  ($rc, $out) = swaks(ip => $ip, port => $port, opts => ['--local-interface', '127.0.0.1', '--to', 'someone@elsewhere.test']);
+  is($rc, 0, 'a recorded client relays') or diag $out;
+  kill 'TERM', $job->pid;
+  my ($src, $said, $err) = $job->finish(15);
+  is($src, 0, 'TERM stops it cleanly') or diag $err;
+  like($said, qr/run-chain: stopped; mail delivered: 2/, 'it reports the two delivered messages');
+  my ($work) = $said =~ m{Mail lands in (\S+)/mail/new};
+  ok($work && !-e $work, 'its temporary directory is gone');
+  ok(!IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port, Timeout => 1), 'nothing listens any more');
+}
+done_testing;
