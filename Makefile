@@ -7,6 +7,9 @@ LD      = $(shell head -n 1 conf-ld)
 PREFIX  = $(shell head -n 1 conf-prefix)
 DESTDIR =
 SANITIZE =
+# programs that wait in large numbers are linked statically, except under
+# the sanitizers (their runtimes want a dynamic program)
+STATIC = $(if $(SANITIZE),,-static)
 CPPFLAGS = -Icommon -I/usr/include/mariadb
 DEPFLAGS = -MMD -MP
 
@@ -16,15 +19,27 @@ DEPFLAGS = -MMD -MP
 SKALIBS = -l:libskarnet.a
 MARIADB = -ldl
 
-PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check
-MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8
-UNITS    = t/unit/ip-test t/unit/text-test
+PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check smtp-delay/smtp-delay
+MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o
 RELAYSTORE = relaydb/store.o relaydb/store-dir.o relaydb/store-sql.o relaydb/relaydb-opts.o common/mx_mariadb.o
 
+# libowfat's DNS client, sealed: mx_dns.o and the libowfat members it
+# needs in one relocatable object, every symbol local but mx_dns_*
+# (common/LIBRARIES). Programs link this, never libowfat itself.
+OWFAT = /usr/lib/libowfat.a
+DNS_SEALED = common/mx_dns-sealed.o
+
 all: $(PROGRAMS) $(UNITS)
+
+common/mx_dns-linked.o: common/mx_dns.o
+	ld -r -o $@ common/mx_dns.o $(OWFAT)
+
+$(DNS_SEALED): common/mx_dns-linked.o
+	objcopy --keep-global-symbol=mx_dns_fcrdns common/mx_dns-linked.o $@
 
 %.o: %.c conf-cc
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -c -o $@ $<
@@ -40,6 +55,17 @@ relaydb/relaydb-rec: relaydb/relaydb-rec.o $(RELAYSTORE) $(COMMON_RUN) conf-ld
 
 relaydb/relaydb-check: relaydb/relaydb-check.o $(RELAYSTORE) $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) -o $@ relaydb/relaydb-check.o $(RELAYSTORE) $(COMMON_RUN) $(SKALIBS) $(MARIADB)
+
+SMTPDELAY = smtp-delay/smtp-delay.o smtp-delay/classify.o smtp-delay/refuse.o
+
+# static: hundreds of these wait out their delay at once, and a static
+# program's private memory is a fraction of a dynamically linked one's
+smtp-delay/smtp-delay: $(SMTPDELAY) $(COMMON_RUN) $(DNS_SEALED) conf-ld
+	$(LD) $(SANITIZE) $(STATIC) -o $@ $(SMTPDELAY) $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS)
+
+t/unit/classify-test.o: CPPFLAGS += -Ismtp-delay
+t/unit/classify-test: t/unit/classify-test.o smtp-delay/classify.o t/unit/tap.o $(COMMON_IP) conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/classify-test.o smtp-delay/classify.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
 t/unit/ip-test: t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
@@ -70,4 +96,4 @@ clean:
 
 .PHONY: all test asan install clean
 
--include $(wildcard common/*.d relaydb/*.d t/unit/*.d)
+-include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d t/unit/*.d)

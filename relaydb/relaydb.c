@@ -212,6 +212,9 @@ int main (int argc, char const *const *argv)
     argc -= l.ind ; argv += l.ind ;
   }
   if (!argc || !relaydb_store_ready(&conf)) dieusage() ;
+  /* an administrator's expire or load of a big table may run for minutes;
+     the chain programs keep the short default */
+  if (conf.group && !conf.timeout) conf.timeout = 300 ;
   verb = *argv++ ; argc-- ;
 
   if (!strcmp(verb, "add"))

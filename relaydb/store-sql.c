@@ -24,6 +24,8 @@
 #define ER_LOCK_WAIT_TIMEOUT_CODE 1205
 #define ER_LOCK_DEADLOCK_CODE 1213
 #define RETRIES 3
+#define EXPIRE_BATCH 10000
+#define EXPIRE_BATCH_TEXT "10000"
 #define is_retryable(e) ((e) == ER_LOCK_DEADLOCK_CODE || (e) == ER_LOCK_WAIT_TIMEOUT_CODE)
 
 static mx_mariadb const *my ;  /* Connector/C, loaded by ssql_open */
@@ -196,9 +198,18 @@ int ssql_delete_older (store *s, char const *ip, uint64_t cutoff)
   return r < 0 ? -1 : r > 0 ;
 }
 
+/* In batches: one huge DELETE would hold its locks (and keep every
+   relaydb-rec insert waiting) for as long as it runs. */
 long long ssql_expire (store *s, uint64_t cutoff)
 {
-  return run(s, "DELETE FROM " TABLE " WHERE ts < ?", 0, &cutoff, 0) ;
+  long long total = 0 ;
+  for (;;)
+  {
+    long long r = run(s, "DELETE FROM " TABLE " WHERE ts < ? LIMIT " EXPIRE_BATCH_TEXT, 0, &cutoff, 0) ;
+    if (r < 0) return -1 ;
+    total += r ;
+    if (r < EXPIRE_BATCH) return total ;
+  }
 }
 
 int ssql_each (store *s, store_each_fn *fn, void *data)

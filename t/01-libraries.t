@@ -52,6 +52,17 @@ for my $p (@programs) {
     or diag "libowfat-only globals in $p: $which";
 }
 
+# the sealed DNS object exports our entry points and nothing else
+my $sealed = "$top/common/mx_dns-sealed.o";
+SKIP: {
+  skip 'no sealed DNS object built', 2 unless -e $sealed;
+  my @exported = sort keys %{ defined_globals($sealed) };
+  ok(@exported && !(grep { !/^mx_dns_/ } @exported), 'the sealed DNS object exports only mx_dns_*')
+    or diag "exported: @exported";
+  my @inside = grep { /\bdns_transmit_start$/ } `nm '$sealed'`;
+  ok(@inside, 'it does hold libowfat\'s DNS client (made local)');
+}
+
 # the check itself must catch the mistake it is there for
 my $dir = tempdir(CLEANUP => 1);
 open my $c, '>', "$dir/both.c" or die;

@@ -1,0 +1,172 @@
+/* classify: see classify.h. Heuristics, as every rDNS classifier's are:
+ * a false "dynamic" only lengthens a server's greeting wait, it never
+ * refuses anyone.
+ */
+#include "classify.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Keywords of end-user address space, matched in the labels left of
+   the registered domain (the last two labels), with no letter right
+   before or after them. Plain string search, not a regex: a compiled
+   regex of this size costs each waiting connection more memory than
+   all the rest of smtp-delay. */
+static char const *const keywords[] =
+{
+  "dyn", "dynamic", "dynip", "dhcp", "dial", "dialup", "dial-up", "dialin",
+  "ppp", "pppoe", "pool", "dsl", "adsl", "vdsl", "xdsl", "sdsl", "cable",
+  "cablemodem", "cpe", "client", "clients", "cust", "customer", "broadband",
+  "modem", "ftth", "fttx", "residential", "wireless", "wlan", "wifi",
+  "mobile", "3g", "4g", "lte", "noptr", "in-addr", "ip-addr", "host-addr",
+} ;
+
+int patterns_init (patterns *p, int builtin)
+{
+  p->re = 0 ;
+  p->n = 0 ;
+  p->builtin = builtin ;
+  return 1 ;
+}
+
+int patterns_load (patterns *p, char const *file, char *err, size_t errlen)
+{
+  char line[1024] ;
+  unsigned long lineno = 0 ;
+  FILE *f = fopen(file, "r") ;
+  if (!f)
+  {
+    snprintf(err, errlen, "%s: unable to open: %s", file, strerror(errno)) ;
+    return -1 ;
+  }
+  while (fgets(line, sizeof line, f))
+  {
+    size_t len = strlen(line) ;
+    regex_t *grown ;
+    int e ;
+    lineno++ ;
+    if (len == sizeof line - 1 && line[len-1] != '\n')
+    {
+      snprintf(err, errlen, "%s:%lu: line longer than %u bytes", file, lineno, (unsigned int)sizeof line - 2) ;
+      fclose(f) ;
+      return 0 ;
+    }
+    while (len && (line[len-1] == '\n' || line[len-1] == '\r')) line[--len] = 0 ;
+    {
+      size_t b = strspn(line, " \t") ;
+      if (b == len || line[b] == '#') continue ;   /* blank or comment */
+    }
+    grown = realloc(p->re, (p->n + 1) * sizeof *p->re) ;
+    if (!grown) { snprintf(err, errlen, "%s:%lu: out of memory", file, lineno) ; fclose(f) ; return 0 ; }
+    p->re = grown ;
+    e = regcomp(&p->re[p->n], line, REG_EXTENDED | REG_ICASE | REG_NOSUB) ;
+    if (e)
+    {
+      char why[128] ;
+      regerror(e, &p->re[p->n], why, sizeof why) ;
+      snprintf(err, errlen, "%s:%lu: bad regular expression: %s", file, lineno, why) ;
+      fclose(f) ;
+      return 0 ;
+    }
+    p->n++ ;
+  }
+  if (ferror(f))
+  {
+    snprintf(err, errlen, "%s: unable to read: %s", file, strerror(errno)) ;
+    fclose(f) ;
+    return -1 ;
+  }
+  fclose(f) ;
+  return 1 ;
+}
+
+/* s[0..n) occurs in host (case-insensitive) with no character of the
+   class `edge` ("0123456789" or hex digits) right before or after it */
+static int occurs (char const *host, char const *s, char const *edge)
+{
+  size_t hl = strlen(host), n = strlen(s), i ;
+  for (i = 0 ; i + n <= hl ; i++)
+  {
+    if (strncasecmp(host + i, s, n)) continue ;
+    if (i && strchr(edge, host[i-1])) continue ;
+    if (i + n < hl && strchr(edge, host[i+n])) continue ;
+    return 1 ;
+  }
+  return 0 ;
+}
+
+/* The client's IPv4 address written into its own name. */
+static int embeds_ip4 (char const *host, unsigned char const *a)
+{
+  static char const digits[] = "0123456789" ;
+  static char const hexdigits[] = "0123456789abcdefABCDEF" ;
+  static char const seps[] = ".-_" ;
+  char s[64] ;
+  unsigned long dec = ((unsigned long)a[0] << 24) | ((unsigned long)a[1] << 16) | ((unsigned long)a[2] << 8) | a[3] ;
+  unsigned int i ;
+  for (i = 0 ; i < 3 ; i++)
+  {
+    char c = seps[i] ;
+    snprintf(s, sizeof s, "%u%c%u%c%u%c%u", a[0], c, a[1], c, a[2], c, a[3]) ;
+    if (occurs(host, s, digits)) return 1 ;
+    snprintf(s, sizeof s, "%u%c%u%c%u%c%u", a[3], c, a[2], c, a[1], c, a[0]) ;
+    if (occurs(host, s, digits)) return 1 ;
+    snprintf(s, sizeof s, "%03u%c%03u%c%03u%c%03u", a[0], c, a[1], c, a[2], c, a[3]) ;
+    if (occurs(host, s, digits)) return 1 ;
+    snprintf(s, sizeof s, "%03u%c%03u%c%03u%c%03u", a[3], c, a[2], c, a[1], c, a[0]) ;
+    if (occurs(host, s, digits)) return 1 ;
+  }
+  snprintf(s, sizeof s, "%03u%03u%03u%03u", a[0], a[1], a[2], a[3]) ;  /* merged, padded */
+  if (occurs(host, s, digits)) return 1 ;
+  snprintf(s, sizeof s, "%03u%03u%03u%03u", a[3], a[2], a[1], a[0]) ;
+  if (occurs(host, s, digits)) return 1 ;
+  snprintf(s, sizeof s, "%u%u%u%u", a[0], a[1], a[2], a[3]) ;          /* merged */
+  if (strlen(s) >= 8 && occurs(host, s, digits)) return 1 ;
+  snprintf(s, sizeof s, "%lu", dec) ;                                /* decimal */
+  if (strlen(s) >= 8 && occurs(host, s, digits)) return 1 ;
+  snprintf(s, sizeof s, "%08lx", dec) ;                              /* hex */
+  if (occurs(host, s, hexdigits)) return 1 ;
+  return 0 ;
+}
+
+/* host without its last two labels (the registered domain, roughly) */
+static size_t local_part_len (char const *host)
+{
+  size_t len = strlen(host) ;
+  unsigned int dots = 0 ;
+  if (len && host[len-1] == '.') len-- ;
+  while (len--)
+    if (host[len] == '.' && ++dots == 2) return len ;
+  return 0 ;
+}
+
+enum rdns_class classify (patterns const *p, char const *host, ip46 const *ip, char const **why)
+{
+  char const *reason = 0 ;
+  size_t i ;
+  if (!host || !*host) { if (why) *why = "noname" ; return CLASS_NONE ; }
+  if (ip && !ip46_is6(ip) && embeds_ip4(host, (unsigned char const *)ip->ip)) reason = "ip" ;
+  if (!reason && p->builtin)
+  {
+    static char const letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" ;
+    size_t n = local_part_len(host) ;
+    char buf[256] ;
+    if (n >= sizeof buf) n = sizeof buf - 1 ;
+    memcpy(buf, host, n) ;
+    buf[n] = 0 ;
+    for (i = 0 ; n && !reason && i < sizeof keywords / sizeof *keywords ; i++)
+      if (occurs(buf, keywords[i], letters)) reason = "keyword" ;
+  }
+  for (i = 0 ; !reason && i < p->n ; i++)
+    if (!regexec(&p->re[i], host, 0, 0, 0)) reason = "pattern" ;
+  if (why) *why = reason ? reason : "name" ;
+  return reason ? CLASS_DYNAMIC : CLASS_NAMED ;
+}
+
+char const *class_name (enum rdns_class c)
+{
+  return c == CLASS_NONE ? "none" : c == CLASS_DYNAMIC ? "dynamic" : "named" ;
+}

@@ -1,0 +1,270 @@
+/* smtp-delay: greeting delay by reverse-DNS class; refuses clients that
+ * talk before the greeting.
+ *
+ * Usage: smtp-delay [ -n secs ] [ -y secs ] [ -k secs ] [ -f patternfile ]
+ *                   [ -B ] [ -l ] [ -L secs ] [ -r ] [ -t secs ] [ -T ] child...
+ *
+ * Reads:  TCPREMOTEIP, TCPREMOTEHOST, TCPLOCALHOST, SMTPDELAY (seconds,
+ *         from tcprules: overrides the class delay), RELAYCLIENT.
+ * Sets:   SMTPDELAY_CLASS = none | dynamic | named,
+ *         SMTPDELAY_RESULT = pass | early (early: -r or dry run -T),
+ *         RBLSMTPD (with -r, for an early talker).
+ *
+ * The class (see classify.h) picks the delay: -n for none (default 12 s),
+ * -y for dynamic (default 6 s), -k for named (default 1 s); seconds with
+ * up to three decimals. -l: find the name itself, forward-confirmed, when
+ * tcpserver ran with -H (within -L seconds, default 3; the lookup time
+ * counts as waiting time). During the delay fd 0 is watched, never read:
+ * the bytes stay for the child. Outcomes:
+ *   - the client waits: child is exec'd (result=pass);
+ *   - the client talks first: it is refused; by default smtp-delay holds
+ *     an rblsmtpd-like conversation itself (4xx to mail commands, -t secs
+ *     at most, default 60); with -r it sets RBLSMTPD and execs child,
+ *     which should be rblsmtpd; with -T (dry run) it only logs and execs
+ *     child (result=early);
+ *   - the client hangs up: logged, exit 0, child never runs.
+ * RELAYCLIENT set: no delay, child exec'd at once (result=trusted).
+ * Fail mode: a failed lookup (-l) counts as no name (longest delay).
+ * Log, one line: smtp-delay: info: pid P ip A class=C host=H delay=D
+ *   waited=W result=R [first=BYTES]   (BYTES: the first 100 the client
+ *   sent, sanitised)
+ * Exit: 100 usage or a bad regex in the pattern file; 111 pattern file
+ * unreadable, or cannot exec child; 0 after a refusal or a hang-up;
+ * otherwise child's.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <skalibs/iopause.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+
+#include "classify.h"
+#include "mx_client.h"
+#include "mx_dns.h"
+#include "mx_exec.h"
+#include "mx_log.h"
+#include "mx_text.h"
+#include "refuse.h"
+
+#define USAGE "smtp-delay [ -n secs ] [ -y secs ] [ -k secs ] [ -f patternfile ] [ -B ] [ -l ] [ -L secs ] [ -r ] [ -t secs ] [ -T ] child..."
+#define dieusage() strerr_dieusage(100, USAGE)
+#define MAX_DELAY_MS 300000u   /* RFC 5321 clients wait 5 minutes for a greeting */
+#define FIRST_BYTES 100
+#define REFUSAL_TEXT "Talking before the greeting is not allowed (RFC 5321 section 4.3.1)"
+
+char const *PROG = "smtp-delay" ;
+
+/* "12", "0.5", "2.250": seconds with at most three decimals, as ms */
+static int scan_secs (char const *s, unsigned int *ms)
+{
+  unsigned int whole = 0, frac = 0, scale = 1000 ;
+  size_t n = uint_scan(s, &whole) ;
+  if (!n || whole > MAX_DELAY_MS / 1000) return 0 ;
+  s += n ;
+  if (*s == '.')
+  {
+    s++ ;
+    if (!*s) return 0 ;
+    while (*s >= '0' && *s <= '9')
+    {
+      if (scale == 1) return 0 ;
+      scale /= 10 ;
+      frac += (unsigned int)(*s++ - '0') * scale ;
+    }
+  }
+  if (*s) return 0 ;
+  *ms = whole * 1000 + frac ;
+  return *ms <= MAX_DELAY_MS ;
+}
+
+static void fmt_secs (char *out, unsigned int ms)
+{
+  size_t n = uint_fmt(out, ms / 1000) ;
+  out[n++] = '.' ;
+  out[n++] = '0' + (ms / 100) % 10 ;
+  out[n++] = '0' + (ms / 10) % 10 ;
+  out[n++] = '0' + ms % 10 ;
+  out[n] = 0 ;
+}
+
+static unsigned int elapsed_ms (tain const *start)
+{
+  tain d ;
+  tain_now_g() ;
+  tain_sub(&d, &STAMP, start) ;
+  return (unsigned int)tain_to_millisecs(&d) ;
+}
+
+enum outcome { WAITED, TALKED, HUNGUP } ;
+
+/* Watches fd 0 until the deadline without consuming anything. On TALKED
+   the first bytes are copied (sanitised) into first. */
+static enum outcome watch (tain const *deadline, char *first)
+{
+  for (;;)
+  {
+    char peek[FIRST_BYTES] ;
+    iopause_fd x = { .fd = 0, .events = IOPAUSE_READ } ;
+    ssize_t r ;
+    int e = iopause_g(&x, 1, deadline) ;
+    if (e < 0) { if (errno == EINTR) continue ; strerr_diefu1sys(111, "iopause") ; }
+    if (!e) return WAITED ;
+    r = recv(0, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT) ;
+    if (r < 0 && errno == ENOTSOCK)
+    {
+      /* not a socket (a pipe, run by hand): count bytes instead of peeking */
+      int avail = 0 ;
+      if (ioctl(0, FIONREAD, &avail) < 0) return HUNGUP ;
+      if (!avail) return HUNGUP ;
+      strcpy(first, "(not a socket)") ;
+      return TALKED ;
+    }
+    if (r < 0)
+    {
+      if (errno == EAGAIN || errno == EINTR) continue ;
+      return HUNGUP ;   /* reset by peer and the like */
+    }
+    if (!r) return HUNGUP ;
+    mx_text_safe(first, FIRST_BYTES, peek, (size_t)r) ;
+    return TALKED ;
+  }
+}
+
+int main (int argc, char const *const *argv)
+{
+  unsigned int delay_ms[3] = { 12000, 6000, 1000 } ;   /* by enum rdns_class */
+  unsigned int lookup_ms = 3000, talk_secs = 60, ms ;
+  int builtin = 1, lookup = 0, via_rblsmtpd = 0, dryrun = 0 ;
+  char const *patfile = 0 ;
+  char const *host, *why, *override ;
+  char ipt[MX_CLIENT_IPTEXT] ;
+  char first[FIRST_BYTES + 1] = "" ;
+  char fcrdns[256] ;
+  char safehost[65] ;
+  char delaystr[16], waitstr[16] ;
+  char modif[64 + sizeof REFUSAL_TEXT] ;
+  size_t mlen ;
+  patterns pats ;
+  enum rdns_class cls ;
+  enum outcome out ;
+  tain start, deadline ;
+  ip46 ip ;
+  int ipok ;
+
+  {
+    subgetopt l = SUBGETOPT_ZERO ;
+    for (;;)
+    {
+      int opt = subgetopt_r(argc, argv, "n:y:k:f:BlL:rt:T", &l) ;
+      if (opt == -1) break ;
+      switch (opt)
+      {
+        case 'n' : if (!scan_secs(l.arg, &delay_ms[CLASS_NONE])) dieusage() ; break ;
+        case 'y' : if (!scan_secs(l.arg, &delay_ms[CLASS_DYNAMIC])) dieusage() ; break ;
+        case 'k' : if (!scan_secs(l.arg, &delay_ms[CLASS_NAMED])) dieusage() ; break ;
+        case 'f' : patfile = l.arg ; break ;
+        case 'B' : builtin = 0 ; break ;
+        case 'l' : lookup = 1 ; break ;
+        case 'L' : if (!scan_secs(l.arg, &lookup_ms) || !lookup_ms) dieusage() ; break ;
+        case 'r' : via_rblsmtpd = 1 ; break ;
+        case 't' : if (!uint0_scan(l.arg, &talk_secs) || !talk_secs || talk_secs > 3600) dieusage() ; break ;
+        case 'T' : dryrun = 1 ; break ;
+        default : dieusage() ;
+      }
+    }
+    argc -= l.ind ; argv += l.ind ;
+  }
+  if (!argc) dieusage() ;
+  patterns_init(&pats, builtin) ;
+  if (patfile)
+  {
+    char err[512] ;
+    int r = patterns_load(&pats, patfile, err, sizeof err) ;
+    if (r <= 0) strerr_dief(r < 0 ? 111 : 100, err) ;
+  }
+
+  tain_now_set_stopwatch_g() ;
+  start = STAMP ;
+  ipok = mx_client_ip(&ip, ipt) ;
+  if (getenv("RELAYCLIENT"))
+  {
+    mx_info(ipt, "result=trusted") ;
+    mx_exec(argv, "", 0) ;
+  }
+
+  if (!ipok) mx_warn(ipt, "reason=bad_TCPREMOTEIP, no address test and no lookup") ;
+  host = getenv("TCPREMOTEHOST") ;
+  if (lookup && ipok)
+  {
+    int r = mx_dns_fcrdns(ip.ip, ip46_is6(&ip), lookup_ms, fcrdns, sizeof fcrdns) ;
+    host = r > 0 ? fcrdns : 0 ;
+    if (r < 0) mx_warn(ipt, "lookup=failed reason=no answer within the lookup deadline or server failure; class none") ;
+  }
+  cls = classify(&pats, host, ipok ? &ip : 0, &why) ;
+  mx_text_safe(safehost, 64, host ? host : "", host ? strlen(host) : 0) ;
+  if (!*safehost) strcpy(safehost, "-") ;
+
+  ms = delay_ms[cls] ;
+  override = getenv("SMTPDELAY") ;
+  if (override && *override && !scan_secs(override, &ms))
+  {
+    char safe[33] ;
+    mx_text_safe(safe, 32, override, strlen(override)) ;
+    mx_warn(ipt, "reason=ignoring invalid SMTPDELAY=", safe) ;
+    ms = delay_ms[cls] ;
+  }
+  fmt_secs(delaystr, ms) ;
+  {
+    tain d ;
+    tain_from_millisecs(&d, (int)ms) ;
+    tain_add(&deadline, &start, &d) ;
+  }
+  tain_now_g() ;   /* the lookup took time: it counts as waiting time */
+  out = watch(&deadline, first) ;
+  fmt_secs(waitstr, elapsed_ms(&start)) ;
+
+  if (out == HUNGUP)
+  {
+    mx_info(ipt, "class=", class_name(cls), " host=", safehost, " why=", why, " delay=", delaystr, " waited=", waitstr, " result=hangup") ;
+    return 0 ;
+  }
+  mlen = 0 ;
+  {
+    char const *c = class_name(cls) ;
+    memcpy(modif, "SMTPDELAY_CLASS=", 16) ; mlen = 16 ;
+    memcpy(modif + mlen, c, strlen(c) + 1) ; mlen += strlen(c) + 1 ;
+  }
+  if (out == WAITED)
+  {
+    mx_info(ipt, "class=", class_name(cls), " host=", safehost, " why=", why, " delay=", delaystr, " waited=", waitstr, " result=pass") ;
+    memcpy(modif + mlen, "SMTPDELAY_RESULT=pass", 22) ; mlen += 22 ;
+    mx_exec(argv, modif, mlen) ;
+  }
+  memcpy(modif + mlen, "SMTPDELAY_RESULT=early", 23) ; mlen += 23 ;
+  if (dryrun)
+  {
+    mx_info(ipt, "class=", class_name(cls), " host=", safehost, " why=", why, " delay=", delaystr, " waited=", waitstr, " result=early dryrun=1 first=", first) ;
+    mx_exec(argv, modif, mlen) ;
+  }
+  if (via_rblsmtpd)
+  {
+    mx_info(ipt, "class=", class_name(cls), " host=", safehost, " why=", why, " delay=", delaystr, " waited=", waitstr, " result=refused via=rblsmtpd first=", first) ;
+    memcpy(modif + mlen, "RBLSMTPD=" REFUSAL_TEXT, sizeof "RBLSMTPD=" REFUSAL_TEXT) ;
+    mlen += sizeof "RBLSMTPD=" REFUSAL_TEXT ;
+    mx_exec(argv, modif, mlen) ;
+  }
+  mx_info(ipt, "class=", class_name(cls), " host=", safehost, " why=", why, " delay=", delaystr, " waited=", waitstr, " result=refused first=", first) ;
+  {
+    char const *me = getenv("TCPLOCALHOST") ;
+    char safeme[65] ;
+    if (!me || !*me || !strcmp(me, "0")) me = "smtp-delay.local" ;
+    mx_text_safe(safeme, 64, me, strlen(me)) ;
+    refuse_conversation(safeme, "451 4.7.1 " REFUSAL_TEXT, talk_secs) ;
+  }
+}
