@@ -83,6 +83,15 @@ int patterns_load (patterns *p, char const *file, char *err, size_t errlen)
   return 1 ;
 }
 
+void patterns_free (patterns *p)
+{
+  size_t i ;
+  for (i = 0 ; i < p->n ; i++) regfree(&p->re[i]) ;
+  free(p->re) ;
+  p->re = 0 ;
+  p->n = 0 ;
+}
+
 /* s[0..n) occurs in host (case-insensitive) with no character of the
    class `edge` ("0123456789" or hex digits) right before or after it */
 static int occurs (char const *host, char const *s, char const *edge)

@@ -36,6 +36,9 @@ extern int patterns_init (patterns *p, int builtin) ;
    "FILE:LINE: reason" or "FILE: reason". */
 extern int patterns_load (patterns *p, char const *file, char *err, size_t errlen) ;
 
+/* Releases what patterns_load compiled. */
+extern void patterns_free (patterns *p) ;
+
 /* The class of host for a client at ip (0: address unknown, no
    IP-in-name test); host 0 or "" is none. If why is not 0, it is set to
    a short reason: "noname", "ip", "keyword", "pattern" or "name". */

@@ -8,13 +8,39 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <skalibs/allreadwrite.h>
+#include <skalibs/gccattributes.h>
 #include <skalibs/iopause.h>
 #include <skalibs/tai.h>
 
 #define LINE_MAX_BYTES 1000
 #define MAX_COMMANDS 100
+
+static tain deadline ;
+
+/* Leaves without losing what was said: closing a socket with unread
+   input makes the kernel reset the connection and drop the replies not
+   yet delivered. So: end our side, then read and discard what the client
+   still sends, until it closes or for a second at most. */
+static void leave (void) gccattr_noreturn ;
+static void leave (void)
+{
+  tain linger ;
+  shutdown(1, SHUT_WR) ;
+  tain_now_g() ;
+  tain_addsec_g(&linger, 1) ;
+  if (tain_less(&deadline, &linger)) linger = deadline ;
+  for (;;)
+  {
+    char buf[4096] ;
+    iopause_fd x = { .fd = 0, .events = IOPAUSE_READ } ;
+    int e = iopause_g(&x, 1, &linger) ;
+    if (e < 0 && errno == EINTR) continue ;
+    if (e <= 0 || read(0, buf, sizeof buf) <= 0) _exit(0) ;
+  }
+}
 
 static void say (char const *a, char const *b)
 {
@@ -33,7 +59,7 @@ static int verb_is (char const *line, size_t len, char const *verb)
 /* one command line (without its LF) */
 static void answer (char const *line, size_t len, char const *host, char const *reply)
 {
-  if (verb_is(line, len, "QUIT")) { say("221 ", host) ; _exit(0) ; }
+  if (verb_is(line, len, "QUIT")) { say("221 ", host) ; leave() ; }
   if (verb_is(line, len, "HELO") || verb_is(line, len, "EHLO")) say("250 ", host) ;
   else if (verb_is(line, len, "RSET") || verb_is(line, len, "NOOP")) say("250 ok", 0) ;
   else say(reply, 0) ;
@@ -44,7 +70,6 @@ void refuse_conversation (char const *host, char const *reply, unsigned int seco
   char line[LINE_MAX_BYTES] ;
   size_t len = 0 ;
   unsigned int commands = 0 ;
-  tain deadline ;
   tain_now_set_stopwatch_g() ;
   tain_addsec_g(&deadline, seconds) ;
   say("220 ", host) ;
@@ -69,7 +94,7 @@ void refuse_conversation (char const *host, char const *reply, unsigned int seco
       }
       answer(line, len, host, reply) ;
       len = 0 ;
-      if (++commands >= MAX_COMMANDS) { say("421 too many commands, closing", 0) ; _exit(0) ; }
+      if (++commands >= MAX_COMMANDS) { say("421 too many commands, closing", 0) ; leave() ; }
     }
   }
 }

@@ -2,7 +2,10 @@
  * refuses, in the manner of rblsmtpd: a greeting, 250 to HELO, EHLO,
  * RSET and NOOP, the refusal (a 4xx) to everything else, 221 to QUIT.
  * Bounded: lines of at most 1000 bytes (longer ones are cut), at most 100
- * commands, and `seconds` in all; then the connection is closed.
+ * commands, and `seconds` in all; then the connection is closed. After
+ * its 221 or 421 it shuts its side down and reads what the client still
+ * sends for a second at most, so that the replies are not lost to a
+ * reset.
  */
 #ifndef SMTPDELAY_REFUSE_H
 #define SMTPDELAY_REFUSE_H

@@ -422,6 +422,7 @@ sub wait_until {
 # (v4-mapped IPv6 addresses as dotted quads)
 sub _bound_addresses {
   my %ip;
+  local $_;   # callers may be inside map or for, with $_ aliased
   for my $f (qw(tcp udp tcp6 udp6)) {
     open my $fh, '<', "/proc/net/$f" or next;
     <$fh>;

@@ -103,6 +103,9 @@ int main (void)
       unlink(file) ;
     }
     tap_ok(patterns_load(&none, "/nonexistent/patterns", err, sizeof err) < 0 && strstr(err, "unable to open"), "a missing file is a temporary failure") ;
+    patterns_free(&none) ;
+    tap_ok(!none.n && !none.re, "patterns_free empties the set") ;
   }
+  patterns_free(&p) ;
   return tap_done() ;
 }
