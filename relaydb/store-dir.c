@@ -28,6 +28,8 @@
 #include "mx_ip.h"
 
 #define STALE_TEMP_SECONDS 3600
+/* ".tmp." or ".del.", a pid, ".", a sequence number, NUL */
+#define TEMP_NAME_MAX (5 + PID_FMT + 1 + ULONG_FMT + 1)
 
 static int fail_sys (store *s, char const *verb, char const *what)
 {
@@ -82,7 +84,7 @@ static int read_entry (int dirfd, char const *name, uint64_t *ts)
 
 int sdir_put (store *s, char const *ip, uint64_t ts)
 {
-  char tmp[32] ;
+  char tmp[TEMP_NAME_MAX] ;
   char buf[UINT64_FMT + 1] ;
   size_t len = uint64_fmt(buf, ts) ;
   int fd ;
@@ -132,7 +134,7 @@ int sdir_delete (store *s, char const *ip)
    A corrupt entry counts as old: nothing could ever use it. */
 static int take_if_older (store *s, char const *ip, uint64_t cutoff)
 {
-  char grab[32] ;
+  char grab[TEMP_NAME_MAX] ;
   uint64_t ts ;
   int r = read_entry(s->dirfd, ip, &ts) ;
   if (!r || (r > 0 && ts >= cutoff)) return 0 ;
