@@ -21,7 +21,7 @@ MARIADB = -ldl
 
 PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check smtp-delay/smtp-delay
 MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o
@@ -67,6 +67,10 @@ t/unit/classify-test.o: CPPFLAGS += -Ismtp-delay
 t/unit/classify-test: t/unit/classify-test.o smtp-delay/classify.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/classify-test.o smtp-delay/classify.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
+t/unit/zonespec-test.o: CPPFLAGS += -Irblenv
+t/unit/zonespec-test: t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o
+
 t/unit/ip-test: t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
@@ -96,4 +100,4 @@ clean:
 
 .PHONY: all test asan install clean
 
--include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d t/unit/*.d)
+-include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d rblenv/*.d t/unit/*.d)
