@@ -19,12 +19,12 @@ DEPFLAGS = -MMD -MP
 SKALIBS = -l:libskarnet.a
 MARIADB = -ldl
 
-PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check smtp-delay/smtp-delay
-MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8
+PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check smtp-delay/smtp-delay rblenv/rblenv
+MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8
 UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
-COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o
+COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o
 RELAYSTORE = relaydb/store.o relaydb/store-dir.o relaydb/store-sql.o relaydb/relaydb-opts.o common/mx_mariadb.o
 
 # libowfat's DNS client, sealed: mx_dns.o and the libowfat members it
@@ -39,7 +39,7 @@ common/mx_dns-linked.o: common/mx_dns.o
 	ld -r -o $@ common/mx_dns.o $(OWFAT)
 
 $(DNS_SEALED): common/mx_dns-linked.o
-	objcopy --keep-global-symbol=mx_dns_fcrdns common/mx_dns-linked.o $@
+	objcopy --keep-global-symbol=mx_dns_fcrdns --keep-global-symbol=mx_dns_all common/mx_dns-linked.o $@
 
 %.o: %.c conf-cc
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -c -o $@ $<
@@ -62,6 +62,11 @@ SMTPDELAY = smtp-delay/smtp-delay.o smtp-delay/classify.o smtp-delay/refuse.o
 # program's private memory is a fraction of a dynamically linked one's
 smtp-delay/smtp-delay: $(SMTPDELAY) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(SMTPDELAY) $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS)
+
+RBLENV = rblenv/rblenv.o rblenv/zonespec.o
+
+rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
+	$(LD) $(SANITIZE) $(STATIC) -o $@ $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS)
 
 t/unit/classify-test.o: CPPFLAGS += -Ismtp-delay
 t/unit/classify-test: t/unit/classify-test.o smtp-delay/classify.o t/unit/tap.o $(COMMON_IP) conf-ld

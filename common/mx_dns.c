@@ -3,12 +3,38 @@
  */
 #include "mx_dns.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <dns.h>
 #include <iopause.h>
 #include <stralloc.h>
 #include <taia.h>
+
+/* libowfat picks query ids and source ports from a generator that must
+   be seeded, or every run of a program asks with the same id from the
+   same port, and anyone who can reach that port can forge the answers.
+   Seeded once per process from the kernel (time and pid if that fails). */
+static void seed_once (void)
+{
+  static int seeded = 0 ;
+  char seed[128] ;
+  if (seeded) return ;
+  if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+  {
+    struct timeval tv ;
+    pid_t pid = getpid() ;
+    gettimeofday(&tv, 0) ;
+    memset(seed, 0, sizeof seed) ;
+    memcpy(seed, &tv, sizeof tv) ;
+    memcpy(seed + sizeof tv, &pid, sizeof pid) ;
+  }
+  dns_random_init(seed) ;
+  seeded = 1 ;
+}
 
 /* One query, answered or abandoned by the deadline. Returns 1 with the
    packet in tx, 0 on timeout, -1 on failure. */
@@ -46,6 +72,7 @@ int mx_dns_fcrdns (char const *ip, int is6, unsigned int ms, char *name, size_t 
   int r, result = -1 ;
 
   memset(&tx, 0, sizeof tx) ;
+  seed_once() ;
   taia_now(&deadline) ;
   taia_uint(&span, ms / 1000) ;
   span.nano = (ms % 1000) * 1000000UL ;
@@ -84,4 +111,105 @@ int mx_dns_fcrdns (char const *ip, int is6, unsigned int ms, char *name, size_t 
   stralloc_free(&ptr) ;
   stralloc_free(&addrs) ;
   return result ;
+}
+
+static unsigned int ms_since (struct taia const *start)
+{
+  struct taia now, d ;
+  taia_now(&now) ;
+  taia_sub(&d, &now, start) ;
+  return (unsigned int)(taia_approx(&d) * 1000.0) ;
+}
+
+static void take_answer (mx_dns_query *q, struct dns_transmit const *tx)
+{
+  stralloc out = { 0, 0, 0 } ;
+  q->status = MX_DNS_FAILED ;
+  if (q->type == MX_DNS_A)
+  {
+    size_t i ;
+    if (dns_ip4_packet(&out, tx->packet, tx->packetlen) < 0) goto done ;
+    for (i = 0 ; i + 4 <= out.len && q->na < MX_DNS_MAX_A ; i += 4)
+      memcpy(q->a[q->na++], out.s + i, 4) ;
+  }
+  else
+  {
+    if (dns_txt_packet(&out, tx->packet, tx->packetlen) < 0) goto done ;
+    q->txtlen = out.len < MX_DNS_TXT_MAX ? out.len : MX_DNS_TXT_MAX ;
+    if (q->txtlen) memcpy(q->txt, out.s, q->txtlen) ;
+  }
+  q->status = MX_DNS_ANSWERED ;
+ done:
+  stralloc_free(&out) ;
+}
+
+int mx_dns_all (mx_dns_query *q, size_t n, unsigned int ms)
+{
+  static char const anylocal[16] = { 0 } ;
+  struct dns_transmit *tx ;
+  iopause_fd *x ;
+  size_t *which ;
+  struct taia start, deadline, span ;
+  char servers[256] ;
+  size_t i, pending = 0 ;
+  int r = 0 ;
+
+  for (i = 0 ; i < n ; i++) { q[i].status = MX_DNS_FAILED ; q[i].na = 0 ; q[i].txtlen = 0 ; q[i].ms = 0 ; }
+  if (!n) return 0 ;
+  seed_once() ;
+  if (dns_resolvconfip(servers) < 0) return -1 ;
+  tx = calloc(n, sizeof *tx) ;
+  x = calloc(n, sizeof *x) ;
+  which = calloc(n, sizeof *which) ;
+  if (!tx || !x || !which) { r = -1 ; goto done ; }
+  taia_now(&start) ;
+  taia_uint(&span, ms / 1000) ;
+  span.nano = (ms % 1000) * 1000000UL ;
+  taia_add(&deadline, &start, &span) ;
+
+  /* all queries leave before any answer is awaited */
+  for (i = 0 ; i < n ; i++)
+  {
+    char *wire = 0 ;
+    if (!dns_domain_fromdot(&wire, q[i].name, strlen(q[i].name))) continue ;
+    if (dns_transmit_start(&tx[i], servers, 1, wire, q[i].type == MX_DNS_A ? DNS_T_A : DNS_T_TXT, anylocal) == 0)
+    {
+      q[i].status = MX_DNS_PENDING ;
+      pending++ ;
+    }
+    dns_domain_free(&wire) ;
+  }
+
+  while (pending)
+  {
+    struct taia stamp, wake = deadline ;
+    size_t k = 0 ;
+    taia_now(&stamp) ;
+    if (taia_less(&deadline, &stamp)) break ;
+    for (i = 0 ; i < n ; i++)
+      if (q[i].status == MX_DNS_PENDING)
+      {
+        dns_transmit_io(&tx[i], &x[k], &wake) ;
+        which[k++] = i ;
+      }
+    if (taia_less(&deadline, &wake)) wake = deadline ;
+    iopause(x, (unsigned int)k, &wake, &stamp) ;
+    for (i = 0 ; i < k ; i++)
+    {
+      mx_dns_query *qq = &q[which[i]] ;
+      int g = dns_transmit_get(&tx[which[i]], &x[i], &stamp) ;
+      if (!g) continue ;
+      if (g > 0) take_answer(qq, &tx[which[i]]) ;
+      else qq->status = MX_DNS_FAILED ;
+      qq->ms = ms_since(&start) ;
+      pending-- ;
+    }
+  }
+  for (i = 0 ; i < n ; i++)
+    if (q[i].status == MX_DNS_PENDING) { q[i].status = MX_DNS_TIMEOUT ; q[i].ms = ms ; }
+
+ done:
+  if (tx) for (i = 0 ; i < n ; i++) dns_transmit_free(&tx[i]) ;
+  free(tx) ; free(x) ; free(which) ;
+  return r ;
 }

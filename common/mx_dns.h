@@ -23,4 +23,30 @@
    lookup failed (timeout, no resolver, server failure). */
 extern int mx_dns_fcrdns (char const *ip, int is6, unsigned int ms, char *name, size_t max) ;
 
+/* Many queries at once, all sent together and all bounded by one
+   deadline (rblenv's DNSBL lookups). */
+enum mx_dns_type { MX_DNS_A, MX_DNS_TXT } ;
+enum mx_dns_status { MX_DNS_PENDING, MX_DNS_ANSWERED, MX_DNS_TIMEOUT, MX_DNS_FAILED } ;
+
+#define MX_DNS_MAX_A 8
+#define MX_DNS_TXT_MAX 512
+
+typedef struct mx_dns_query_s mx_dns_query ;
+struct mx_dns_query_s
+{
+  char const *name ;             /* in: dotted name */
+  enum mx_dns_type type ;        /* in */
+  enum mx_dns_status status ;    /* out: ANSWERED covers "no such name" */
+  unsigned char a[MX_DNS_MAX_A][4] ;  /* out, A: the first addresses */
+  unsigned int na ;              /* out, A: how many (0: not found) */
+  char txt[MX_DNS_TXT_MAX] ;     /* out, TXT: the strings joined, raw */
+  size_t txtlen ;                /* out, TXT */
+  unsigned int ms ;              /* out: milliseconds until it ended */
+} ;
+
+/* Sends every query of q[0..n) at once and waits at most ms in all for
+   the answers; every query's status is set. Returns 0, or -1 if no
+   resolver could be found (every status then MX_DNS_FAILED). */
+extern int mx_dns_all (mx_dns_query *q, size_t n, unsigned int ms) ;
+
 #endif

@@ -49,6 +49,7 @@
 #include "mx_dns.h"
 #include "mx_exec.h"
 #include "mx_log.h"
+#include "mx_secs.h"
 #include "mx_text.h"
 #include "refuse.h"
 
@@ -60,37 +61,9 @@
 
 char const *PROG = "smtp-delay" ;
 
-/* "12", "0.5", "2.250": seconds with at most three decimals, as ms */
 static int scan_secs (char const *s, unsigned int *ms)
 {
-  unsigned int whole = 0, frac = 0, scale = 1000 ;
-  size_t n = uint_scan(s, &whole) ;
-  if (!n || whole > MAX_DELAY_MS / 1000) return 0 ;
-  s += n ;
-  if (*s == '.')
-  {
-    s++ ;
-    if (!*s) return 0 ;
-    while (*s >= '0' && *s <= '9')
-    {
-      if (scale == 1) return 0 ;
-      scale /= 10 ;
-      frac += (unsigned int)(*s++ - '0') * scale ;
-    }
-  }
-  if (*s) return 0 ;
-  *ms = whole * 1000 + frac ;
-  return *ms <= MAX_DELAY_MS ;
-}
-
-static void fmt_secs (char *out, unsigned int ms)
-{
-  size_t n = uint_fmt(out, ms / 1000) ;
-  out[n++] = '.' ;
-  out[n++] = '0' + (ms / 100) % 10 ;
-  out[n++] = '0' + (ms / 10) % 10 ;
-  out[n++] = '0' + ms % 10 ;
-  out[n] = 0 ;
+  return mx_secs_scan(s, MAX_DELAY_MS, ms) ;
 }
 
 static unsigned int elapsed_ms (tain const *start)
@@ -147,7 +120,7 @@ int main (int argc, char const *const *argv)
   char first[FIRST_BYTES + 1] = "" ;
   char fcrdns[256] ;
   char safehost[65] ;
-  char delaystr[16], waitstr[16] ;
+  char delaystr[MX_SECS_FMT], waitstr[MX_SECS_FMT] ;
   char modif[64 + sizeof REFUSAL_TEXT] ;
   size_t mlen ;
   patterns pats ;
@@ -219,7 +192,7 @@ int main (int argc, char const *const *argv)
     mx_warn(ipt, "reason=ignoring invalid SMTPDELAY=", safe) ;
     ms = delay_ms[cls] ;
   }
-  fmt_secs(delaystr, ms) ;
+  mx_secs_fmt(delaystr, ms) ;
   {
     tain d ;
     tain_from_millisecs(&d, (int)ms) ;
@@ -227,7 +200,7 @@ int main (int argc, char const *const *argv)
   }
   tain_now_g() ;   /* the lookup took time: it counts as waiting time */
   out = watch(&deadline, first) ;
-  fmt_secs(waitstr, elapsed_ms(&start)) ;
+  mx_secs_fmt(waitstr, elapsed_ms(&start)) ;
 
   if (out == HUNGUP)
   {
