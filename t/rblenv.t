@@ -109,13 +109,6 @@ sub rblenv {
 # rblenv's info lines in a stderr text
 sub info_lines { grep { /^rblenv: info: / } split /\n/, $_[0] }
 
-sub slurp {
-  my ($path) = @_;
-  open my $fh, '<:raw', $path or return undef;
-  local $/;
-  return scalar <$fh>;
-}
-
 # a UDP socket on port 53 of a new loopback address that never answers
 sub silent_resolver {
   my $ip = loopback_ip();

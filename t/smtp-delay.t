@@ -68,13 +68,6 @@ sub recorder {
       . 'echo "220 recorder ${SMTPDELAY_CLASS-unset} ${SMTPDELAY_RESULT-unset}"; exec cat >> "$f"', $dir];
 }
 
-sub slurp {
-  my ($path) = @_;
-  open my $fh, '<:raw', $path or return undef;
-  local $/;
-  return scalar <$fh>;
-}
-
 # a tcpserver running smtp-delay; DNSCACHEIP is our tinydns
 sub server {
   my (%a) = @_;

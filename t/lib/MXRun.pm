@@ -10,6 +10,8 @@ package MXRun;
 #   my $job = start_cmd(same arguments);   # runs in the background
 #   my ($rc, $out, $err) = $job->finish($timeout);
 #   $job->pid
+#
+#   slurp($path): a file's bytes, or undef if it cannot be opened.
 use strict;
 use warnings;
 use Exporter 'import';
@@ -18,7 +20,7 @@ use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 use Test::More ();
 
-our @EXPORT = qw(run_cmd start_cmd);
+our @EXPORT = qw(run_cmd start_cmd slurp);
 
 my %running;   # pid => 1, killed at exit so nothing outlives the test
 
@@ -67,15 +69,14 @@ sub finish {
   }
   delete $running{$self->{pid}};
   my $rc = $status & 127 ? 128 + ($status & 127) : $status >> 8;
-  return ($rc, slurp($self->{out}), slurp($self->{err}));
+  return ($rc, slurp($self->{out}) // '', slurp($self->{err}) // '');
 }
 
 sub run_cmd { return start_cmd(@_)->finish }
 
 sub slurp {
   my ($name) = @_;
-  open my $fh, '<', $name or return '';
-  binmode $fh;
+  open my $fh, '<:raw', $name or return undef;
   local $/;
   return scalar <$fh> // '';
 }
