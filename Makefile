@@ -21,7 +21,7 @@ MARIADB = -ldl
 
 PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check smtp-delay/smtp-delay rblenv/rblenv
 MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o
@@ -76,6 +76,10 @@ t/unit/zonespec-test.o: CPPFLAGS += -Irblenv
 t/unit/zonespec-test: t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o
 
+t/unit/rcptaddr-test.o: CPPFLAGS += -Ircptchecks
+t/unit/rcptaddr-test: t/unit/rcptaddr-test.o rcptchecks/rcptaddr.o t/unit/tap.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o rcptchecks/rcptaddr.o t/unit/tap.o
+
 t/unit/ip-test: t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
@@ -105,4 +109,4 @@ clean:
 
 .PHONY: all test asan install clean
 
--include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d rblenv/*.d t/unit/*.d)
+-include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d rblenv/*.d rcptchecks/*.d t/unit/*.d)
