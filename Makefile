@@ -68,8 +68,8 @@ RBLENV = rblenv/rblenv.o rblenv/zonespec.o
 rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS)
 
-rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o conf-ld
-	$(LD) $(SANITIZE) -o $@ rcptchecks/rcptchecks-make.o $(SKALIBS)
+rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o common/mx_text.o conf-ld
+	$(LD) $(SANITIZE) -o $@ rcptchecks/rcptchecks-make.o common/mx_text.o $(SKALIBS)
 
 t/unit/classify-test.o: CPPFLAGS += -Ismtp-delay
 t/unit/classify-test: t/unit/classify-test.o smtp-delay/classify.o t/unit/tap.o $(COMMON_IP) conf-ld
@@ -80,8 +80,8 @@ t/unit/zonespec-test: t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o conf
 	$(LD) $(SANITIZE) -o $@ t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o
 
 t/unit/rcptaddr-test.o: CPPFLAGS += -Ircptchecks
-t/unit/rcptaddr-test: t/unit/rcptaddr-test.o rcptchecks/rcptaddr.o t/unit/tap.o conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o rcptchecks/rcptaddr.o t/unit/tap.o
+t/unit/rcptaddr-test: t/unit/rcptaddr-test.o rcptchecks/rcptaddr.o common/mx_text.o t/unit/tap.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o rcptchecks/rcptaddr.o common/mx_text.o t/unit/tap.o
 
 t/unit/ip-test: t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)

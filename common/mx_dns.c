@@ -36,6 +36,16 @@ static void seed_once (void)
   seeded = 1 ;
 }
 
+/* *start = now, *deadline = now + ms */
+static void deadline_in (unsigned int ms, struct taia *start, struct taia *deadline)
+{
+  struct taia span ;
+  taia_now(start) ;
+  taia_uint(&span, ms / 1000) ;
+  span.nano = (ms % 1000) * 1000000UL ;
+  taia_add(deadline, start, &span) ;
+}
+
 /* One query, answered or abandoned by the deadline. Returns 1 with the
    packet in tx, 0 on timeout, -1 on failure. */
 static int ask (struct dns_transmit *tx, char const servers[256], char const *q, char const *qtype, struct taia const *deadline)
@@ -63,7 +73,7 @@ static int ask (struct dns_transmit *tx, char const servers[256], char const *q,
 int mx_dns_fcrdns (char const *ip, int is6, unsigned int ms, char *name, size_t max)
 {
   struct dns_transmit tx ;
-  struct taia deadline, span ;
+  struct taia start, deadline ;
   char servers[256] ;
   char q4[DNS_NAME4_DOMAIN], q6[DNS_NAME6_DOMAIN] ;
   char *fwd = 0 ;
@@ -73,10 +83,7 @@ int mx_dns_fcrdns (char const *ip, int is6, unsigned int ms, char *name, size_t 
 
   memset(&tx, 0, sizeof tx) ;
   seed_once() ;
-  taia_now(&deadline) ;
-  taia_uint(&span, ms / 1000) ;
-  span.nano = (ms % 1000) * 1000000UL ;
-  taia_add(&deadline, &deadline, &span) ;
+  deadline_in(ms, &start, &deadline) ;
   if (dns_resolvconfip(servers) < 0) return -1 ;
 
   if (is6) dns_name6_domain(q6, ip) ; else dns_name4_domain(q4, ip) ;
@@ -149,7 +156,7 @@ int mx_dns_all (mx_dns_query *q, size_t n, unsigned int ms)
   struct dns_transmit *tx ;
   iopause_fd *x ;
   size_t *which ;
-  struct taia start, deadline, span ;
+  struct taia start, deadline ;
   char servers[256] ;
   size_t i, pending = 0 ;
   int r = 0 ;
@@ -162,10 +169,7 @@ int mx_dns_all (mx_dns_query *q, size_t n, unsigned int ms)
   x = calloc(n, sizeof *x) ;
   which = calloc(n, sizeof *which) ;
   if (!tx || !x || !which) { r = -1 ; goto done ; }
-  taia_now(&start) ;
-  taia_uint(&span, ms / 1000) ;
-  span.nano = (ms % 1000) * 1000000UL ;
-  taia_add(&deadline, &start, &span) ;
+  deadline_in(ms, &start, &deadline) ;
 
   /* all queries leave before any answer is awaited */
   for (i = 0 ; i < n ; i++)

@@ -14,3 +14,8 @@ size_t mx_text_safe(char *dst, size_t max, char const *src, size_t len)
   dst[len] = 0 ;
   return len ;
 }
+
+void mx_text_lower (char *s, size_t n)
+{
+  for (; n-- ; s++) if (*s >= 'A' && *s <= 'Z') *s += 'a' - 'A' ;
+}

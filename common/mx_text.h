@@ -9,4 +9,8 @@
    bytes. Returns the number of bytes written before the NUL. */
 extern size_t mx_text_safe(char *dst, size_t max, char const *src, size_t len);
 
+/* Lower-cases the ASCII letters of s[0..n) in place (DNS names and
+   mail domains: no locale). */
+extern void mx_text_lower (char *s, size_t n) ;
+
 #endif

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "mx_text.h"
+
 #define MAX_EXTENSION_LEVELS 12
 
 int rcptaddr_parse (char const *arg, size_t len, char *out)
@@ -39,11 +41,6 @@ int rcptaddr_parse (char const *arg, size_t len, char *out)
   return (int)n ;
 }
 
-static void lower (char *s, size_t n)
-{
-  for (; n-- ; s++) if (*s >= 'A' && *s <= 'Z') *s += 'a' - 'A' ;
-}
-
 /* appends local[0..llen) + suffix + "@" + domain as the next key */
 static void add_key (rcptaddr_keys *k, size_t *used, char const *local, size_t llen, char const *suffix, char const *domain)
 {
@@ -73,8 +70,8 @@ int rcptaddr_keys_make (char const *addr, char delimiter, int keep_case, rcptadd
   if (!dlen) return 0 ;
   memcpy(local, addr, llen) ; local[llen] = 0 ;
   memcpy(domain, at + 1, dlen) ; domain[dlen] = 0 ;
-  lower(domain, dlen) ;
-  if (!keep_case) lower(local, llen) ;
+  mx_text_lower(domain, dlen) ;
+  if (!keep_case) mx_text_lower(local, llen) ;
 
   /* the domain first, for the caller's "is it local?" question */
   memcpy(k->buf, domain, dlen + 1) ;

@@ -30,6 +30,8 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 
+#include "mx_text.h"
+
 
 #define USAGE "rcptchecks-make [ -c ] cdb tmp < list"
 #define LINE_MAX_BYTES 1000
@@ -66,8 +68,6 @@ static int domain_ok (char const *d, size_t n)
   }
   return 1 ;
 }
-
-static void lower (char *s, size_t n) { for (; n-- ; s++) if (*s >= 'A' && *s <= 'Z') *s += 'a' - 'A' ; }
 
 static void add (cdbmaker *c, char kind, char const *s, size_t n)
 {
@@ -122,7 +122,7 @@ int main (int argc, char const *const *argv)
     at = strrchr(s, '@') ;
     if (!at)
     {
-      lower(s, w) ;
+      mx_text_lower(s, w) ;
       if (w && s[w-1] == '.') w-- ;
       if (!domain_ok(s, w)) dieline(line, ": not a domain") ;
       add(&c, 'd', s, w) ;
@@ -131,8 +131,8 @@ int main (int argc, char const *const *argv)
     {
       size_t llen = (size_t)(at - s), dlen = w - llen - 1 ;
       if (dlen && at[dlen] == '.') dlen-- ;
-      lower(at + 1, dlen) ;
-      if (!keep_case) lower(s, llen) ;
+      mx_text_lower(at + 1, dlen) ;
+      if (!keep_case) mx_text_lower(s, llen) ;
       if (!domain_ok(at + 1, dlen)) dieline(line, ": not a domain after @") ;
       add(&c, 'd', at + 1, dlen) ;
       add(&c, 'a', s, llen + 1 + dlen) ;
