@@ -19,13 +19,13 @@ DEPFLAGS = -MMD -MP
 SKALIBS = -l:libskarnet.a
 MARIADB = -ldl
 
-PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks-make
-MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks-make.8
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test
+PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-make
+MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
-COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o
-RELAYSTORE = relaydb/store.o relaydb/store-dir.o relaydb/store-sql.o relaydb/relaydb-opts.o common/mx_mariadb.o
+COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_linger.o
+RELAYSTORE = relaydb/store.o relaydb/store-dir.o relaydb/store-sql.o relaydb/relaydb-opts.o common/mx_mariadb.o common/mx_sql.o
 
 # libowfat's DNS client, sealed: mx_dns.o and the libowfat members it
 # needs in one relocatable object, every symbol local but mx_dns_*
@@ -68,6 +68,15 @@ RBLENV = rblenv/rblenv.o rblenv/zonespec.o
 rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS)
 
+rcptchecks/rcptchecks.o: rcptchecks/rcptchecks.c conf-cc conf-rcptchecks
+	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DRCPTCHECKS_CDB='"$(shell head -n 1 conf-rcptchecks)"' -c -o $@ $<
+
+RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o rcptchecks/smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o common/mx_mariadb.o common/mx_sql.o
+
+# dynamic: Connector/C is dlopen()ed when -g asks for SQL
+rcptchecks/rcptchecks: $(RCPTCHECKS) $(COMMON_RUN) conf-ld
+	$(LD) $(SANITIZE) -o $@ $(RCPTCHECKS) $(COMMON_RUN) $(SKALIBS) $(MARIADB)
+
 rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o common/mx_text.o conf-ld
 	$(LD) $(SANITIZE) -o $@ rcptchecks/rcptchecks-make.o common/mx_text.o $(SKALIBS)
 
@@ -82,6 +91,14 @@ t/unit/zonespec-test: t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o conf
 t/unit/rcptaddr-test.o: CPPFLAGS += -Ircptchecks
 t/unit/rcptaddr-test: t/unit/rcptaddr-test.o rcptchecks/rcptaddr.o common/mx_text.o t/unit/tap.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o rcptchecks/rcptaddr.o common/mx_text.o t/unit/tap.o
+
+t/unit/smtp-test.o: CPPFLAGS += -Ircptchecks
+t/unit/smtp-test: t/unit/smtp-test.o rcptchecks/smtp.o t/unit/tap.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/smtp-test.o rcptchecks/smtp.o t/unit/tap.o
+
+t/unit/tarpit-test.o: CPPFLAGS += -Ircptchecks
+t/unit/tarpit-test: t/unit/tarpit-test.o rcptchecks/tarpit.o t/unit/tap.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/tarpit-test.o rcptchecks/tarpit.o t/unit/tap.o
 
 t/unit/ip-test: t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)

@@ -20,6 +20,8 @@ static char const *const names[] =
   "mysql_stmt_execute", "mysql_stmt_affected_rows",
   "mysql_stmt_bind_result", "mysql_stmt_store_result", "mysql_stmt_fetch",
   "mysql_stmt_errno", "mysql_stmt_error", "mysql_stmt_close",
+  "mysql_stmt_param_count", "mysql_stmt_num_rows", "mysql_stmt_free_result",
+  "mysql_stmt_field_count",
 } ;
 
 typedef void (*anyfn) (void) ;

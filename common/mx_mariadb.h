@@ -34,6 +34,10 @@ struct mx_mariadb_s
   __typeof__(mysql_stmt_errno) *stmt_errno ;
   __typeof__(mysql_stmt_error) *stmt_error ;
   __typeof__(mysql_stmt_close) *stmt_close ;
+  __typeof__(mysql_stmt_param_count) *stmt_param_count ;
+  __typeof__(mysql_stmt_num_rows) *stmt_num_rows ;
+  __typeof__(mysql_stmt_free_result) *stmt_free_result ;
+  __typeof__(mysql_stmt_field_count) *stmt_field_count ;
 } ;
 
 /* The loaded library, or 0 with *why saying what failed (static text). */

@@ -20,8 +20,10 @@ int rcptaddr_parse (char const *arg, size_t len, char *out)
   if (x) x++ ;
   else
   {
+    /* no brackets: the first word after the colon, if there is one */
     terminator = ' ' ;
-    x = arg ;
+    x = memchr(arg, ':', len) ;
+    x = x ? x + 1 : arg ;
     while (x < end && *x == ' ') x++ ;
   }
   if (x < end && *x == '@')   /* source route: @a,@b:user@d */
@@ -32,6 +34,10 @@ int rcptaddr_parse (char const *arg, size_t len, char *out)
     if (!c || c == '\r' || c == '\n') return -1 ;
     if (escaped) escaped = 0 ;
     else if (!quoted && c == terminator) break ;
+    /* comments and blanks: qmail-smtpd keeps them in the address, other
+       servers drop them, so "a@example.org(x)" or "a@ example.org"
+       would be a foreign domain here and a local one there */
+    else if (!quoted && (c == '(' || c == ')' || c == ' ' || c == '\t')) return -1 ;
     else if (c == '\\') { escaped = 1 ; continue ; }
     else if (c == '"') { quoted = !quoted ; continue ; }
     if (n >= RCPTADDR_MAX) return -1 ;
@@ -87,7 +93,13 @@ int rcptaddr_keys_make (char const *addr, char delimiter, int keep_case, rcptadd
     char suffix[9] = { delimiter, 'd', 'e', 'f', 'a', 'u', 'l', 't', 0 } ;
     add_key(k, &used, local, cut[i], suffix, domain) ;
   }
-  if (levels) add_key(k, &used, local, cut[levels - 1], "", domain) ;
+  if (levels)
+  {
+    /* the user is what precedes the first delimiter, however many
+       extension levels there are */
+    char const *first = memchr(local + 1, delimiter, llen - 1) ;
+    add_key(k, &used, local, (size_t)(first - local), "", domain) ;
+  }
   add_key(k, &used, "", 0, "", domain) ;   /* catch-all: @domain */
   return 1 ;
 }

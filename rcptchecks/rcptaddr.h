@@ -2,11 +2,14 @@
  * qmail-smtpd reads it, and the keys rcptchecks looks it up under.
  *
  * Parsing (qmail-smtpd's addrparse): the address is what follows '<' up
- * to '>', or, without '<', the first blank-separated word; a source
+ * to '>', or, without '<', the first blank-separated word after the
+ * first colon (or from the start, with no colon); a source
  * route ("@a,@b:") is dropped; quotes are removed and a backslash makes
  * the next character literal ("\"a b\"@x" is a b@x). "<>" is the empty
  * address. Addresses longer than RCPTADDR_MAX, or holding NUL, CR or LF,
- * are refused.
+ * or, outside quotes, a blank or a parenthesis (comments and folding
+ * whitespace, which some servers drop and qmail-smtpd keeps), are
+ * refused.
  *
  * Lookup keys, in order, for local part L and domain D (lower-cased,
  * one trailing dot dropped), with delimiter '-' (configurable):
@@ -25,8 +28,8 @@
 
 #define RCPTADDR_MAX 900   /* qmail-smtpd's limit */
 
-/* Parses the argument of RCPT TO: (the text after the colon, len
-   bytes). Writes the address and a NUL into out (room for
+/* Parses the argument of RCPT (the text after the verb, "TO:<...>",
+   len bytes). Writes the address and a NUL into out (room for
    RCPTADDR_MAX + 1 bytes). Returns its length, or -1 if refused. */
 extern int rcptaddr_parse (char const *arg, size_t len, char *out) ;
 

@@ -5,17 +5,17 @@
  * from an option-file group read by Connector/C: the group named with -g,
  * from the file named with -f or Connector/C's default files. Every
  * statement is prepared; the table is created the first time a statement
- * finds it missing. Connect, read and write each time out (conf.timeout).
+ * finds it missing. Connect, read and write each time out (conf.timeout,
+ * mx_sql.h).
  * Connector/C is loaded only when this store is opened (mx_mariadb.h).
  */
 #include "store.h"
 #include "store-impl.h"
 
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 #include "mx_ip.h"
 #include "mx_mariadb.h"
+#include "mx_sql.h"
 
 #define TABLE "relaydb"
 #define ER_NO_SUCH_TABLE_CODE 1146
@@ -52,31 +52,9 @@ static int fail_stmt (store *s, MYSQL_STMT *st, char const *what)
 
 int ssql_open (store *s)
 {
-  unsigned int t = s->conf.timeout ? s->conf.timeout : 5 ;
-  char const *why ;
-  MYSQL *m ;
-  /* Connector/C skips an option file it cannot read, and then fails
-     with a misleading default socket: say what is really wrong */
-  if (s->conf.cnf && access(s->conf.cnf, R_OK) < 0)
-    return store_fail(s, "unable to read option file ", s->conf.cnf, ": ", strerror(errno)) ;
-  my = mx_mariadb_load(&why) ;
-  if (!my) return store_fail(s, why) ;
-  m = my->init(0) ;
-  if (!m) return store_fail(s, "unable to initialise the MariaDB client: out of memory") ;
-  s->sql = m ;
-  my->optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &t) ;
-  my->optionsv(m, MYSQL_OPT_READ_TIMEOUT, &t) ;
-  my->optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &t) ;
-  if (s->conf.cnf) my->optionsv(m, MYSQL_READ_DEFAULT_FILE, s->conf.cnf) ;
-  my->optionsv(m, MYSQL_READ_DEFAULT_GROUP, s->conf.group) ;
-  if (!my->real_connect(m, 0, 0, 0, 0, 0, 0, 0))
-  {
-    fail_db(s, "connect") ;
-    my->close(m) ;
-    s->sql = 0 ;
-    return 0 ;
-  }
-  return 1 ;
+  char why[MX_SQL_ERRMAX] ;
+  s->sql = mx_sql_connect(&my, s->conf.cnf, s->conf.group, s->conf.timeout ? s->conf.timeout : 5, why) ;
+  return s->sql ? 1 : store_fail(s, why) ;
 }
 
 void ssql_close (store *s)

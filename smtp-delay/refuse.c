@@ -8,38 +8,34 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include <sys/socket.h>
 
 #include <skalibs/allreadwrite.h>
 #include <skalibs/gccattributes.h>
 #include <skalibs/iopause.h>
 #include <skalibs/tai.h>
 
+#include "mx_linger.h"
+
 #define LINE_MAX_BYTES 1000
 #define MAX_COMMANDS 100
 
 static tain deadline ;
 
-/* Leaves without losing what was said: closing a socket with unread
-   input makes the kernel reset the connection and drop the replies not
-   yet delivered. So: end our side, then read and discard what the client
-   still sends, until it closes or for a second at most. */
+/* Leaves without losing what was said (mx_linger.h): a second at most,
+   and never past the session's deadline. */
 static void leave (void) gccattr_noreturn ;
 static void leave (void)
 {
-  tain linger ;
-  shutdown(1, SHUT_WR) ;
+  tain left ;
+  unsigned int ms = 0 ;
   tain_now_g() ;
-  tain_addsec_g(&linger, 1) ;
-  if (tain_less(&deadline, &linger)) linger = deadline ;
-  for (;;)
+  if (tain_less(&STAMP, &deadline))
   {
-    char buf[4096] ;
-    iopause_fd x = { .fd = 0, .events = IOPAUSE_READ } ;
-    int e = iopause_g(&x, 1, &linger) ;
-    if (e < 0 && errno == EINTR) continue ;
-    if (e <= 0 || read(0, buf, sizeof buf) <= 0) _exit(0) ;
+    tain_sub(&left, &deadline, &STAMP) ;
+    ms = tain_to_millisecs(&left) < 1000 ? (unsigned int)tain_to_millisecs(&left) : 1000 ;
   }
+  mx_linger(0, 1, ms) ;
+  _exit(0) ;
 }
 
 static void say (char const *a, char const *b)

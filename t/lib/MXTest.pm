@@ -145,7 +145,7 @@ group named [mxtest]: to use ->cnf with it, expand the group with
 C<my_print_defaults --defaults-file=CNF mxtest> and pass the options
 after --no-defaults.
 
-=head2 exim_child($dir)
+=head2 exim_child($dir, auth => 1, tls => 1)
 
 Writes an exim4 configuration for "exim4 -bs" (SMTP on stdin/stdout,
 as under tcpserver) run as root, from package/exim4-chain.conf: spool,
@@ -156,6 +156,17 @@ permitted" unless RELAYCLIENT is set (then it accepts it and delivers
 it into the same Maildir, as if relayed), and delivers each
 message at once (-odi, no daemon, no queue runner) into the Maildir
 $dir/mail (one file per message, CRLF line ends as on the wire).
+
+$dir may be left out (exim_child(auth => 1)). Options, each changing
+only the generated copy of the configuration:
+
+  auth => 1   appends an authenticator: AUTH PLAIN (advertised, no TLS
+              needed) with the one user "mxtest", password
+              "mxtest-secret" (->auth_user, ->auth_password); exim
+              answers 235 to it and 535 to anything else
+  tls => 1    advertises STARTTLS (tls_advertise_hosts = *; exim makes
+              itself a self-signed certificate), for tests of what a
+              proxy does with it; nothing here completes a handshake
 
 Returns an object: ->argv (['/usr/sbin/exim4', '-C', $config, '-bs',
 '-odi'], the end of a chain), ->dir, ->messages (paths of the delivered
@@ -620,8 +631,13 @@ package MXTest::MariaDB {
 # ---------------------------------------------------------------------------
 # exim4 -bs
 
+my ($EXIM_USER, $EXIM_PASSWORD) = ('mxtest', 'mxtest-secret');
+
 sub exim_child {
-  my ($dir) = @_;
+  # exim_child(), exim_child($dir), exim_child(%options) or
+  # exim_child($dir, %options)
+  my ($dir, %o) = @_ % 2 ? @_ : (undef, @_);
+  for (keys %o) { die "exim_child: unknown option $_" unless /^(?:auth|tls)$/ }
   $dir //= tmpdir();
   my ($uid, $gid) = (getpwnam 'Debian-exim')[2, 3];
   defined $uid or die "no user Debian-exim (is exim4 installed?)";
@@ -633,6 +649,22 @@ sub exim_child {
   # the same configuration package/run-chain uses: see its comments
   my $config = _slurp("$TOP/package/exim4-chain.conf");
   $config =~ s/\@DIR\@/$dir/g;
+  if ($o{tls}) {
+    $config =~ s/^tls_advertise_hosts =.*$/tls_advertise_hosts = */m
+      or die "exim_child: no tls_advertise_hosts line in package/exim4-chain.conf";
+  }
+  # section order is free in exim's configuration: appended at the end
+  $config .= <<"AUTH" if $o{auth};
+
+# added by MXTest::exim_child(auth => 1)
+begin authenticators
+plain:
+  driver = plaintext
+  public_name = PLAIN
+  server_prompts = :
+  server_condition = \${if and {{eq{\$auth2}{$EXIM_USER}}{eq{\$auth3}{$EXIM_PASSWORD}}}}
+  server_set_id = \$auth2
+AUTH
   _write("$dir/exim.conf", $config);
   return bless { dir => $dir, config => "$dir/exim.conf" }, 'MXTest::Exim';
 }
@@ -640,6 +672,8 @@ sub exim_child {
 package MXTest::Exim {
   sub dir  { $_[0]{dir} }
   sub argv { ['/usr/sbin/exim4', '-C', $_[0]{config}, '-bs', '-odi'] }
+  sub auth_user     { $EXIM_USER }
+  sub auth_password { $EXIM_PASSWORD }
 
   # Maildir names start with seconds.Mmicroseconds: delivery order
   sub messages {

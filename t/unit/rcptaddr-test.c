@@ -17,14 +17,24 @@ static struct { char const *arg ; char const *want ; } const parses[] =
   { "<@a.example,@b.example:bob@example.org>", "bob@example.org" },   /* source route */
   { "<\"alice smith\"@example.org>", "alice smith@example.org" },   /* quoted local part */
   { "<\"a>b\"@example.org>", "a>b@example.org" },             /* quoted terminator */
+  { "<\"a (b)\"@example.org>", "a (b)@example.org" },         /* quoted blank and parentheses */
   { "<a\\>b@example.org>", "a>b@example.org" },               /* escaped terminator */
   { "<a\\\\b@example.org>", "a\\b@example.org" },
   { "<postmaster>", "postmaster" },
   { "<alice@[192.0.2.1]>", "alice@[192.0.2.1]" },
   { "<unterminated@example.org", "unterminated@example.org" }, /* qmail-smtpd does not care */
+  { "TO:<alice@example.org>", "alice@example.org" },          /* the whole text after RCPT */
+  { "to:alice@example.org SIZE=1", "alice@example.org" },      /* no brackets: after the colon */
+  { "TO: alice@example.org", "alice@example.org" },
+  { "TO:@a.example:bob@example.org", "bob@example.org" },
 } ;
 
-static char const *const refused[] = { "<a\rb@example.org>", "<a\nb@example.org>" } ;
+static char const *const refused[] =
+{
+  "<a\rb@example.org>", "<a\nb@example.org>",
+  "<nobody@example.org(x)>", "<nobody@(x)example.org>", "<nobody(x)@example.org>",   /* comments */
+  "<nobody@ example.org>", "<nobody @example.org>", "<nobody@example.org\t>",       /* blanks */
+} ;
 
 static struct { char const *addr ; char delim ; int keep ; char const *want ; } const keys[] =
 {
@@ -36,6 +46,7 @@ static struct { char const *addr ; char delim ; int keep ; char const *want ; } 
   { "bob+lists@example.org", '+', 0, "bob+lists@example.org|bob+default@example.org|bob@example.org|@example.org" },
   { "bob+lists@example.org", '-', 0, "bob+lists@example.org|@example.org" },
   { "-x@example.org", '-', 0, "-x@example.org|@example.org" },
+  { "u-1-2-3-4-5-6-7-8-9-10-11-12-13@example.org", '-', 0, "u-1-2-3-4-5-6-7-8-9-10-11-12-13@example.org|u-1-2-3-4-5-6-7-8-9-10-11-12-default@example.org|u-1-2-3-4-5-6-7-8-9-10-11-default@example.org|u-1-2-3-4-5-6-7-8-9-10-default@example.org|u-1-2-3-4-5-6-7-8-9-default@example.org|u-1-2-3-4-5-6-7-8-default@example.org|u-1-2-3-4-5-6-7-default@example.org|u-1-2-3-4-5-6-default@example.org|u-1-2-3-4-5-default@example.org|u-1-2-3-4-default@example.org|u-1-2-3-default@example.org|u-1-2-default@example.org|u-1-default@example.org|u@example.org|@example.org" },
   { "a@b@example.org", '-', 0, "a@b@example.org|@example.org" },   /* the last @ splits */
   { "' OR 1=1 --@example.org", '-', 0, "' or 1=1 --@example.org|' or 1=1 --default@example.org|' or 1=1 -default@example.org|' or 1=1 @example.org|@example.org" },
 } ;
@@ -53,7 +64,7 @@ int main (void)
     tap_ok(n == (int)strlen(parses[i].want) && !strcmp(out, parses[i].want), name) ;
   }
   for (i = 0 ; i < sizeof refused / sizeof *refused ; i++)
-    tap_ok(rcptaddr_parse(refused[i], strlen(refused[i]), out) < 0, "CR or LF inside the address is refused") ;
+    tap_ok(rcptaddr_parse(refused[i], strlen(refused[i]), out) < 0, "CR, LF, a blank or a comment inside the address is refused") ;
   tap_ok(rcptaddr_parse("<a\0b@example.org>", 17, out) < 0, "NUL inside the address is refused") ;
   {
     static char big[2000] ;

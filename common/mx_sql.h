@@ -1,0 +1,21 @@
+/* mx_sql: a MariaDB/MySQL connection, opened the one way every mxguard
+ * program opens it.
+ *
+ * Host or socket, user, password and database come from an option-file
+ * group (the password never appears on a command line): the group named
+ * group, in the file cnf or, with cnf 0, in Connector/C's default files.
+ * Connecting, reading and writing each time out after timeout seconds.
+ */
+#ifndef MX_SQL_H
+#define MX_SQL_H
+
+#include "mx_mariadb.h"
+
+#define MX_SQL_ERRMAX 256
+
+/* Loads Connector/C (mx_mariadb_load) into *my and connects. Returns
+   the connection, or 0 with why (MX_SQL_ERRMAX bytes) saying what
+   went wrong, in words an administrator can act on. */
+extern MYSQL *mx_sql_connect (mx_mariadb const **my, char const *cnf, char const *group, unsigned int timeout, char *why) ;
+
+#endif

@@ -1,0 +1,53 @@
+/* check: rcptchecks' decision on one RCPT command.
+ *
+ * The address is parsed as qmail-smtpd parses it (rcptaddr.h). An
+ * address without a domain, or at a domain the source does not list as
+ * local, is the child's business. At a local domain, the keys are
+ * looked up in order (exact, extension defaults, user, catch-all): one
+ * found and the command goes to the child; none and it is refused with
+ * 550 5.1.1 and never reaches the child; a failed lookup answers 451
+ * 4.3.0 (never a 5xx, never a pass).
+ * With rblenv's late verdict (RBLLATE, not empty) every RCPT is refused
+ * with its text (451, or 553 when it starts with "-") except postmaster
+ * and abuse at a local domain, which are checked as usual, and a bare
+ * "postmaster".
+ * Every answer gets the tarpit's delay (tarpit.h). In a dry run nothing
+ * is refused or delayed; what would have been is logged.
+ */
+#ifndef RCPTCHECKS_CHECK_H
+#define RCPTCHECKS_CHECK_H
+
+#include <stddef.h>
+#include "source.h"
+#include "tarpit.h"
+
+/* consecutive failed lookups after which a session is closed: each may
+   have cost a connect timeout */
+#define CHECK_MAX_FAILURES 5
+#define CHECK_REPLYMAX 512   /* one reply line */
+#define CHECK_REPLYROOM (2 * CHECK_REPLYMAX)   /* room for a reply and a 421 */
+
+typedef struct check_s check ;
+struct check_s
+{
+  source *src ;
+  tarpit tp ;
+  char delimiter ;
+  char const *rbllate ;        /* 0 or the refusal text */
+  int dryrun ;
+  char const *ip ;             /* for log lines */
+  unsigned int failures ;      /* lookups failed in a row */
+  /* counted for the session's log line */
+  unsigned int rcpts, forwarded, unknown, refused, tempfail ;
+} ;
+
+enum check_verdict { CHECK_FORWARD, CHECK_REFUSE, CHECK_CLOSE } ;
+
+/* Decides on "RCPT <arg>" (len bytes). FORWARD: pass the command to
+   the child. REFUSE: answer with reply instead (replylen bytes of
+   CRLF-terminated lines; reply has room for CHECK_REPLYROOM). CLOSE:
+   answer with reply, then end the session. In every case *delay is how
+   long the answer must wait (ms). */
+extern enum check_verdict check_rcpt (check *c, char const *arg, size_t len, char *reply, size_t *replylen, unsigned int *delay) ;
+
+#endif

@@ -1,0 +1,544 @@
+/* proxy: see proxy.h. One process, one poll loop, fixed buffers: a
+ * hostile client can fill them, and then it is simply not read.
+ */
+#include "proxy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "smtp.h"
+
+#define BUFSZ 65536
+#define QMAX 128
+#define TEXTSZ 16384
+#define AUTH_LINE_MAX 12288
+
+/* what an owed answer answers */
+enum what { W_LOCAL, W_GREETING, W_OTHER, W_EHLO, W_DATA, W_DATAEND, W_AUTH, W_QUIT } ;
+
+/* where client input stands */
+enum mode
+{
+  M_COMMAND,      /* lines are commands */
+  M_HELD,         /* waiting for the child's answer to DATA or AUTH */
+  M_AUTHLINE,     /* the next line answers the child's 334 */
+  M_DATA,         /* message bytes */
+  M_TRANSPARENT,  /* trusted: bytes pass unexamined */
+  M_DONE          /* nothing more is read */
+} ;
+
+typedef struct answer_s answer ;
+struct answer_s
+{
+  long long ready ;            /* not before (monotonic ms) */
+  unsigned short len ;         /* W_LOCAL: bytes of text in the text fifo */
+  unsigned char what ;
+  char const *close ;          /* W_LOCAL: end the session with this result */
+} ;
+
+typedef struct fifo_s fifo ;
+struct fifo_s
+{
+  size_t head, tail ;
+  char *s ;
+  size_t size ;
+} ;
+
+static char inbuf[BUFSZ], childinbuf[BUFSZ], childoutbuf[BUFSZ], outbuf[BUFSZ], textbuf[TEXTSZ] ;
+static fifo in = { 0, 0, inbuf, BUFSZ } ;             /* from the client, not yet handled */
+static fifo tochild = { 0, 0, childinbuf, BUFSZ } ;   /* for the child */
+static fifo fromchild = { 0, 0, childoutbuf, BUFSZ } ; /* from the child, not yet answered */
+static fifo out = { 0, 0, outbuf, BUFSZ } ;           /* for the client */
+static fifo text = { 0, 0, textbuf, TEXTSZ } ;        /* local answers' texts */
+
+static answer queue[QMAX] ;
+static unsigned int qhead, qlen ;
+
+static proxy_conf const *conf ;
+static proxy_stats *stats ;
+static enum mode mode = M_COMMAND ;
+static datascan scan ;
+static int skipping ;          /* discarding the rest of an overlong line */
+static int client_eof, child_eof, childin_closed ;
+static int quit_sent ;         /* QUIT forwarded: the child's input ends after it */
+static int tochild_fd, fromchild_fd ;
+static char const *result ;    /* set: the session is ending */
+static long long now, last_activity ;
+static long long last_ready ;  /* when the last delayed answer is due */
+
+static long long now_ms (void)
+{
+  struct timespec ts ;
+  clock_gettime(CLOCK_MONOTONIC, &ts) ;
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 ;
+}
+
+static size_t fifo_len (fifo const *f) { return f->tail - f->head ; }
+
+/* room at the tail, after moving the contents to the front if needed */
+static size_t fifo_room (fifo *f)
+{
+  if (f->head && f->size - f->tail < f->size / 2)
+  {
+    memmove(f->s, f->s + f->head, f->tail - f->head) ;
+    f->tail -= f->head ;
+    f->head = 0 ;
+  }
+  return f->size - f->tail ;
+}
+
+static int fifo_put (fifo *f, char const *s, size_t n)
+{
+  if (fifo_room(f) < n) return 0 ;
+  memcpy(f->s + f->tail, s, n) ;
+  f->tail += n ;
+  return 1 ;
+}
+
+static void fifo_skip (fifo *f, size_t n)
+{
+  f->head += n ;
+  if (f->head == f->tail) f->head = f->tail = 0 ;
+}
+
+static void finish (char const *why)
+{
+  if (!result) result = why ;
+  mode = M_DONE ;
+}
+
+/* A last word to the client, outside the queue (whatever was owed is
+   not coming), then the end. */
+static void last_word (char const *reply, char const *why)
+{
+  fifo_put(&out, reply, strlen(reply)) ;
+  finish(why) ;
+}
+
+static answer *owe (enum what w, long long ready)
+{
+  answer *a = &queue[(qhead + qlen++) % QMAX] ;
+  a->what = (unsigned char)w ;
+  a->ready = ready ;
+  a->len = 0 ;
+  a->close = 0 ;
+  return a ;
+}
+
+static void owe_local (char const *reply, size_t len, long long ready, char const *close)
+{
+  answer *a = owe(W_LOCAL, ready) ;
+  fifo_put(&text, reply, len) ;   /* room was checked by the caller */
+  a->len = (unsigned short)len ;
+  a->close = close ;
+}
+
+/* Room for one more command's consequences: an answer, its text, and
+   the line on its way to the child. */
+static int room_for_command (size_t linelen)
+{
+  return qlen < QMAX && fifo_room(&text) >= CHECK_REPLYROOM && fifo_room(&tochild) >= linelen + 2 ;
+}
+
+static void forward (char const *line, size_t len)
+{
+  fifo_put(&tochild, line, len) ;
+  fifo_put(&tochild, "\r\n", 2) ;
+}
+
+static size_t line_limit (void)
+{
+  size_t arg ;
+  size_t peek = fifo_len(&in) < 16 ? fifo_len(&in) : 16 ;
+  if (mode == M_AUTHLINE || smtp_verb(in.s + in.head, peek, &arg) == VERB_AUTH)
+    return conf->linemax > AUTH_LINE_MAX ? conf->linemax : AUTH_LINE_MAX ;
+  return conf->linemax ;
+}
+
+/* When an answer delayed by delay ms is due: after the answer before
+   it, so that pipelined RCPTs wait one delay after another, as they
+   would one at a time. */
+static long long due (unsigned int delay)
+{
+  if (!delay) return 0 ;
+  last_ready = (last_ready > now ? last_ready : now) + delay ;
+  return last_ready ;
+}
+
+/* One command line (len bytes, line end removed). */
+static void command (char const *line, size_t len)
+{
+  char reply[CHECK_REPLYROOM] ;
+  size_t replylen = 0, arg ;
+  unsigned int delay = 0 ;
+  if (mode == M_AUTHLINE)
+  {
+    /* an answer to the child's 334: not a command */
+    forward(line, len) ;
+    owe(W_AUTH, 0) ;
+    mode = M_HELD ;
+    return ;
+  }
+  if (memchr(line, 0, len) || memchr(line, '\r', len))
+  {
+    static char const r[] = "500 5.5.2 NUL or bare CR in a command\r\n" ;
+    owe_local(r, sizeof r - 1, 0, 0) ;
+    return ;
+  }
+  switch (smtp_verb(line, len, &arg))
+  {
+    case VERB_RCPT :
+      switch (check_rcpt(conf->chk, line + arg, len - arg, reply, &replylen, &delay))
+      {
+        case CHECK_FORWARD :
+          forward(line, len) ;
+          owe(W_OTHER, due(delay)) ;
+          break ;
+        case CHECK_REFUSE :
+          owe_local(reply, replylen, due(delay), 0) ;
+          break ;
+        case CHECK_CLOSE :
+          owe_local(reply, replylen, due(delay), conf->chk->failures ? "lookups-failed" : "too-many-unknown") ;
+          mode = M_DONE ;   /* the rest of the session is not read */
+          break ;
+      }
+      return ;
+    case VERB_DATA :
+      forward(line, len) ;
+      owe(W_DATA, 0) ;
+      mode = M_HELD ;
+      return ;
+    case VERB_AUTH :
+      forward(line, len) ;
+      owe(W_AUTH, 0) ;
+      mode = M_HELD ;
+      return ;
+    case VERB_EHLO :
+      forward(line, len) ;
+      owe(W_EHLO, 0) ;
+      return ;
+    case VERB_QUIT :
+      forward(line, len) ;
+      owe(W_QUIT, 0) ;
+      mode = M_HELD ;   /* nothing after QUIT */
+      quit_sent = 1 ;
+      return ;
+    case VERB_STARTTLS :
+    {
+      static char const r[] = "502 5.5.1 STARTTLS not available here\r\n" ;
+      owe_local(r, sizeof r - 1, 0, 0) ;
+      return ;
+    }
+    case VERB_BDAT :
+    {
+      static char const r[] = "502 5.5.1 BDAT not available here, use DATA\r\n" ;
+      owe_local(r, sizeof r - 1, 0, 0) ;
+      return ;
+    }
+    case VERB_OTHER :
+      forward(line, len) ;
+      owe(W_OTHER, 0) ;
+      return ;
+  }
+}
+
+/* A line over the limit, dropped: a command is refused; an answer to
+   the child's 334 becomes "*", which cancels the AUTH (RFC 4954), so
+   that the child does not take the next command for it. */
+static void too_long (void)
+{
+  static char const r[] = "500 5.5.2 line too long\r\n" ;
+  if (mode == M_AUTHLINE) command("*", 1) ;
+  else owe_local(r, sizeof r - 1, 0, 0) ;
+}
+
+/* Client bytes in the data phase: relayed as they are, up to the end. */
+static void data_bytes (void)
+{
+  size_t n = fifo_len(&in), room = fifo_room(&tochild), used ;
+  enum datascan_result r ;
+  if (n > room) n = room ;
+  if (!n) return ;
+  r = datascan_run(&scan, in.s + in.head, n, &used) ;
+  fifo_put(&tochild, in.s + in.head, used) ;
+  fifo_skip(&in, used) ;
+  stats->databytes += used ;
+  if (r == DATASCAN_END)
+  {
+    owe(W_DATAEND, 0) ;
+    mode = M_COMMAND ;
+  }
+  else if (r == DATASCAN_BARE)
+  {
+    /* the child never sees the end: it drops the message when its
+       input closes, and the client, told 421, keeps it */
+    static char const msg[] = "421 4.5.0 bare LF next to the final dot (RFC 5321 4.1.1.4), message refused, closing connection\r\n" ;
+    owe_local(msg, sizeof msg - 1, 0, "bare-lf") ;
+    mode = M_DONE ;
+  }
+}
+
+/* Handles as much client input as the buffers allow. */
+static void client_input (void)
+{
+  for (;;)
+  {
+    char *nl ;
+    size_t n = fifo_len(&in), len ;
+    if (mode == M_DATA) { data_bytes() ; if (mode == M_DATA) return ; continue ; }
+    if (mode == M_TRANSPARENT)
+    {
+      size_t room = fifo_room(&tochild) ;
+      if (n > room) n = room ;
+      fifo_put(&tochild, in.s + in.head, n) ;
+      fifo_skip(&in, n) ;
+      return ;
+    }
+    if (mode != M_COMMAND && mode != M_AUTHLINE) return ;
+    if (!n) return ;
+    nl = memchr(in.s + in.head, '\n', n) ;
+    if (skipping)
+    {
+      if (!nl) { fifo_skip(&in, n) ; return ; }
+      if (!room_for_command(1)) return ;
+      fifo_skip(&in, (size_t)(nl - (in.s + in.head)) + 1) ;
+      skipping = 0 ;
+      too_long() ;
+      continue ;
+    }
+    if (!nl)
+    {
+      if (n > line_limit()) skipping = 1 ;
+      else if (client_eof) fifo_skip(&in, n) ;   /* a last line without its end: dropped */
+      if (skipping) continue ;
+      return ;
+    }
+    len = (size_t)(nl - (in.s + in.head)) ;
+    if (!room_for_command(len)) return ;
+    {
+      char *line = in.s + in.head ;
+      size_t whole = len + 1 ;
+      if (len && line[len - 1] == '\r') len-- ;
+      if (len > line_limit()) too_long() ;
+      else command(line, len) ;
+      fifo_skip(&in, whole) ;
+    }
+  }
+}
+
+/* The child's answer to the front of the queue is at the head of
+   fromchild (n bytes): passes it on, and acts on what it says. */
+static void child_answer (answer const *a, size_t n)
+{
+  unsigned int code = smtp_reply_code(fromchild.s + fromchild.head, n) ;
+  char *copy = out.s + out.tail ;
+  fifo_put(&out, fromchild.s + fromchild.head, n) ;
+  fifo_skip(&fromchild, n) ;
+  switch (a->what)
+  {
+    case W_EHLO :
+      if (code == 250) out.tail -= n - smtp_ehlo_filter(copy, n) ;
+      break ;
+    case W_DATA :
+      if (mode != M_HELD) break ;   /* the session is ending */
+      if (code == 354) { datascan_start(&scan) ; mode = M_DATA ; }
+      else mode = M_COMMAND ;
+      break ;
+    case W_AUTH :
+      if (mode != M_HELD) break ;
+      if (code == 334) mode = M_AUTHLINE ;
+      else if (code == 235) { stats->trusted = 1 ; mode = M_TRANSPARENT ; }
+      else mode = M_COMMAND ;
+      break ;
+    case W_DATAEND :
+      if (code >= 200 && code < 300) stats->messages++ ;
+      break ;
+    case W_QUIT :
+      finish("quit") ;
+      break ;
+    default : break ;
+  }
+}
+
+/* Gives the client every answer that is due, in order. */
+static void answers (void)
+{
+  if (mode == M_TRANSPARENT)
+  {
+    size_t n = fifo_len(&fromchild), room = fifo_room(&out) ;
+    if (n > room) n = room ;
+    fifo_put(&out, fromchild.s + fromchild.head, n) ;
+    fifo_skip(&fromchild, n) ;
+    if (child_eof && !fifo_len(&fromchild)) finish("child-exit") ;
+    return ;
+  }
+  while (!result)
+  {
+    answer const *a ;
+    size_t n = smtp_reply_len(fromchild.s + fromchild.head, fifo_len(&fromchild)) ;
+    if (!qlen)
+    {
+      /* unasked: the child's own timeout or shutdown notice */
+      if (n && fifo_room(&out) >= n) { fifo_put(&out, fromchild.s + fromchild.head, n) ; fifo_skip(&fromchild, n) ; continue ; }
+      if (child_eof && !n) last_word("421 4.3.0 mail server unavailable, closing connection\r\n", "child-died") ;
+      return ;
+    }
+    a = &queue[qhead] ;
+    if (a->ready > now) return ;
+    if (a->what == W_LOCAL)
+    {
+      if (fifo_room(&out) < a->len) return ;
+      fifo_put(&out, text.s + text.head, a->len) ;
+      fifo_skip(&text, a->len) ;
+      if (a->close) finish(a->close) ;
+    }
+    else
+    {
+      if (!n)
+      {
+        if (child_eof || fifo_room(&fromchild) == 0)
+          last_word("421 4.3.0 mail server unavailable, closing connection\r\n", "child-died") ;
+        return ;
+      }
+      if (fifo_room(&out) < n) return ;
+      child_answer(a, n) ;
+    }
+    qhead = (qhead + 1) % QMAX ;
+    qlen-- ;
+    if (mode == M_TRANSPARENT) return ;
+  }
+}
+
+/* read into f from fd; returns bytes read, 0 at end of file, -1 (errno
+   EAGAIN: nothing now) */
+static ssize_t fill (int fd, fifo *f)
+{
+  ssize_t r ;
+  size_t room = fifo_room(f) ;
+  if (!room) { errno = EAGAIN ; return -1 ; }
+  r = read(fd, f->s + f->tail, room) ;
+  if (r > 0) f->tail += (size_t)r ;
+  return r ;
+}
+
+static ssize_t flush (int fd, fifo *f)
+{
+  ssize_t r = write(fd, f->s + f->head, fifo_len(f)) ;
+  if (r > 0) fifo_skip(f, (size_t)r) ;
+  return r ;
+}
+
+static void nonblocking (int fd)
+{
+  int fl = fcntl(fd, F_GETFL) ;
+  if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK) ;
+}
+
+/* when the client's silence (or the child's) ends the session */
+static long long idle_deadline (void)
+{
+  long long base = last_activity ;
+  if (qlen && queue[qhead].ready > base) base = queue[qhead].ready ;
+  return base + conf->idle_ms ;
+}
+
+char const *proxy_run (proxy_conf const *c, int fromchild_fd_, int tochild_fd_, proxy_stats *st)
+{
+  conf = c ;
+  stats = st ;
+  fromchild_fd = fromchild_fd_ ;
+  tochild_fd = tochild_fd_ ;
+  nonblocking(0) ; nonblocking(1) ;
+  nonblocking(fromchild_fd) ; nonblocking(tochild_fd) ;
+  now = last_activity = now_ms() ;
+  owe(W_GREETING, 0) ;
+
+  for (;;)
+  {
+    struct pollfd p[4] ;
+    int np = 0, ci = -1, co = -1, ki = -1, ko = -1, e ;
+    long long wake ;
+
+    now = now_ms() ;
+    if (!result)
+    {
+      client_input() ;
+      answers() ;
+      client_input() ;   /* answers may have opened the data phase or an AUTH line */
+    }
+    /* the client is done sending: once what it sent is answered, the
+       child's input ends and so does the session */
+    if (!result && client_eof && !fifo_len(&in) && !qlen && mode != M_TRANSPARENT) finish("client-eof") ;
+    /* the child's input ends after QUIT too: some servers (exim) wait
+       for it to end before they say 221 and leave */
+    if ((result || quit_sent || (client_eof && mode == M_TRANSPARENT && !fifo_len(&in))) && !fifo_len(&tochild) && !childin_closed)
+    {
+      close(tochild_fd) ;
+      childin_closed = 1 ;
+    }
+    if (result && !fifo_len(&out)) return result ;
+
+    if (!result && !client_eof && mode != M_DONE && fifo_room(&in)) { ci = np ; p[np].fd = 0 ; p[np].events = POLLIN ; np++ ; }
+    if (fifo_len(&out)) { co = np ; p[np].fd = 1 ; p[np].events = POLLOUT ; np++ ; }
+    if (!childin_closed && fifo_len(&tochild)) { ko = np ; p[np].fd = tochild_fd ; p[np].events = POLLOUT ; np++ ; }
+    if (!result && !child_eof && fifo_room(&fromchild)) { ki = np ; p[np].fd = fromchild_fd ; p[np].events = POLLIN ; np++ ; }
+
+    wake = idle_deadline() ;
+    if (!result && qlen && queue[qhead].ready > now && queue[qhead].ready < wake) wake = queue[qhead].ready ;
+    e = poll(p, (nfds_t)np, wake > now ? (int)(wake - now) : 0) ;
+    if (e < 0)
+    {
+      if (errno == EINTR) continue ;
+      return result ? result : "poll-error" ;
+    }
+    now = now_ms() ;
+    if (!e)
+    {
+      if (now < idle_deadline()) continue ;   /* a delayed answer is due */
+      if (result) return result ;             /* the client reads nothing: give up */
+      if (qlen && queue[qhead].what != W_LOCAL)
+        last_word("421 4.3.0 mail server not answering, closing connection\r\n", "child-timeout") ;
+      else last_word("421 4.4.2 timeout, closing connection\r\n", "timeout") ;
+      continue ;
+    }
+
+    if (ci >= 0 && p[ci].revents)
+    {
+      ssize_t r = fill(0, &in) ;
+      if (r > 0) last_activity = now ;
+      else if (!r || (errno != EAGAIN && errno != EINTR)) client_eof = 1 ;
+    }
+    if (co >= 0 && p[co].revents)
+    {
+      ssize_t r = flush(1, &out) ;
+      if (r > 0) last_activity = now ;
+      else if (r < 0 && errno != EAGAIN && errno != EINTR)
+      {
+        /* the client is gone: nobody to tell anything */
+        out.head = out.tail = 0 ;
+        client_eof = 1 ;
+        finish("client-gone") ;
+      }
+    }
+    if (ko >= 0 && p[ko].revents)
+    {
+      ssize_t r = flush(tochild_fd, &tochild) ;
+      if (r < 0 && errno != EAGAIN && errno != EINTR)
+      {
+        tochild.head = tochild.tail = 0 ;   /* the child is gone; its output says the rest */
+        close(tochild_fd) ;
+        childin_closed = 1 ;
+      }
+    }
+    if (ki >= 0 && p[ki].revents)
+    {
+      ssize_t r = fill(fromchild_fd, &fromchild) ;
+      if (r > 0) last_activity = now ;
+      else if (!r || (errno != EAGAIN && errno != EINTR)) child_eof = 1 ;
+    }
+  }
+}

@@ -1,0 +1,193 @@
+/* rcptchecks: refuses unknown recipients before the SMTP server sees
+ * them, and tarpits the clients that guess.
+ *
+ * Usage: rcptchecks [ -c cdb | -g group [ -f file ] [ -D sql ] [ -A sql ]
+ *          [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ]
+ *          [ -u secs ] [ -M m ] [ -l bytes ] [ -t secs ] [ -n ] child...
+ *
+ * With RELAYCLIENT set: execs child, nothing else. Otherwise runs child
+ * on two pipes and relays the session (proxy.h), deciding on every RCPT
+ * (check.h) with the tarpit (tarpit.h) and the recipient source
+ * (source.h). See rcptchecks.8.
+ * Exit: 100 usage; 111 the CDB cannot be opened (the client is told
+ * 421) or the child cannot be started; 0 after a session.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/env.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+
+#include "check.h"
+#include "mx_client.h"
+#include "mx_exec.h"
+#include "mx_linger.h"
+#include "mx_log.h"
+#include "mx_secs.h"
+#include "proxy.h"
+#include "source.h"
+
+#ifndef RCPTCHECKS_CDB
+#error RCPTCHECKS_CDB must be defined (the Makefile takes it from conf-rcptchecks)
+#endif
+
+#define USAGE "rcptchecks [ -c cdb | -g group [ -f file ] [ -D sql ] [ -A sql ] [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ] [ -u secs ] [ -M m ] [ -l bytes ] [ -t secs ] [ -n ] child..."
+#define dieusage() strerr_dieusage(100, USAGE)
+
+char const *PROG = "rcptchecks" ;
+
+/* how long the child may take to leave once its input has ended */
+#define CHILD_EXIT_MS 10000
+
+static long long ms_since (struct timespec const *t0)
+{
+  struct timespec t ;
+  clock_gettime(CLOCK_MONOTONIC, &t) ;
+  return (long long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000 ;
+}
+
+/* Waits for the child, reading (and dropping) what it still says so that
+   it never blocks on a full pipe; TERM, then KILL, if it takes too long. */
+static int end_child (pid_t pid, int fromchild)
+{
+  struct timespec t0 ;
+  int status = 0, sig = 0 ;
+  clock_gettime(CLOCK_MONOTONIC, &t0) ;
+  for (;;)
+  {
+    char buf[4096] ;
+    pid_t r = waitpid(pid, &status, WNOHANG) ;
+    if (r == pid || (r < 0 && errno != EINTR)) return status ;
+    if (!sig && ms_since(&t0) > CHILD_EXIT_MS) { kill(pid, SIGTERM) ; sig = SIGTERM ; }
+    else if (sig == SIGTERM && ms_since(&t0) > CHILD_EXIT_MS + 2000) { kill(pid, SIGKILL) ; sig = SIGKILL ; }
+    if (fromchild >= 0)
+    {
+      struct pollfd x = { .fd = fromchild, .events = POLLIN } ;
+      if (poll(&x, 1, 20) > 0 && read(fromchild, buf, sizeof buf) == 0) { close(fromchild) ; fromchild = -1 ; }
+    }
+    else usleep(20000) ;
+  }
+}
+
+static unsigned int number (char const *arg, unsigned int max)
+{
+  unsigned int n ;
+  if (!uint0_scan(arg, &n) || n > max) dieusage() ;
+  return n ;
+}
+
+static unsigned int secs (char const *arg, unsigned int max_ms)
+{
+  unsigned int ms ;
+  if (!mx_secs_scan(arg, max_ms, &ms)) dieusage() ;
+  return ms ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  static source src = { .cdbpath = RCPTCHECKS_CDB, .domain_sql = SOURCE_DOMAIN_SQL, .address_sql = SOURCE_ADDRESS_SQL, .timeout = 5 } ;
+  static check chk = { .src = &src, .delimiter = '-', .tp = { .free_rcpts = 50, .delay_ms = 2000, .unknown_ms = 1000, .max_unknown = 10 } } ;
+  proxy_conf pc = { .chk = &chk, .linemax = 1000, .idle_ms = 1200000 } ;
+  proxy_stats st = { 0 } ;
+  char ipt[MX_CLIENT_IPTEXT] ;
+  int cdb_given = 0, sql_only = 0, fds[2] = { 0, 1 } ;
+  char const *rbllate, *result ;
+  ip46 ip ;
+  pid_t pid ;
+
+  {
+    subgetopt l = SUBGETOPT_ZERO ;
+    for (;;)
+    {
+      int opt = subgetopt_r(argc, argv, "c:g:f:D:A:T:Ce:N:d:u:M:l:t:n", &l) ;
+      if (opt == -1) break ;
+      switch (opt)
+      {
+        case 'c' : src.cdbpath = l.arg ; cdb_given = 1 ; break ;
+        case 'g' : src.group = l.arg ; break ;
+        case 'f' : src.cnf = l.arg ; sql_only = 1 ; break ;
+        case 'D' : src.domain_sql = l.arg ; sql_only = 1 ; break ;
+        case 'A' : src.address_sql = l.arg ; sql_only = 1 ; break ;
+        case 'T' : src.timeout = number(l.arg, 3600) ; if (!src.timeout) dieusage() ; sql_only = 1 ; break ;
+        case 'C' : src.keep_case = 1 ; sql_only = 1 ; break ;
+        case 'e' : if (strlen(l.arg) != 1 || !ispunct((unsigned char)l.arg[0]) || l.arg[0] == '@') dieusage() ; chk.delimiter = l.arg[0] ; break ;
+        case 'N' : chk.tp.free_rcpts = number(l.arg, 1000000) ; break ;
+        case 'd' : chk.tp.delay_ms = secs(l.arg, TARPIT_CAP_MS) ; break ;
+        case 'u' : chk.tp.unknown_ms = secs(l.arg, TARPIT_CAP_MS) ; break ;
+        case 'M' : chk.tp.max_unknown = number(l.arg, 1000000) ; break ;
+        case 'l' : pc.linemax = number(l.arg, 65000) ; if (pc.linemax < 512) dieusage() ; break ;
+        case 't' : pc.idle_ms = secs(l.arg, 86400000) ; if (!pc.idle_ms) dieusage() ; break ;
+        case 'n' : chk.dryrun = 1 ; break ;
+        default : dieusage() ;
+      }
+    }
+    argc -= l.ind ; argv += l.ind ;
+  }
+  if (!argc || !*argv[0]) dieusage() ;
+  if ((cdb_given && src.group) || (sql_only && !src.group) || (src.group && !*src.group)) dieusage() ;
+
+  mx_client_ip(&ip, ipt) ;
+  chk.ip = ipt ;
+  if (getenv("RELAYCLIENT"))
+  {
+    mx_info(ipt, "result=trusted") ;
+    mx_exec(argv, "", 0) ;
+  }
+
+  if (!source_open(&src))
+  {
+    static char const msg[] = "421 4.3.0 recipient database unavailable, closing connection\r\n" ;
+    mx_warn(ipt, "result=tempfail error=", src.err) ;
+    allwrite(1, msg, sizeof msg - 1) ;
+    mx_linger(0, 1, 1000) ;
+    return 111 ;
+  }
+  rbllate = getenv("RBLLATE") ;
+  if (rbllate && *rbllate) chk.rbllate = rbllate ;
+
+  /* the child reads its fd 0 and writes its fd 1; we read fds[0] and
+     write fds[1] */
+  pid = child_spawn2(argv[0], argv, (char const *const *)environ, fds) ;
+  if (!pid)
+  {
+    static char const msg[] = "421 4.3.0 mail server unavailable, closing connection\r\n" ;
+    int e = errno ;
+    allwrite(1, msg, sizeof msg - 1) ;
+    errno = e ;
+    strerr_diefu2sys(111, "spawn ", argv[0]) ;
+  }
+  /* a write to a child that died is an error to handle, not a signal */
+  signal(SIGPIPE, SIG_IGN) ;
+
+  result = proxy_run(&pc, fds[0], fds[1], &st) ;
+  close(fds[1]) ;
+  if (strcmp(result, "client-gone")) mx_linger(0, 1, 1000) ;
+  end_child(pid, fds[0]) ;
+  source_close(&src) ;
+
+  {
+    char n[7][UINT64_FMT] ;
+    n[0][uint_fmt(n[0], chk.rcpts)] = 0 ;
+    n[1][uint_fmt(n[1], chk.forwarded)] = 0 ;
+    n[2][uint_fmt(n[2], chk.unknown)] = 0 ;
+    n[3][uint_fmt(n[3], chk.refused)] = 0 ;
+    n[4][uint_fmt(n[4], chk.tempfail)] = 0 ;
+    n[5][uint_fmt(n[5], st.messages)] = 0 ;
+    n[6][uint64_fmt(n[6], st.databytes)] = 0 ;
+    mx_info(ipt, "rcpts=", n[0], " forwarded=", n[1], " unknown=", n[2], " refused=", n[3],
+            " tempfail=", n[4], " messages=", n[5], " databytes=", n[6], st.trusted ? " auth=1" : "",
+            chk.dryrun ? " dryrun=1" : "", " result=", result) ;
+  }
+  return 0 ;
+}
