@@ -1,7 +1,10 @@
 #!/usr/bin/perl
-# The README's main job, package/run-chain: the chain answers on the port
-# it was given, accepts local mail, relays only for a recorded client,
-# and a TERM (or Ctrl-C) stops it and removes its temporary directory.
+# The README's main job, package/run-chain: the whole chain answers on
+# the port it was given, accepts mail for a listed recipient, refuses an
+# unknown one (rcptchecks), a client listed in its blocklist (rblenv and
+# rblsmtpd) and an early talker (smtp-delay), relays only for a recorded
+# client (relaydb-check), and a TERM (or Ctrl-C) stops it and removes
+# its temporary directory.
 use strict;
 use warnings;
 use Test::More;
@@ -19,9 +22,19 @@ my $job = start_cmd(argv => ["$top/package/run-chain", $ip, $port, $store], time
 my $up = wait_until(10, sub { IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port, Timeout => 1) }, 'run-chain listens');
 
 SKIP: {
-  skip 'run-chain did not start', 8 unless $up;
-  my ($rc, $out) = swaks(ip => $ip, port => $port, opts => ['--to', 'postmaster@example.org']);
-  is($rc, 0, 'local mail is accepted') or diag $out;
+  skip 'run-chain did not start', 12 unless $up;
+  my ($rc, $out) = swaks(ip => $ip, port => $port, opts => ['--local-interface', '127.0.0.1', '--to', 'alice@example.org']);
+  is($rc, 0, 'mail to a listed recipient is accepted') or diag $out;
+  ($rc, $out) = swaks(ip => $ip, port => $port, opts => ['--local-interface', '127.0.0.1', '--to', 'nobody@example.org']);
+  like($out, qr/^<\*\* 550 5\.1\.1 <nobody\@example\.org>/m, 'an unknown recipient is refused by rcptchecks') or diag $out;
+  ($rc, $out) = swaks(ip => $ip, port => $port, opts => ['--local-interface', '127.0.0.2', '--to', 'alice@example.org']);
+  like($out, qr/451 127\.0\.0\.2 is listed in bl\.mxguard\.test/, 'a client in the blocklist is refused by rblsmtpd') or diag $out;
+  my $c = smtp_connect($ip, $port, timeout => 10, local_ip => '127.0.0.1');
+  $c->send("EHLO early\r\nMAIL FROM:<a\@b.test>\r\n");
+  my ($said) = $c->read_all(5);
+  like($said, qr/^4\d\d /m, 'an early talker is refused by smtp-delay') or diag $said;
+  unlike($said, qr/Exim/, '... and never reaches exim');
+  $c->close;
   ($rc, $out) = swaks(ip => $ip, port => $port, opts => ['--to', 'someone@elsewhere.test']);
   like($out, qr/550 relay not permitted/, 'relaying is refused');
   ($rc) = run_cmd(argv => ["$top/relaydb/relaydb", '-d', $store, 'add', '127.0.0.1']);
