@@ -335,8 +335,9 @@ static void client_input (void)
 static void child_answer (answer const *a, size_t n)
 {
   unsigned int code = smtp_reply_code(fromchild.s + fromchild.head, n) ;
-  char *copy = out.s + out.tail ;
-  fifo_put(&out, fromchild.s + fromchild.head, n) ;
+  char *copy ;
+  fifo_put(&out, fromchild.s + fromchild.head, n) ;   /* may move out's contents */
+  copy = out.s + out.tail - n ;
   fifo_skip(&fromchild, n) ;
   switch (a->what)
   {
