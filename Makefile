@@ -19,8 +19,8 @@ DEPFLAGS = -MMD -MP
 SKALIBS = -l:libskarnet.a
 MARIADB = -ldl
 
-PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-make
-MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8
+PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-make report/mxguard-report
+MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 report/mxguard-report.8
 UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
@@ -47,8 +47,8 @@ $(DNS_SEALED): common/mx_dns-linked.o
 relaydb/relaydb-opts.o: relaydb/relaydb-opts.c conf-cc conf-relaydb
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DRELAYDB_DIR='"$(shell head -n 1 conf-relaydb)"' -c -o $@ $<
 
-relaydb/relaydb: relaydb/relaydb.o $(RELAYSTORE) $(COMMON_IP) conf-ld
-	$(LD) $(SANITIZE) -o $@ relaydb/relaydb.o $(RELAYSTORE) $(COMMON_IP) $(SKALIBS) $(MARIADB)
+relaydb/relaydb: relaydb/relaydb.o relaydb/loadline.o $(RELAYSTORE) $(COMMON_IP) conf-ld
+	$(LD) $(SANITIZE) -o $@ relaydb/relaydb.o relaydb/loadline.o $(RELAYSTORE) $(COMMON_IP) $(SKALIBS) $(MARIADB)
 
 relaydb/relaydb-rec: relaydb/relaydb-rec.o $(RELAYSTORE) $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) -o $@ relaydb/relaydb-rec.o $(RELAYSTORE) $(COMMON_RUN) $(SKALIBS) $(MARIADB)
@@ -77,8 +77,13 @@ RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o rcptchecks/smtp.o rcptch
 rcptchecks/rcptchecks: $(RCPTCHECKS) $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) -o $@ $(RCPTCHECKS) $(COMMON_RUN) $(SKALIBS) $(MARIADB)
 
-rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o common/mx_text.o conf-ld
-	$(LD) $(SANITIZE) -o $@ rcptchecks/rcptchecks-make.o common/mx_text.o $(SKALIBS)
+rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o rcptchecks/listline.o common/mx_text.o conf-ld
+	$(LD) $(SANITIZE) -o $@ rcptchecks/rcptchecks-make.o rcptchecks/listline.o common/mx_text.o $(SKALIBS)
+
+REPORT = report/mxguard-report.o report/logline.o report/tally.o
+
+report/mxguard-report: $(REPORT) conf-ld
+	$(LD) $(SANITIZE) -o $@ $(REPORT) $(SKALIBS)
 
 t/unit/classify-test.o: CPPFLAGS += -Ismtp-delay
 t/unit/classify-test: t/unit/classify-test.o smtp-delay/classify.o t/unit/tap.o $(COMMON_IP) conf-ld
@@ -119,6 +124,67 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 prove -j2 t/ ; \
 	  status=$$? ; $(MAKE) clean ; $(MAKE) ; exit $$status
 
+# libFuzzer harnesses for the parsers (fuzz/*-fuzz.c), built with clang
+# into fuzz/ (objects apart from the gcc build). "make fuzz" runs each for
+# FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME (new inputs go to a
+# temporary directory) and fails if one crashes; the input that crashed
+# it is left as fuzz/NAME-crash-*. "make -j2 fuzz" runs two at a time.
+FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns
+FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
+FUZZ_SECONDS = 60
+FUZZ_CC  = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(filter -std=% -W% -D%,$(CC))
+FUZZ_CPPFLAGS = -Icommon -Ircptchecks -Irblenv -Irelaydb -Ismtp-delay
+# longest input per harness: a little over the longest the program takes
+FUZZ_MAXLEN_rcptaddr = 1100
+FUZZ_MAXLEN_smtp     = 2048
+FUZZ_MAXLEN_zonespec = 600
+FUZZ_MAXLEN_loadline = 1024
+FUZZ_MAXLEN_listline = 1100
+FUZZ_MAXLEN_patterns = 1100
+
+fuzz/%.o: fuzz/%.c conf-cc
+	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+fuzz/%.o: common/%.c conf-cc
+	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+fuzz/%.o: rcptchecks/%.c conf-cc
+	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+fuzz/%.o: rblenv/%.c conf-cc
+	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+fuzz/%.o: relaydb/%.c conf-cc
+	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+fuzz/%.o: smtp-delay/%.c conf-cc
+	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+
+fuzz/rcptaddr-fuzz: fuzz/rcptaddr-fuzz.o fuzz/rcptaddr.o fuzz/mx_text.o
+fuzz/smtp-fuzz:     fuzz/smtp-fuzz.o fuzz/smtp.o
+fuzz/zonespec-fuzz: fuzz/zonespec-fuzz.o fuzz/zonespec.o
+fuzz/loadline-fuzz: fuzz/loadline-fuzz.o fuzz/loadline.o fuzz/mx_ip.o
+fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_text.o
+fuzz/patterns-fuzz: fuzz/patterns-fuzz.o fuzz/classify.o
+$(FUZZERS):
+	$(FUZZ_CC) -o $@ $^ $(SKALIBS)
+
+fuzz-build: $(FUZZERS)
+
+fuzz: $(FUZZ_NAMES:%=fuzz-run-%)
+
+$(FUZZ_NAMES:%=fuzz-run-%): fuzz-run-%: fuzz/%-fuzz
+	@work=$$(mktemp -d) || exit 111 ; mkdir $$work/new ; \
+	fuzz/$*-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAXLEN_$*) -timeout=10 \
+	  -print_final_stats=1 -artifact_prefix=fuzz/$*- $$work/new fuzz/corpus/$* 2>$$work/log ; \
+	status=$$? ; \
+	runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$work/log) ; \
+	rate=$$(sed -n 's/^stat::average_exec_per_sec: *//p' $$work/log) ; \
+	corp=$$(sed -n 's/^#[0-9]*.*DONE .*corp: \([0-9]*\/[0-9]*[a-zA-Z]*\).*/\1/p' $$work/log) ; \
+	seeds=$$(ls fuzz/corpus/$* | wc -l) ; new=$$(ls $$work/new | wc -l) ; \
+	if [ $$status = 0 ] ; then \
+	  echo "fuzz/$*-fuzz: $(FUZZ_SECONDS) s, $$runs runs, $$rate exec/s, corpus $$corp ($$seeds seeds, $$new new inputs), no crash" ; \
+	else \
+	  tail -n 60 $$work/log >&2 ; \
+	  echo "fuzz/$*-fuzz: FAILED (exit $$status); the input is in fuzz/$*-*" >&2 ; \
+	fi ; \
+	rm -rf $$work ; exit $$status
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin
@@ -127,6 +193,6 @@ install: all
 clean:
 	grep -v '^#' TARGETS | xargs rm -f
 
-.PHONY: all test asan install clean
+.PHONY: all test asan install clean fuzz fuzz-build $(FUZZ_NAMES:%=fuzz-run-%)
 
--include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d rblenv/*.d rcptchecks/*.d t/unit/*.d)
+-include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d rblenv/*.d rcptchecks/*.d report/*.d t/unit/*.d fuzz/*.d)

@@ -67,7 +67,8 @@ int zonespec_parse (char const *s, zonespec *z, char const **why)
   for (i = 0 ; i < len ; i++)
   {
     if (!is_name_char(s[i])) { *why = "zone name has a character other than letters, digits, - _ ." ; return 0 ; }
-    if (s[i] == '.' && (!i || s[i-1] == '.')) { *why = "empty label in zone name" ; return 0 ; }
+    /* "zen.example..": still a dot last once the one allowed is dropped */
+    if (s[i] == '.' && (!i || s[i-1] == '.' || i + 1 == len)) { *why = "empty label in zone name" ; return 0 ; }
   }
   memcpy(z->name, s, len) ;
   z->name[len] = 0 ;

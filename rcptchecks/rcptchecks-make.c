@@ -30,7 +30,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 
-#include "mx_text.h"
+#include "listline.h"
 
 
 #define USAGE "rcptchecks-make [ -c ] cdb tmp < list"
@@ -53,20 +53,6 @@ static void dieline (size_t line, char const *why)
   char fmt[SIZE_FMT] ;
   fmt[size_fmt(fmt, line)] = 0 ;
   cleanup_die(100, "stdin line ", fmt, why) ;
-}
-
-static int domain_ok (char const *d, size_t n)
-{
-  size_t i ;
-  if (!n) return 0 ;
-  if (d[0] == '[') return n > 2 && d[n-1] == ']' ;   /* a domain literal */
-  for (i = 0 ; i < n ; i++)
-  {
-    char c = d[i] ;
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_')) return 0 ;
-    if (c == '.' && (!i || d[i-1] == '.')) return 0 ;
-  }
-  return 1 ;
 }
 
 static void add (cdbmaker *c, char kind, char const *s, size_t n)
@@ -101,8 +87,9 @@ int main (int argc, char const *const *argv)
   for (;;)
   {
     char buf[LINE_MAX_BYTES + 2] ;
-    char *s = buf, *at ;
-    size_t w = 0, n ;
+    char const *why ;
+    listline l ;
+    size_t w = 0 ;
     int r = getlnmax(buffer_0, buf, sizeof buf, &w, '\n') ;
     if (r < 0)
     {
@@ -112,30 +99,15 @@ int main (int argc, char const *const *argv)
     if (!r && !w) break ;
     line++ ;
     if (w && buf[w-1] == '\n') w-- ;
-    if (memchr(buf, 0, w)) dieline(line, ": NUL byte") ;
-    while (w && (buf[w-1] == ' ' || buf[w-1] == '\t' || buf[w-1] == '\r')) w-- ;
-    while (w && (*s == ' ' || *s == '\t')) { s++ ; w-- ; }
-    if (!w || *s == '#') { if (!r) break ; continue ; }
-    for (n = 0 ; n < w ; n++)
-      if ((unsigned char)s[n] <= 32 || (unsigned char)s[n] >= 127) dieline(line, ": blank or unprintable byte inside the entry") ;
-    s[w] = 0 ;
-    at = strrchr(s, '@') ;
-    if (!at)
+    switch (listline_parse(buf, w, keep_case, &l, &why))
     {
-      mx_text_lower(s, w) ;
-      if (w && s[w-1] == '.') w-- ;
-      if (!domain_ok(s, w)) dieline(line, ": not a domain") ;
-      add(&c, 'd', s, w) ;
-    }
-    else
-    {
-      size_t llen = (size_t)(at - s), dlen = w - llen - 1 ;
-      if (dlen && at[dlen] == '.') dlen-- ;
-      mx_text_lower(at + 1, dlen) ;
-      if (!keep_case) mx_text_lower(s, llen) ;
-      if (!domain_ok(at + 1, dlen)) dieline(line, ": not a domain after @") ;
-      add(&c, 'd', at + 1, dlen) ;
-      add(&c, 'a', s, llen + 1 + dlen) ;
+      case LISTLINE_BAD : dieline(line, why) ;
+      case LISTLINE_SKIP : break ;
+      case LISTLINE_DOMAIN : add(&c, 'd', l.domain, l.dlen) ; break ;
+      case LISTLINE_ADDRESS :
+        add(&c, 'd', l.domain, l.dlen) ;
+        add(&c, 'a', l.addr, l.alen) ;
+        break ;
     }
     if (!r) break ;
   }

@@ -27,6 +27,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 
+#include "loadline.h"
 #include "mx_ip.h"
 #include "mx_text.h"
 #include "relaydb-opts.h"
@@ -60,15 +61,6 @@ static void scan_ip (char const *arg, char *canon)
 {
   ip46 ip ;
   if (!mx_ip_canon(arg, &ip, canon)) dieinvalid("IP address", arg) ;
-}
-
-/* decimal digits only: no sign, no blanks, nothing past STORE_TS_MAX */
-static int scan_ts (char const *s, size_t len, uint64_t *ts)
-{
-  size_t i ;
-  if (!len || len > 12) return 0 ;
-  for (i = 0 ; i < len ; i++) if (s[i] < '0' || s[i] > '9') return 0 ;
-  return uint64_scan(s, ts) == len && *ts <= STORE_TS_MAX ;
 }
 
 static unsigned int scan_minutes (char const *arg)
@@ -140,30 +132,17 @@ static void add_entry (entries *e, char const *ip, uint64_t ts)
   e->ts[e->n++] = ts ;
 }
 
-static int is_blank (char c) { return c == ' ' || c == '\t' || c == '\r' ; }
-
 /* One line (len bytes, no newline) into e; dies on anything invalid. */
 static void parse_line (entries *e, char *s, size_t len, size_t line)
 {
   char canon[MX_IP_FMT] ;
-  size_t i = 0, iplen, tsstart ;
+  char const *why ;
   uint64_t ts ;
-  ip46 ip ;
-  if (memchr(s, 0, len)) dieline(line, "NUL byte") ;
-  while (i < len && is_blank(s[i])) i++ ;
-  if (i == len || s[i] == '#') return ;
-  for (iplen = 0 ; i + iplen < len && !is_blank(s[i + iplen]) ; iplen++) ;
-  if (!mx_ip_scan(s + i, iplen, &ip)) dieline(line, "invalid IP address") ;
-  mx_ip_fmt(canon, &ip) ;
-  i += iplen ;
-  while (i < len && is_blank(s[i])) i++ ;
-  tsstart = i ;
-  while (i < len && !is_blank(s[i])) i++ ;
-  if (i == tsstart) dieline(line, "missing timestamp") ;
-  s[i] = 0 ;  /* room: the line buffer is one byte longer than any line */
-  if (!scan_ts(s + tsstart, i - tsstart, &ts)) dieline(line, "invalid timestamp") ;
-  while (++i < len) if (!is_blank(s[i])) dieline(line, "trailing garbage") ;
-  add_entry(e, canon, ts) ;
+  /* room for loadline_parse's NUL: the line buffer is one byte longer
+     than any line */
+  int r = loadline_parse(s, len, canon, &ts, &why) ;
+  if (r < 0) dieline(line, why) ;
+  if (r) add_entry(e, canon, ts) ;
 }
 
 /* parses all of stdin first: bad input never touches the store */
@@ -223,7 +202,7 @@ int main (int argc, char const *const *argv)
     uint64_t ts = relaydb_now() ;
     if (argc < 1 || argc > 2) dieusage() ;
     scan_ip(argv[0], canon) ;
-    if (argc == 2 && !scan_ts(argv[1], strlen(argv[1]), &ts)) dieinvalid("timestamp", argv[1]) ;
+    if (argc == 2 && !loadline_scan_ts(argv[1], strlen(argv[1]), &ts)) dieinvalid("timestamp", argv[1]) ;
     open_store(&conf) ;
     if (!store_put(&st, canon, ts)) diestore() ;
   }

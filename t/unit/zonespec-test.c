@@ -53,6 +53,7 @@ static struct { char const *spec ; char const *why ; } const bad[] =
   { "*3", "empty zone name" },
   { ".zen.example", "empty label" },
   { "zen..example", "empty label" },
+  { "zen.example..", "empty label" },      /* one trailing dot is allowed, not two */
   { "zen example", "character other than" },
   { "zen.example/24", "character other than" },
   { "zen.example;rm", "character other than" },

@@ -1,0 +1,58 @@
+/* listline: see listline.h. */
+#include "listline.h"
+
+#include <string.h>
+
+#include "mx_text.h"
+
+int listline_domain_ok (char const *d, size_t n)
+{
+  size_t i ;
+  if (!n) return 0 ;
+  if (d[0] == '[') return n > 2 && d[n-1] == ']' ;   /* a domain literal */
+  for (i = 0 ; i < n ; i++)
+  {
+    char c = d[i] ;
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_')) return 0 ;
+    if (c == '.' && (!i || d[i-1] == '.')) return 0 ;
+  }
+  return 1 ;
+}
+
+enum listline_kind listline_parse (char *s, size_t w, int keep_case, listline *l, char const **why)
+{
+  char *at ;
+  size_t n ;
+  if (memchr(s, 0, w)) { *why = ": NUL byte" ; return LISTLINE_BAD ; }
+  while (w && (s[w-1] == ' ' || s[w-1] == '\t' || s[w-1] == '\r')) w-- ;
+  while (w && (*s == ' ' || *s == '\t')) { s++ ; w-- ; }
+  if (!w || *s == '#') return LISTLINE_SKIP ;
+  for (n = 0 ; n < w ; n++)
+    if ((unsigned char)s[n] <= 32 || (unsigned char)s[n] >= 127)
+    {
+      *why = ": blank or unprintable byte inside the entry" ;
+      return LISTLINE_BAD ;
+    }
+  s[w] = 0 ;
+  at = strrchr(s, '@') ;
+  if (!at)
+  {
+    mx_text_lower(s, w) ;
+    if (w && s[w-1] == '.') w-- ;
+    if (!listline_domain_ok(s, w)) { *why = ": not a domain" ; return LISTLINE_BAD ; }
+    l->domain = s ; l->dlen = w ;
+    l->addr = 0 ; l->alen = 0 ;
+    return LISTLINE_DOMAIN ;
+  }
+  else
+  {
+    size_t llen = (size_t)(at - s), dlen = w - llen - 1 ;
+    if (dlen && at[dlen] == '.') dlen-- ;
+    mx_text_lower(at + 1, dlen) ;
+    if (!keep_case) mx_text_lower(s, llen) ;
+    if (!listline_domain_ok(at + 1, dlen)) { *why = ": not a domain after @" ; return LISTLINE_BAD ; }
+    l->domain = at + 1 ; l->dlen = dlen ;
+    l->addr = s ; l->alen = llen + 1 + dlen ;
+    return LISTLINE_ADDRESS ;
+  }
+}

@@ -1,0 +1,350 @@
+/* mxguard-report: the postmaster's morning report from the mxguard
+ * programs' log lines.
+ *
+ * Usage: mxguard-report [ -n top ] [ -m keys ] [ -L ] [ -d day ] [ file ... ]
+ *
+ * Reads the lines smtp-delay, rblenv, rcptchecks, relaydb-check and
+ * relaydb-rec write on stderr, from the files named ("-": stdin) or
+ * stdin, bare or after a multilog (TAI64N) or tai64nlocal stamp, and
+ * prints on stdout what was refused: totals per day (UTC days of the
+ * stamps, local days with -L; lines without a stamp under "undated", or
+ * under day with -d), refusals by program/result, the client addresses
+ * and recipients refused most, the decisions per program and result, and
+ * the lines skipped (foreign, NUL bytes, unprintable bytes, longer than
+ * LINE_MAX_BYTES, bad stamps). Which result counts as a refusal is the
+ * table in logline.c, written out in the manual.
+ *
+ * Memory is bounded whatever the input: one line buffer, and at most
+ * -m distinct keys per table (report/tally.h); the report says when a
+ * table was full. Every key printed comes from a line of printable ASCII.
+ *
+ * Exit: 0 the report was written; 100 usage; 111 a file cannot be read,
+ * memory ran out, or the report cannot be written.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <skalibs/allreadwrite.h>
+#include <skalibs/buffer.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+
+#include "logline.h"
+#include "tally.h"
+
+#define USAGE "mxguard-report [ -n top ] [ -m keys ] [ -L ] [ -d day ] [ file ... ]"
+#define LINE_MAX_BYTES 32768
+#define KEYS_DEFAULT 100000
+#define KEYS_MAX 10000000
+#define TOP_DEFAULT 20
+
+char const *PROG = "mxguard-report" ;
+
+enum skip { SKIP_FOREIGN, SKIP_NUL, SKIP_BINARY, SKIP_LONG, SKIP_STAMP, SKIP_MALFORMED, SKIP_N } ;
+static char const *const skipname[SKIP_N] =
+{
+  "not from an mxguard program",
+  "NUL byte",
+  "bytes outside printable ASCII",
+  "longer than 32768 bytes",
+  "unreadable time stamp",
+  "an mxguard program's name, not its line form"
+} ;
+static char const *const kindname[TALLY_COLS] = { "refused", "dry-run", "passed", "other" } ;
+
+static struct
+{
+  tally days, reasons, ips, rcpts, programs, results, messages ;
+  uint64_t lines, decisions, msgs, skipped[SKIP_N] ;
+  int local ;
+  char const *undated ;
+} st ;
+
+static char line[LINE_MAX_BYTES] ;
+static size_t linelen ;
+static int overlong ;
+
+static void dienomem (void) gccattr_noreturn ;
+static void dienomem (void)
+{
+  strerr_diefusys(111, "count") ;
+}
+
+static void add (tally *t, char const *key, size_t len, unsigned int col)
+{
+  if (!tally_add(t, key, len, col, 1)) dienomem() ;
+}
+
+/* "prog/result", "prog/rcpt-result", with " (dry run)" when asked */
+static size_t reason (char *out, logline const *l, int dry)
+{
+  size_t n = 0 ;
+  memcpy(out, l->prog, l->proglen) ; n += l->proglen ;
+  out[n++] = '/' ;
+  if (l->rcpt) { memcpy(out + n, "rcpt-", 5) ; n += 5 ; }
+  memcpy(out + n, l->result, l->resultlen) ; n += l->resultlen ;
+  if (dry) { memcpy(out + n, " (dry run)", 10) ; n += 10 ; }
+  return n ;
+}
+
+static void oneline (char const *s, size_t len)
+{
+  logline l ;
+  char day[11] ;
+  char key[64] ;
+  char const *d ;
+  size_t i ;
+  st.lines++ ;
+  if (overlong) { st.skipped[SKIP_LONG]++ ; return ; }
+  if (len && s[len-1] == '\r') len-- ;
+  if (memchr(s, 0, len)) { st.skipped[SKIP_NUL]++ ; return ; }
+  for (i = 0 ; i < len ; i++)
+    if ((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126) { st.skipped[SKIP_BINARY]++ ; return ; }
+  switch (logline_parse(s, len, &l))
+  {
+    case LOGLINE_FOREIGN : st.skipped[SKIP_FOREIGN]++ ; return ;
+    case LOGLINE_BADSTAMP : st.skipped[SKIP_STAMP]++ ; return ;
+    case LOGLINE_MALFORMED : st.skipped[SKIP_MALFORMED]++ ; return ;
+    case LOGLINE_MESSAGE :
+    {
+      size_t n = l.proglen ;
+      memcpy(key, l.prog, n) ; key[n++] = ' ' ;
+      memcpy(key + n, l.level, l.levellen) ; n += l.levellen ;
+      st.msgs++ ;
+      add(&st.messages, key, n, 0) ;
+      return ;
+    }
+    case LOGLINE_DECISION : break ;
+  }
+  if (l.stamp == STAMP_TAI64N)
+  {
+    if (!logline_day(l.secs, st.local, day)) { st.skipped[SKIP_STAMP]++ ; return ; }
+    d = day ;
+  }
+  else if (l.stamp == STAMP_LOCAL) d = l.day ;
+  else d = st.undated ;
+  st.decisions++ ;
+  add(&st.days, d, strlen(d), l.kind) ;
+  add(&st.results, key, reason(key, &l, 0), l.kind) ;
+  if (!l.rcpt) add(&st.programs, l.prog, l.proglen, l.kind) ;
+  if (l.kind == KIND_REFUSED || l.kind == KIND_DRYRUN)
+    add(&st.reasons, key, reason(key, &l, l.kind == KIND_DRYRUN), 0) ;
+  if (l.kind == KIND_REFUSED)
+  {
+    add(&st.ips, l.ip, l.iplen, 0) ;
+    if (l.rcpt) add(&st.rcpts, l.rcpt - 1, l.rcptlen + 2, 0) ;   /* with its <> */
+  }
+}
+
+/* splits the bytes read into lines; an overlong line is counted once */
+static void feed (char const *s, size_t n)
+{
+  while (n)
+  {
+    char const *nl = memchr(s, '\n', n) ;
+    size_t k = nl ? (size_t)(nl - s) : n ;
+    if (!overlong)
+    {
+      if (k > LINE_MAX_BYTES - linelen) overlong = 1 ;
+      else { memcpy(line + linelen, s, k) ; linelen += k ; }
+    }
+    if (!nl) return ;
+    oneline(line, linelen) ;
+    linelen = 0 ; overlong = 0 ;
+    s += k + 1 ; n -= k + 1 ;
+  }
+}
+
+static void readfd (int fd, char const *name)
+{
+  static char buf[65536] ;
+  for (;;)
+  {
+    ssize_t r = fd_read(fd, buf, sizeof buf) ;
+    if (r < 0) strerr_diefu2sys(111, "read ", name) ;
+    if (!r) break ;
+    feed(buf, (size_t)r) ;
+  }
+  if (linelen || overlong) oneline(line, linelen) ;   /* no final newline */
+  linelen = 0 ; overlong = 0 ;
+}
+
+/* output */
+
+static void put (char const *s, size_t n)
+{
+  if (buffer_put(buffer_1, s, n) < 0) strerr_diefu1sys(111, "write to stdout") ;
+}
+
+static void puts_ (char const *s) { put(s, strlen(s)) ; }
+
+static void putnum (uint64_t u, size_t width)
+{
+  char fmt[UINT64_FMT] ;
+  size_t n = uint64_fmt(fmt, u) ;
+  while (width-- > n) put(" ", 1) ;
+  put(fmt, n) ;
+}
+
+static void putpad (char const *s, size_t n, size_t width)
+{
+  put(s, n) ;
+  while (n++ < width) put(" ", 1) ;
+}
+
+static void note_full (tally const *t, char const *what, size_t max)
+{
+  if (!t->full) return ;
+  puts_("  (more than ") ; putnum(max, 0) ; puts_(" distinct ") ; puts_(what) ;
+  puts_(": the counts of later ones, ") ; putnum(t->overtotal, 0) ;
+  puts_(", are under \"(beyond the limit)\")\n") ;
+}
+
+/* a ranked table: count, key; top entries (0: all) */
+static void ranked (char const *title, char const *col, char const *what, tally const *t, size_t top, size_t max)
+{
+  tally_entry **a = tally_sorted(t, 0) ;
+  size_t i, shown = t->count ;
+  uint64_t rest = 0 ;
+  if (t->count && !a) dienomem() ;
+  puts_("\n") ; puts_(title) ;
+  if (top && t->count > top) { puts_(" (top ") ; putnum(top, 0) ; puts_(" of ") ; putnum(t->count, 0) ; puts_(")") ; shown = top ; }
+  puts_("\n") ;
+  if (!t->count && !t->full) { puts_("  none\n") ; free(a) ; return ; }
+  puts_("      count  ") ; puts_(col) ; puts_("\n") ;
+  for (i = 0 ; i < t->count ; i++)
+  {
+    if (i < shown)
+    {
+      putnum(a[i]->total, 11) ; puts_("  ") ; put(a[i]->key, a[i]->len) ; puts_("\n") ;
+    }
+    else rest += a[i]->total ;
+  }
+  if (shown < t->count)
+  {
+    putnum(rest, 11) ; puts_("  (") ; putnum(t->count - shown, 0) ; puts_(" more ") ; puts_(what) ; puts_(")\n") ;
+  }
+  if (t->full) { putnum(t->overtotal, 11) ; puts_("  (beyond the limit)\n") ; }
+  note_full(t, what, max) ;
+  free(a) ;
+}
+
+/* a table with a column per kind, in key order (days) or count order */
+static void bykind (char const *title, char const *col, char const *what, tally const *t, int bykey, int withall, size_t top, size_t max)
+{
+  tally_entry **a = tally_sorted(t, bykey) ;
+  size_t i, w = strlen(col), shown = t->count ;
+  unsigned int k ;
+  uint64_t sum[TALLY_COLS] = { 0, 0, 0, 0 }, rest[TALLY_COLS] = { 0, 0, 0, 0 } ;
+  if (t->count && !a) dienomem() ;
+  puts_("\n") ; puts_(title) ;
+  if (top && t->count > top) { puts_(" (top ") ; putnum(top, 0) ; puts_(" of ") ; putnum(t->count, 0) ; puts_(")") ; shown = top ; }
+  puts_("\n") ;
+  if (!t->count && !t->full) { puts_("  none\n") ; free(a) ; return ; }
+  for (i = 0 ; i < shown ; i++) if (a[i]->len > w) w = a[i]->len ;
+  if ((t->full || shown < t->count) && w < 18) w = 18 ;
+  puts_("  ") ; putpad(col, strlen(col), w) ;
+  for (k = 0 ; k < TALLY_COLS ; k++) { size_t n = strlen(kindname[k]) ; while (n++ < 11) put(" ", 1) ; puts_(kindname[k]) ; }
+  puts_("\n") ;
+  for (i = 0 ; i < t->count ; i++)
+  {
+    for (k = 0 ; k < TALLY_COLS ; k++) sum[k] += a[i]->n[k] ;
+    if (i >= shown) { for (k = 0 ; k < TALLY_COLS ; k++) rest[k] += a[i]->n[k] ; continue ; }
+    puts_("  ") ; putpad(a[i]->key, a[i]->len, w) ;
+    for (k = 0 ; k < TALLY_COLS ; k++) putnum(a[i]->n[k], 11) ;
+    puts_("\n") ;
+  }
+  if (shown < t->count)
+  {
+    char more[64] ;
+    size_t n = uint64_fmt(more, t->count - shown) ;
+    memcpy(more + n, " more", 5) ; n += 5 ;
+    puts_("  ") ; putpad(more, n, w) ;
+    for (k = 0 ; k < TALLY_COLS ; k++) putnum(rest[k], 11) ;
+    puts_("\n") ;
+  }
+  if (t->full)
+  {
+    puts_("  ") ; putpad("(beyond the limit)", 18, w) ;
+    for (k = 0 ; k < TALLY_COLS ; k++) { putnum(t->over[k], 11) ; sum[k] += t->over[k] ; }
+    puts_("\n") ;
+  }
+  if (withall)
+  {
+    puts_("  ") ; putpad("all", 3, w) ;
+    for (k = 0 ; k < TALLY_COLS ; k++) putnum(sum[k], 11) ;
+    puts_("\n") ;
+  }
+  note_full(t, what, max) ;
+  free(a) ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  unsigned int top = TOP_DEFAULT, max = KEYS_DEFAULT ;
+  uint64_t skipped = 0 ;
+  unsigned int i ;
+  st.undated = "undated" ;
+  {
+    subgetopt l = SUBGETOPT_ZERO ;
+    for (;;)
+    {
+      int opt = subgetopt_r(argc, argv, "n:m:Ld:", &l) ;
+      if (opt == -1) break ;
+      switch (opt)
+      {
+        case 'n' : if (!uint0_scan(l.arg, &top) || top > KEYS_MAX) strerr_dieusage(100, USAGE) ; break ;
+        case 'm' : if (!uint0_scan(l.arg, &max) || !max || max > KEYS_MAX) strerr_dieusage(100, USAGE) ; break ;
+        case 'L' : st.local = 1 ; break ;
+        case 'd' : if (!logline_dayok(l.arg, strlen(l.arg))) strerr_dieusage(100, USAGE) ; st.undated = l.arg ; break ;
+        default : strerr_dieusage(100, USAGE) ;
+      }
+    }
+    argc -= l.ind ; argv += l.ind ;
+  }
+  st.days.max = st.reasons.max = st.ips.max = st.rcpts.max = st.programs.max = st.results.max = st.messages.max = max ;
+
+  if (!argc) readfd(0, "stdin") ;
+  for (; argc ; argc--, argv++)
+  {
+    if (!strcmp(argv[0], "-")) { readfd(0, "stdin") ; continue ; }
+    {
+      int fd = open_readb(argv[0]) ;
+      if (fd < 0) strerr_diefu2sys(111, "open ", argv[0]) ;
+      readfd(fd, argv[0]) ;
+      fd_close(fd) ;
+    }
+  }
+
+  for (i = 0 ; i < SKIP_N ; i++) skipped += st.skipped[i] ;
+  puts_("mxguard report: ") ;
+  putnum(st.lines, 0) ; puts_(" lines, ") ;
+  putnum(st.decisions, 0) ; puts_(" decisions, ") ;
+  putnum(st.msgs, 0) ; puts_(" other messages, ") ;
+  putnum(skipped, 0) ; puts_(" skipped; days ") ;
+  puts_(st.local ? "in local time" : "in UTC") ; puts_("\n") ;
+
+  bykind("TOTALS PER DAY", "day", "days", &st.days, 1, 1, 0, max) ;
+  ranked("REFUSALS BY REASON", "program/result", "reasons", &st.reasons, top, max) ;
+  ranked("CLIENT ADDRESSES REFUSED", "ip", "addresses", &st.ips, top, max) ;
+  ranked("RECIPIENTS REFUSED", "rcpt", "recipients", &st.rcpts, top, max) ;
+  bykind("SESSIONS PER PROGRAM", "program", "programs", &st.programs, 0, 1, 0, max) ;
+  bykind("DECISIONS BY PROGRAM AND RESULT", "program/result", "results", &st.results, 0, 0, top, max) ;
+  ranked("OTHER MESSAGES OF THE PROGRAMS", "program level", "kinds", &st.messages, top, max) ;
+
+  puts_("\nSKIPPED LINES\n") ;
+  if (!skipped) puts_("  none\n") ;
+  else
+  {
+    puts_("      count  why\n") ;
+    for (i = 0 ; i < SKIP_N ; i++)
+      if (st.skipped[i]) { putnum(st.skipped[i], 11) ; puts_("  ") ; puts_(skipname[i]) ; puts_("\n") ; }
+  }
+  if (!buffer_flush(buffer_1)) strerr_diefu1sys(111, "write to stdout") ;
+  return 0 ;
+}

@@ -1,0 +1,239 @@
+#!/usr/bin/perl
+# examples/ under the real daemontools: every script passes sh -n and
+# examples/tcp.smtp compiles with tcprules; then a copy of
+# examples/service/smtpd (run and log/run), with only its block of
+# settings rewritten, runs under svscan and supervise on a loopback
+# address: the whole chain (tcpserver -x rules, relaydb-check, rblenv,
+# rblsmtpd, smtp-delay, rcptchecks, exim4 -bs in place of qmail-smtpd)
+# delivers a clean message byte-identical, refuses an unknown recipient
+# with 550 and a client listed in the DNSBL (a local tinydns) through
+# rblsmtpd, relays for a client in the relay store, and multilog keeps
+# every program's log lines with TAI64N stamps. svc -dx and the end of
+# svscan stop everything.
+#
+# Nothing outside temporary directories is touched; everything binds
+# to 127.0.0.0/8.
+use strict;
+use warnings;
+use Test::More;
+use IO::Socket::IP;
+use File::Path qw(make_path);
+use POSIX qw(:sys_wait_h);
+use lib 't/lib';
+use MXTest;
+use MXRun;
+
+my $top = top();
+my $ex = "$top/examples";
+
+# ---------------------------------------------------------------------------
+# the files themselves
+
+my @daemontools = map { "/usr/bin/$_" } qw(svscan supervise svc svstat multilog setuidgid);
+my @missing = grep { !-x } @daemontools;
+ok(!@missing, 'daemontools is installed (svscan, supervise, svc, svstat, multilog, setuidgid)')
+  or diag "missing: @missing (package daemontools, package/debs)";
+
+for my $f (qw(service/smtpd/run service/smtpd/log/run service/pop3d/run service/pop3d/log/run)) {
+  ok(-x "$ex/$f", "examples/$f is executable");
+  my ($rc, $out, $err) = run_cmd(argv => ['/bin/sh', '-n', "$ex/$f"], timeout => 10);
+  is($rc, 0, "sh -n examples/$f") or diag $err;
+}
+for my $f (qw(README crontab tcp.smtp)) {
+  ok(-s "$ex/$f", "examples/$f is there");
+}
+like(slurp("$ex/crontab") // '', qr/^15 3 \* \* \*\s+relaydb expire 1440$/m, 'crontab: the nightly relaydb expire');
+
+my $work = tmpdir();
+{
+  my ($rc, $out, $err) = run_cmd(argv => ['/usr/bin/tcprules', "$work/example.cdb", "$work/example.tmp"],
+    stdin => slurp("$ex/tcp.smtp"), timeout => 10);
+  is($rc, 0, 'examples/tcp.smtp compiles with tcprules') or diag $err;
+}
+
+if (@missing) {
+  done_testing;
+  exit;
+}
+
+# ---------------------------------------------------------------------------
+# the parts around the service: DNS, rules, recipients, relay store, MTA
+
+my $ip = loopback_ip();
+my $port = free_port($ip);
+my $good = loopback_ip();    # a named client, in no list
+my $bad = loopback_ip();     # a named client in bl.mxguard.test
+my $relay = loopback_ip();   # a client that logged in by POP
+my $fast = loopback_ip();    # a client with SMTPDELAY="0" in the rules
+sub rev { join '.', reverse split /\./, $_[0] }
+
+my $listing = 'Listed in bl.mxguard.test for a test';
+my $dns = start_tinydns(data => join '', map { "$_\n" } '.127.in-addr.arpa::', '.mxguard.test::',
+  "=good.mxguard.test:$good", "=bad.mxguard.test:$bad", "=relay.mxguard.test:$relay",
+  "=fast.mxguard.test:$fast",
+  '+' . rev($bad) . '.bl.mxguard.test:127.0.0.2', "'" . rev($bad) . ".bl.mxguard.test:$listing");
+
+{
+  my ($rc, $out, $err) = run_cmd(argv => ['/usr/bin/tcprules', "$work/tcp.smtp.cdb", "$work/tcp.smtp.tmp"],
+    stdin => "$fast:allow,SMTPDELAY=\"0\"\n:allow\n", timeout => 10);
+  is($rc, 0, 'the test rules compile') or diag $err;
+  ($rc, $out, $err) = run_cmd(argv => ["$top/rcptchecks/rcptchecks-make", "$work/recipients.cdb", "$work/recipients.tmp"],
+    stdin => "example.org\npostmaster\@example.org\nalice\@example.org\n", timeout => 10);
+  is($rc, 0, 'the recipient database is made') or diag $err;
+}
+my $store = "$work/relaydb";
+mkdir $store or die "$store: $!";
+my $mta = exim_child();
+
+# ---------------------------------------------------------------------------
+# the service directory: copies, with the settings rewritten
+
+sub shquote { my ($v) = @_; $v =~ s/'/'\\''/g; return "'$v'" }
+
+# copies examples/$from to $to, replacing the values of the variables in
+# the settings block (and nothing else); each must be there
+sub install_script {
+  my ($from, $to, %set) = @_;
+  my $text = slurp("$ex/$from") // die "$ex/$from: $!";
+  my ($head, $block, $tail) = $text =~ /\A(.*?^# ---- settings -+\n)(.*?)(^# ---- end of settings -+\n.*)\z/ms
+    or die "examples/$from: no settings block";
+  for my $name (sort keys %set) {
+    my $value = shquote($set{$name});
+    ok($block =~ s/^\Q$name\E=.*$/$name=$value/m, "examples/$from sets $name in its settings block");
+  }
+  open my $fh, '>', $to or die "$to: $!";
+  print {$fh} $head, $block, $tail;
+  close $fh or die "$to: $!";
+  chmod 0755, $to or die "$to: $!";
+}
+
+my $sv = "$work/service";
+my $svc = "$sv/smtpd";
+make_path("$svc/log");
+my $built = join ':', map { "$top/$_" } qw(relaydb rblenv smtp-delay rcptchecks);
+my $gid = (split ' ', $()[0];
+install_script('service/smtpd/run', "$svc/run",
+  PATH => "$built:/usr/sbin:/usr/bin:/sbin:/bin",
+  IP => $ip, PORT => $port, LOCALNAME => 'mx.mxguard.test',
+  SMTPUID => $<, SMTPGID => $gid,
+  RULES => "$work/tcp.smtp.cdb",
+  RELAYSTORE => $store,
+  BLOCKLISTS => 'bl.mxguard.test=127.0.0.[2..11]*3',
+  ALLOWLISTS => 'wl.mxguard.test*-5',
+  DNSCACHEIP => $dns->ip,
+  RECIPIENTS => "$work/recipients.cdb",
+  SMTPD => join(' ', @{ $mta->argv }));
+install_script('service/smtpd/log/run', "$svc/log/run",
+  PATH => '/usr/bin:/bin', LOGUSER => scalar getpwuid($<));
+
+# ---------------------------------------------------------------------------
+# svscan
+
+my $svscan = start_cmd(argv => ['/usr/bin/svscan', $sv], env => { PATH => '/usr/bin:/bin' }, timeout => 60);
+my $up = wait_until(15, sub {
+  my $s = IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port, LocalHost => $good, Timeout => 1);
+  return $s ? 1 : 0;
+}, "the service listens on $ip port $port");
+
+my $current = "$svc/log/main/current";
+SKIP: {
+  skip 'the service did not start', 17 unless $up;
+
+  # svstat reads supervise/status, which supervise rewrites around each
+  # start: asked at the very moment the port opens, it may still say
+  # "down 0 seconds"
+  my ($rc, $out, @pids);
+  my $svstat = sub {
+    ($rc, $out) = run_cmd(argv => ['/usr/bin/svstat', $svc, "$svc/log"], timeout => 10);
+    @pids = $out =~ /^\Q$svc\E: up \(pid (\d+)\) \d+ seconds\n\Q$svc\E\/log: up \(pid (\d+)\) \d+ seconds$/;
+    return scalar @pids;
+  };
+  wait_until(5, $svstat, 'svstat: the service and its log are up');
+  ok(@pids, 'svstat: the service and its log are up') or diag $out;
+  my @first = @pids;
+
+  # swaks appends "\r\n." itself: the body ends without a line end
+  my $body = join "\r\n", 'through the service directory', '.a leading dot',
+    'x' x 900, join('', map { chr } 0x80 .. 0xff) . " \t8-bit, tab, trailing space ", 'last line';
+  my $message = "From: sender\@other.test\r\nTo: alice\@example.org\r\nSubject: service\r\n\r\n$body";
+  ($rc, $out) = swaks(ip => $ip, port => $port, data => $message, timeout => 20,
+    opts => ['--local-interface', $good, '--from', 'sender@other.test', '--to', 'alice@example.org', '--timeout', '10']);
+  is($rc, 0, 'a clean message to a known recipient is accepted') or diag $out;
+  my ($file) = $mta->wait_messages(1, 10);
+  my ($got) = $mta->message_bodies;
+  ok(defined $got && $got eq "$body\r\n", '... and delivered byte-identical')
+    or diag 'got: ' . ($got // 'nothing');
+
+  ($rc, $out) = swaks(ip => $ip, port => $port, timeout => 20,
+    opts => ['--local-interface', $fast, '--to', 'nobody@example.org', '--timeout', '10']);
+  like($out, qr/^<\*\* 550 5\.1\.1 <nobody\@example\.org>/m, 'an unknown recipient is refused with 550 by rcptchecks')
+    or diag $out;
+
+  ($rc, $out) = swaks(ip => $ip, port => $port, timeout => 20,
+    opts => ['--local-interface', $bad, '--to', 'alice@example.org', '--timeout', '10']);
+  like($out, qr/^<\*\* 451 \Q$listing\E/m, 'a client in the DNSBL is refused by rblsmtpd with its TXT text')
+    or diag $out;
+  unlike($out, qr/Exim/, '... and never reaches the server');
+
+  ($rc, $out) = swaks(ip => $ip, port => $port, timeout => 20,
+    opts => ['--local-interface', $fast, '--to', 'someone@elsewhere.test', '--timeout', '10']);
+  like($out, qr/^<\*\* 550 relay not permitted/m, 'relaying is refused to a client not in the relay store')
+    or diag $out;
+  ($rc, $out, my $err) = run_cmd(argv => ["$top/relaydb/relaydb", "-d", $store, "add", $relay], timeout => 10);
+  is($rc, 0, "relaydb add $relay (as relaydb-rec would after a POP login)") or diag $err;
+  ($rc, $out) = swaks(ip => $ip, port => $port, timeout => 20,
+    opts => ['--local-interface', $relay, '--to', 'someone@elsewhere.test', '--timeout', '10']);
+  is($rc, 0, '... then that client relays') or diag $out;
+  $mta->wait_messages(2, 10);
+
+  $svstat->();
+  ok(@first && "@pids" eq "@first", 'svstat: neither was restarted meanwhile') or diag $out;
+
+  # multilog: every line stamped, a line of each link
+  my $stamp = qr/\@[0-9a-f]{24} /;
+  my %want = (
+    'tcpserver'            => qr/^$stamp\Qtcpserver: ok \E\d+ .*::ffff:\Q$bad\E:/m,
+    'relaydb-check relays' => qr/^${stamp}relaydb-check: info: pid \d+ ip \Q$relay\E .*result=relay$/m,
+    'rblenv refuses'       => qr/^${stamp}rblenv: info: pid \d+ ip \Q$bad\E .*result=refused/m,
+    'rblsmtpd refuses'     => qr/^${stamp}rblsmtpd: \Q$bad\E pid \d+: 451 \Q$listing\E/m,
+    'smtp-delay'           => qr/^${stamp}smtp-delay: info: pid \d+ ip \Q$good\E class=named .*result=pass/m,
+    'rcptchecks refuses'   => qr/^${stamp}rcptchecks: info: pid \d+ ip \Q$fast\E .*nobody\@example\.org.*result=unknown/m,
+  );
+  wait_until(10, sub { my $log = slurp($current) // ''; !grep { $log !~ $_ } values %want }, 'the log lines in log/main/current');
+  my $log = slurp($current) // '';
+  note "log/main/current:\n$log";
+  like($log, $want{$_}, "log/main/current: $_") for sort keys %want;
+  my @unstamped = grep { !/^$stamp/ } split /\n/, $log;
+  ok(!@unstamped, 'every line of the log carries a TAI64N stamp') or diag join "\n", @unstamped;
+}
+
+# ---------------------------------------------------------------------------
+# stop: svscan first (it would start a new supervise for the directory
+# within five seconds), then the service and its log
+
+sub procs_in {
+  my ($dir, $pgid) = @_;
+  my @found;
+  opendir my $dh, '/proc' or die "/proc: $!";
+  for my $p (grep { /^\d+$/ } readdir $dh) {
+    open my $fh, '<', "/proc/$p/stat" or next;
+    my $stat = <$fh> // next;
+    my ($state, undef, $pgrp) = split ' ', substr($stat, rindex($stat, ')') + 2);
+    next if $state eq 'Z';
+    my $cwd = readlink "/proc/$p/cwd" // '';
+    push @found, $p if $pgrp == $pgid || index("$cwd/", "$dir/") == 0;
+  }
+  return @found;
+}
+
+kill 'TERM', $svscan->pid;
+my ($svrc, $svout, $sverr) = $svscan->finish(10);
+is($svrc, 128 + 15, 'svscan ends on SIGTERM');
+diag "svscan said: $svout$sverr\nlog/main/current:\n" . (slurp($current) // '(none)') unless $up;
+my ($rc, $out, $err) = run_cmd(argv => ['/usr/bin/svc', '-dx', $svc, "$svc/log"], timeout => 10);
+is($rc, 0, 'svc -dx the service and its log') or diag $err;
+ok(wait_until(15, sub { !procs_in($sv, $svscan->pid) }, 'every process of the service is gone'),
+  'nothing is left running') or diag `ps -o pid,pgid,args -p @{[ join ',', procs_in($sv, $svscan->pid), 1 ]}`;
+ok(!IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port, Timeout => 1), 'nothing listens any more');
+
+done_testing;
