@@ -772,7 +772,9 @@ subtest 'tarpit: progressive delays, known after unknown, -N and -d, -M' => sub 
   ok(!grep({ $at[$_] < $due[$_] - 0.01 || $at[$_] > $due[$_] + 0.7 } 0 .. 3),
     sprintf('pipelined: each answer waits for the one before it (due at %s s)', join ' ', @due));
   my $q = $at[2] / $at[0];
-  ok($q > 4.5 && $q < 7.5, sprintf('pipelined: the third unknown comes about 6 steps in (%.2f)', $q));
+  # (a loaded machine adds the same latency to every answer, which
+  # shrinks the ratio: the windows above hold the exact lower bounds)
+  ok($q > 3 && $q < 7.5, sprintf('pipelined: the third unknown comes about 6 steps in (%.2f)', $q));
   $s3->stop;
 };
 
