@@ -30,14 +30,7 @@ use MXRun;
 use MXChain;
 
 my $top = top();
-my %bin = (
-  check      => "$top/relaydb/relaydb-check",
-  rec        => "$top/relaydb/relaydb-rec",
-  rblenv     => "$top/rblenv/rblenv",
-  delay      => "$top/smtp-delay/smtp-delay",
-  rcptchecks => "$top/rcptchecks/rcptchecks",
-  make       => "$top/rcptchecks/rcptchecks-make",
-);
+my %bin = chain_programs();
 for (sort keys %bin) { plan skip_all => "$bin{$_} not built" unless -x $bin{$_} }
 
 my $ZONE = 'bl.mxguard.test';

@@ -9,7 +9,20 @@ use Time::HiRes qw(time sleep);
 use MXTest;
 use MXRun;
 
-our @EXPORT = qw(conn_pid eventually leftovers lines_of run_swaks);
+our @EXPORT = qw(chain_programs conn_pid eventually leftovers lines_of run_swaks);
+
+# the built programs the chains run, by the short names the tests use
+sub chain_programs {
+  my $top = top();
+  return (
+    check      => "$top/relaydb/relaydb-check",
+    rec        => "$top/relaydb/relaydb-rec",
+    rblenv     => "$top/rblenv/rblenv",
+    delay      => "$top/smtp-delay/smtp-delay",
+    rcptchecks => "$top/rcptchecks/rcptchecks",
+    make       => "$top/rcptchecks/rcptchecks-make",
+  );
+}
 
 # the pid tcpserver gave the last session from $ip (-1 if none)
 sub conn_pid {
