@@ -22,6 +22,7 @@ use POSIX qw(:sys_wait_h);
 use lib 't/lib';
 use MXTest;
 use MXRun;
+use MXService;
 
 my $top = top();
 my $ex = "$top/examples";
@@ -87,25 +88,6 @@ my $mta = exim_child();
 
 # ---------------------------------------------------------------------------
 # the service directory: copies, with the settings rewritten
-
-sub shquote { my ($v) = @_; $v =~ s/'/'\\''/g; return "'$v'" }
-
-# copies examples/$from to $to, replacing the values of the variables in
-# the settings block (and nothing else); each must be there
-sub install_script {
-  my ($from, $to, %set) = @_;
-  my $text = slurp("$ex/$from") // die "$ex/$from: $!";
-  my ($head, $block, $tail) = $text =~ /\A(.*?^# ---- settings -+\n)(.*?)(^# ---- end of settings -+\n.*)\z/ms
-    or die "examples/$from: no settings block";
-  for my $name (sort keys %set) {
-    my $value = shquote($set{$name});
-    ok($block =~ s/^\Q$name\E=.*$/$name=$value/m, "examples/$from sets $name in its settings block");
-  }
-  open my $fh, '>', $to or die "$to: $!";
-  print {$fh} $head, $block, $tail;
-  close $fh or die "$to: $!";
-  chmod 0755, $to or die "$to: $!";
-}
 
 my $sv = "$work/service";
 my $svc = "$sv/smtpd";
@@ -208,32 +190,9 @@ SKIP: {
 }
 
 # ---------------------------------------------------------------------------
-# stop: svscan first (it would start a new supervise for the directory
-# within five seconds), then the service and its log
+# stop
 
-sub procs_in {
-  my ($dir, $pgid) = @_;
-  my @found;
-  opendir my $dh, '/proc' or die "/proc: $!";
-  for my $p (grep { /^\d+$/ } readdir $dh) {
-    open my $fh, '<', "/proc/$p/stat" or next;
-    my $stat = <$fh> // next;
-    my ($state, undef, $pgrp) = split ' ', substr($stat, rindex($stat, ')') + 2);
-    next if $state eq 'Z';
-    my $cwd = readlink "/proc/$p/cwd" // '';
-    push @found, $p if $pgrp == $pgid || index("$cwd/", "$dir/") == 0;
-  }
-  return @found;
-}
-
-kill 'TERM', $svscan->pid;
-my ($svrc, $svout, $sverr) = $svscan->finish(10);
-is($svrc, 128 + 15, 'svscan ends on SIGTERM');
-diag "svscan said: $svout$sverr\nlog/main/current:\n" . (slurp($current) // '(none)') unless $up;
-my ($rc, $out, $err) = run_cmd(argv => ['/usr/bin/svc', '-dx', $svc, "$svc/log"], timeout => 10);
-is($rc, 0, 'svc -dx the service and its log') or diag $err;
-ok(wait_until(15, sub { !procs_in($sv, $svscan->pid) }, 'every process of the service is gone'),
-  'nothing is left running') or diag `ps -o pid,pgid,args -p @{[ join ',', procs_in($sv, $svscan->pid), 1 ]}`;
-ok(!IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port, Timeout => 1), 'nothing listens any more');
+my $said = stop_services($svscan, $sv, $ip, $port, $svc, "$svc/log");
+diag "svscan said: $said\nlog/main/current:\n" . (slurp($current) // '(none)') unless $up;
 
 done_testing;
