@@ -19,13 +19,18 @@ DEPFLAGS = -MMD -MP
 SKALIBS = -l:libskarnet.a
 MARIADB = -ldl
 
-PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-make report/mxguard-report
+# The SMTP chain's links are static. relaydb-check and rcptchecks can use
+# SQL, which a static program cannot load: each is built twice, NAME
+# (static, mx_mariadb-static.o) and NAME-sql (dynamic, mx_mariadb.o), to
+# which NAME hands over when told to use SQL (common/mx_mariadb.h).
+PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make report/mxguard-report
 MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 report/mxguard-report.8
 UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_linger.o
-RELAYSTORE = relaydb/store.o relaydb/store-dir.o relaydb/store-sql.o relaydb/relaydb-opts.o common/mx_mariadb.o common/mx_sql.o
+STORES     = relaydb/store.o relaydb/store-dir.o relaydb/store-sql.o relaydb/relaydb-opts.o common/mx_sql.o
+RELAYSTORE = $(STORES) common/mx_mariadb.o
 
 # libowfat's DNS client, sealed: mx_dns.o and the libowfat members it
 # needs in one relocatable object, every symbol local but mx_dns_*
@@ -44,6 +49,9 @@ $(DNS_SEALED): common/mx_dns-linked.o
 %.o: %.c conf-cc
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -c -o $@ $<
 
+common/mx_mariadb-static.o: common/mx_mariadb.c conf-cc
+	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DMX_MARIADB_STATIC -c -o $@ $<
+
 relaydb/relaydb-opts.o: relaydb/relaydb-opts.c conf-cc conf-relaydb
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DRELAYDB_DIR='"$(shell head -n 1 conf-relaydb)"' -c -o $@ $<
 
@@ -53,7 +61,10 @@ relaydb/relaydb: relaydb/relaydb.o relaydb/loadline.o $(RELAYSTORE) $(COMMON_IP)
 relaydb/relaydb-rec: relaydb/relaydb-rec.o $(RELAYSTORE) $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) -o $@ relaydb/relaydb-rec.o $(RELAYSTORE) $(COMMON_RUN) $(SKALIBS) $(MARIADB)
 
-relaydb/relaydb-check: relaydb/relaydb-check.o $(RELAYSTORE) $(COMMON_RUN) conf-ld
+relaydb/relaydb-check: relaydb/relaydb-check.o $(STORES) common/mx_mariadb-static.o $(COMMON_RUN) conf-ld
+	$(LD) $(SANITIZE) $(STATIC) -o $@ relaydb/relaydb-check.o $(STORES) common/mx_mariadb-static.o $(COMMON_RUN) $(SKALIBS)
+
+relaydb/relaydb-check-sql: relaydb/relaydb-check.o $(RELAYSTORE) $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) -o $@ relaydb/relaydb-check.o $(RELAYSTORE) $(COMMON_RUN) $(SKALIBS) $(MARIADB)
 
 SMTPDELAY = smtp-delay/smtp-delay.o smtp-delay/classify.o smtp-delay/refuse.o
@@ -71,11 +82,14 @@ rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 rcptchecks/rcptchecks.o: rcptchecks/rcptchecks.c conf-cc conf-rcptchecks
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DRCPTCHECKS_CDB='"$(shell head -n 1 conf-rcptchecks)"' -c -o $@ $<
 
-RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o rcptchecks/smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o common/mx_mariadb.o common/mx_sql.o
+RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o rcptchecks/smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o common/mx_sql.o
+
+rcptchecks/rcptchecks: $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) conf-ld
+	$(LD) $(SANITIZE) $(STATIC) -o $@ $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(SKALIBS)
 
 # dynamic: Connector/C is dlopen()ed when -g asks for SQL
-rcptchecks/rcptchecks: $(RCPTCHECKS) $(COMMON_RUN) conf-ld
-	$(LD) $(SANITIZE) -o $@ $(RCPTCHECKS) $(COMMON_RUN) $(SKALIBS) $(MARIADB)
+rcptchecks/rcptchecks-sql: $(RCPTCHECKS) common/mx_mariadb.o $(COMMON_RUN) conf-ld
+	$(LD) $(SANITIZE) -o $@ $(RCPTCHECKS) common/mx_mariadb.o $(COMMON_RUN) $(SKALIBS) $(MARIADB)
 
 rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o rcptchecks/listline.o common/mx_text.o conf-ld
 	$(LD) $(SANITIZE) -o $@ rcptchecks/rcptchecks-make.o rcptchecks/listline.o common/mx_text.o $(SKALIBS)

@@ -1,8 +1,69 @@
 /* mx_mariadb: see mx_mariadb.h for why Connector/C is loaded late. */
 #include "mx_mariadb.h"
 
-#include <dlfcn.h>
 #include <stddef.h>
+
+#ifdef MX_MARIADB_STATIC
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <skalibs/exec.h>
+
+#define TWIN_SUFFIX "-sql"
+
+mx_mariadb const *mx_mariadb_load (char const **why)
+{
+  /* reached only if a caller forgot the handover */
+  *why = "this build of the program is static and cannot load MariaDB Connector/C: use its -sql build" ;
+  return 0 ;
+}
+
+int mx_mariadb_handover (char const *const *argv, char const **why)
+{
+  char path[PATH_MAX + sizeof TWIN_SUFFIX] ;
+  char const *name = argv[0] ;
+  ssize_t n = readlink("/proc/self/exe", path, PATH_MAX) ;
+  if (n > 0 && n < PATH_MAX)
+    memcpy(path + n, TWIN_SUFFIX, sizeof TWIN_SUFFIX) ;
+  else
+  {
+    /* no /proc: NAME-sql by PATH, NAME taken from argv[0] */
+    char const *slash = strrchr(name, '/') ;
+    size_t len ;
+    if (slash) name = slash + 1 ;
+    len = strlen(name) ;
+    if (len >= PATH_MAX) { *why = "program name too long" ; return 0 ; }
+    memcpy(path, name, len) ;
+    memcpy(path + len, TWIN_SUFFIX, sizeof TWIN_SUFFIX) ;
+  }
+  {
+    /* the same arguments; argv[0] names the build that runs */
+    size_t argc = 0 ;
+    while (argv[argc]) argc++ ;
+    {
+      char const *v[argc + 1] ;
+      v[0] = path ;
+      memcpy(v + 1, argv + 1, argc * sizeof *argv) ;
+      exec(v) ;
+    }
+  }
+  *why = errno == ENOENT ? "the -sql build of the program is missing (make builds it; install it beside the program)" : "unable to exec the -sql build of the program" ;
+  return 0 ;
+}
+
+#else
+
+#include <dlfcn.h>
+
+int mx_mariadb_handover (char const *const *argv, char const **why)
+{
+  (void)argv ;
+  (void)why ;
+  return 1 ;
+}
 
 #ifndef MX_MARIADB_SONAME
 #define MX_MARIADB_SONAME "libmariadb.so.3"
@@ -59,3 +120,5 @@ mx_mariadb const *mx_mariadb_load (char const **why)
   loaded = 1 ;
   return &api ;
 }
+
+#endif

@@ -43,4 +43,18 @@ struct mx_mariadb_s
 /* The loaded library, or 0 with *why saying what failed (static text). */
 extern mx_mariadb const *mx_mariadb_load (char const **why) ;
 
+/* A statically linked program cannot dlopen() Connector/C (the library
+ * would bring a second libc into the process). The links of the SMTP
+ * chain that can use SQL (relaydb-check, rcptchecks) are exec'd once per
+ * connection, so they are built twice from the same objects: NAME,
+ * static (mx_mariadb-static.o, MX_MARIADB_STATIC defined), for the file
+ * stores, and NAME-sql, dynamic (mx_mariadb.o), which loads Connector/C
+ * as above. Told to use SQL, NAME calls mx_mariadb_handover() with its
+ * argv as it got it, before it has said or changed anything: in NAME-sql
+ * that returns 1 at once (SQL can be loaded here); in NAME it execs
+ * NAME-sql from the same directory (/proc/self/exe), or NAME-sql by PATH
+ * when the directory is unknown, with the same arguments and environment,
+ * and returns 0 with *why set only if that fails. */
+extern int mx_mariadb_handover (char const *const *argv, char const **why) ;
+
 #endif

@@ -34,6 +34,7 @@
 #include "mx_exec.h"
 #include "mx_linger.h"
 #include "mx_log.h"
+#include "mx_mariadb.h"
 #include "mx_secs.h"
 #include "proxy.h"
 #include "source.h"
@@ -80,6 +81,16 @@ static int end_child (pid_t pid, int fromchild)
   }
 }
 
+/* The recipient source cannot be used: 421 before anything else. */
+static int unavailable (char const *ipt, char const *why)
+{
+  static char const msg[] = "421 4.3.0 recipient database unavailable, closing connection\r\n" ;
+  mx_warn(ipt, "result=tempfail error=", why) ;
+  allwrite(1, msg, sizeof msg - 1) ;
+  mx_linger(0, 1, 1000) ;
+  return 111 ;
+}
+
 static unsigned int number (char const *arg, unsigned int max)
 {
   unsigned int n ;
@@ -102,7 +113,8 @@ int main (int argc, char const *const *argv)
   proxy_stats st = { 0 } ;
   char ipt[MX_CLIENT_IPTEXT] ;
   int cdb_given = 0, sql_only = 0, fds[2] = { 0, 1 } ;
-  char const *rbllate, *result ;
+  char const *const *args = argv ;   /* as given, for the SQL handover */
+  char const *rbllate, *result, *why ;
   ip46 ip ;
   pid_t pid ;
 
@@ -145,14 +157,8 @@ int main (int argc, char const *const *argv)
     mx_exec(argv, "", 0) ;
   }
 
-  if (!source_open(&src))
-  {
-    static char const msg[] = "421 4.3.0 recipient database unavailable, closing connection\r\n" ;
-    mx_warn(ipt, "result=tempfail error=", src.err) ;
-    allwrite(1, msg, sizeof msg - 1) ;
-    mx_linger(0, 1, 1000) ;
-    return 111 ;
-  }
+  if (src.group && !mx_mariadb_handover(args, &why)) return unavailable(ipt, why) ;
+  if (!source_open(&src)) return unavailable(ipt, src.err) ;
   rbllate = getenv("RBLLATE") ;
   if (rbllate && *rbllate) chk.rbllate = rbllate ;
 

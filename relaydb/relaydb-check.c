@@ -24,6 +24,7 @@
 #include "mx_client.h"
 #include "mx_exec.h"
 #include "mx_log.h"
+#include "mx_mariadb.h"
 #include "relaydb-opts.h"
 #include "store.h"
 
@@ -43,6 +44,8 @@ int main (int argc, char const *const *argv)
   uint64_t now, cutoff, ts ;
   ip46 ip ;
   store st ;
+  char const *const *args = argv ;   /* as given, for the SQL handover */
+  char const *why ;
   int r ;
 
   {
@@ -82,6 +85,11 @@ int main (int argc, char const *const *argv)
   cutoff = now > (uint64_t)minutes * 60 ? now - (uint64_t)minutes * 60 : 0 ;
   winstr[uint64_fmt(winstr, (uint64_t)minutes * 60)] = 0 ;
 
+  if (conf.group && !mx_mariadb_handover(args, &why))
+  {
+    mx_warn(ipt, "store=sql result=error reason=", why) ;
+    mx_exec(argv, "", 0) ;
+  }
   if (!store_open(&st, &conf))
   {
     mx_warn(ipt, "store=", store_kind(&st), " result=error reason=", st.err) ;

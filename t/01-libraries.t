@@ -54,6 +54,23 @@ for my $p (@programs) {
     or diag "libowfat-only globals in $p: $which";
 }
 
+# the SMTP chain's links are exec'd once per connection: static, so that
+# no dynamic loading is paid each time (Makefile: not under the
+# sanitizers, whose runtimes want a dynamic program); the -sql builds
+# are dynamic, to load Connector/C
+my $sanitized = grep { /__asan_init|__ubsan_handle/ } `nm '$top/rcptchecks/rcptchecks' 2>/dev/null`;
+SKIP: {
+  skip 'a sanitizer build links dynamically', 6 if $sanitized;
+  for my $p (qw(relaydb/relaydb-check rblenv/rblenv smtp-delay/smtp-delay rcptchecks/rcptchecks)) {
+    my @dyn = grep /NEEDED|INTERP/, `readelf -dl '$top/$p' 2>/dev/null`;
+    ok(!@dyn, "$p is linked statically") or diag @dyn;
+  }
+  for my $p (qw(relaydb/relaydb-check-sql rcptchecks/rcptchecks-sql)) {
+    my @dyn = grep /NEEDED/, `readelf -d '$top/$p' 2>/dev/null`;
+    ok(@dyn, "$p is linked dynamically");
+  }
+}
+
 # the sealed DNS object exports our entry points and nothing else
 my $sealed = "$top/common/mx_dns-sealed.o";
 SKIP: {

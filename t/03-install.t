@@ -16,11 +16,11 @@ is($?, 0, 'make install DESTDIR=... PREFIX=... succeeds') or diag $out;
 my @installed;
 find({ no_chdir => 1, wanted => sub { push @installed, substr($_, length $dest) if -f $_ } }, $dest);
 my @want = (
-  (map { "/opt/mxguard/bin/$_" } qw(relaydb relaydb-check relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-make mxguard-report)),
+  (map { "/opt/mxguard/bin/$_" } qw(relaydb relaydb-check relaydb-check-sql relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-sql rcptchecks-make mxguard-report)),
   (map { "/opt/mxguard/share/man/man8/$_.8" } qw(relaydb relaydb-check relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-make mxguard-report)),
 );
 is_deeply([sort @installed], [sort @want], 'exactly the programs and manual pages, under the prefix');
-ok(-x "$dest/opt/mxguard/bin/$_", "$_ is executable") for qw(relaydb relaydb-check relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-make mxguard-report);
+ok(-x "$dest/opt/mxguard/bin/$_", "$_ is executable") for qw(relaydb relaydb-check relaydb-check-sql relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-sql rcptchecks-make mxguard-report);
 my $usage = `'$dest/opt/mxguard/bin/relaydb' 2>&1`;
 like($usage, qr/usage: relaydb/, 'the installed relaydb runs');
 for my $m (qw(relaydb relaydb-check relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-make mxguard-report)) {
@@ -28,4 +28,25 @@ for my $m (qw(relaydb relaydb-check relaydb-rec smtp-delay rblenv rcptchecks rcp
   like($page, qr/EXIT CODES/, "$m.8 renders with an EXIT CODES section");
   like($page, qr/EXAMPLES/, "$m.8 has EXAMPLES");
 }
+
+# the static relaydb-check hands a SQL store over to relaydb-check-sql
+# installed beside it (Connector/C then fails to reach a socket that is
+# not there); without that build it says so, and fails closed
+{
+  my $bin = "$dest/opt/mxguard/bin";
+  open my $cnf, '>', "$dest/my.cnf" or die "$dest/my.cnf: $!";
+  print $cnf "[mxguard]\nsocket=$dest/no-such-socket\n";
+  close $cnf;
+  local $ENV{TCPREMOTEIP} = '127.0.0.1';
+  delete local $ENV{RELAYCLIENT};
+  my @cmd = ("$bin/relaydb-check", '-g', 'mxguard', '-f', "$dest/my.cnf", '-T', '1', '/bin/sh', '-c', 'echo "child RELAYCLIENT=${RELAYCLIENT-unset}"');
+  my $out = `@{[ join ' ', map { "'$_'" } @cmd ]} 2>&1`;
+  like($out, qr/store=sql result=error reason=unable to connect/, 'relaydb-check -g runs relaydb-check-sql, which loads Connector/C');
+  like($out, qr/^child RELAYCLIENT=unset$/m, 'and execs its child, RELAYCLIENT unset');
+  unlink "$bin/relaydb-check-sql" or die "unlink: $!";
+  $out = `@{[ join ' ', map { "'$_'" } @cmd ]} 2>&1`;
+  like($out, qr/store=sql result=error reason=the -sql build of the program is missing/, 'without relaydb-check-sql: said');
+  like($out, qr/^child RELAYCLIENT=unset$/m, 'and the child runs, RELAYCLIENT unset');
+}
+
 done_testing;
