@@ -102,14 +102,8 @@ my $current = "$svc/log/main/current";
 SKIP: {
   skip q(the service did not start), 19 unless $up;
 
-  my ($rc, $out, @pids);
-  my $svstat = sub {
-    ($rc, $out) = run_cmd(argv => ['/usr/bin/svstat', $svc, "$svc/log"], timeout => 10);
-    @pids = $out =~ /^\Q$svc\E: up \(pid (\d+)\) \d+ seconds\n\Q$svc\E\/log: up \(pid (\d+)\) \d+ seconds$/;
-    return scalar @pids;
-  };
-  wait_until(5, $svstat, 'svstat: the service and its log are up');
-  ok(@pids, 'svstat: the service and its log are up') or diag $out;
+  my ($pids, $said) = service_up($svc, 5);
+  ok(@$pids, 'svstat: the service and its log are up') or diag $said;
 
   my ($c, @said) = pop3($roamer, 'USER roamer', 'PASS wrong');
   like($said[0], qr/^\+OK <\d+\.\d+\@pop\.mxguard\.test>\r\n\z/, 'qmail-popup greets with its timestamp');
@@ -159,8 +153,8 @@ SKIP: {
   }
   $smtp->stop;
 
-  $svstat->();
-  ok(@pids, 'svstat: both still up') or diag $out;
+  ($pids, $said) = service_up($svc);
+  ok(@$pids, 'svstat: both still up') or diag $said;
 }
 
 # ---------------------------------------------------------------------------

@@ -121,18 +121,9 @@ my $current = "$svc/log/main/current";
 SKIP: {
   skip 'the service did not start', 17 unless $up;
 
-  # svstat reads supervise/status, which supervise rewrites around each
-  # start: asked at the very moment the port opens, it may still say
-  # "down 0 seconds"
-  my ($rc, $out, @pids);
-  my $svstat = sub {
-    ($rc, $out) = run_cmd(argv => ['/usr/bin/svstat', $svc, "$svc/log"], timeout => 10);
-    @pids = $out =~ /^\Q$svc\E: up \(pid (\d+)\) \d+ seconds\n\Q$svc\E\/log: up \(pid (\d+)\) \d+ seconds$/;
-    return scalar @pids;
-  };
-  wait_until(5, $svstat, 'svstat: the service and its log are up');
-  ok(@pids, 'svstat: the service and its log are up') or diag $out;
-  my @first = @pids;
+  my ($rc, $out);
+  my ($first, $said) = service_up($svc, 5);
+  ok(@$first, 'svstat: the service and its log are up') or diag $said;
 
   # swaks appends "\r\n." itself: the body ends without a line end
   my $body = join "\r\n", 'through the service directory', '.a leading dot',
@@ -168,8 +159,8 @@ SKIP: {
   is($rc, 0, '... then that client relays') or diag $out;
   $mta->wait_messages(2, 10);
 
-  $svstat->();
-  ok(@first && "@pids" eq "@first", 'svstat: neither was restarted meanwhile') or diag $out;
+  my ($pids, $said_now) = service_up($svc);
+  ok(@$first && "@$pids" eq "@$first", 'svstat: neither was restarted meanwhile') or diag $said_now;
 
   # multilog: every line stamped, a line of each link
   my $stamp = qr/\@[0-9a-f]{24} /;

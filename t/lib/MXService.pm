@@ -8,6 +8,13 @@ package MXService;
 #     "# ---- end of settings") to value, shell-quoted, and nothing else;
 #     one test per VAR: the block must set it.
 #
+#   my ($pids, $said) = service_up($dir, $wait)
+#     svstat of $dir and $dir/log: [pid of the service, pid of its log]
+#     when both are up (waiting up to $wait seconds for that, default 0),
+#     else []; and what svstat said. svstat reads supervise/status, which
+#     supervise rewrites around each start: asked at the very moment the
+#     port opens, it may still say "down 0 seconds".
+#
 #   stop_services($svscan, $scandir, $ip, $port, @servicedirs)
 #     Stops svscan (a start_cmd job) with SIGTERM first (it would start a
 #     new supervise within five seconds), then svc -dx every directory;
@@ -22,7 +29,7 @@ use Test::More ();
 use MXRun;
 use MXTest qw(top wait_until);
 
-our @EXPORT = qw(install_script stop_services);
+our @EXPORT = qw(install_script service_up stop_services);
 
 sub _shquote { my ($v) = @_; $v =~ s/'/'\\''/g; return "'$v'" }
 
@@ -40,6 +47,18 @@ sub install_script {
   print {$fh} $head, $block, $tail;
   close $fh or die "$to: $!";
   chmod 0755, $to or die "$to: $!";
+}
+
+sub service_up {
+  my ($dir, $wait) = @_;
+  my ($out, @pids) = ('');
+  my $check = sub {
+    (undef, $out) = run_cmd(argv => ['/usr/bin/svstat', $dir, "$dir/log"], timeout => 10);
+    @pids = $out =~ /^\Q$dir\E: up \(pid (\d+)\) \d+ seconds\n\Q$dir\E\/log: up \(pid (\d+)\) \d+ seconds$/;
+    return scalar @pids;
+  };
+  $wait ? wait_until($wait, $check, 'svstat: the service and its log are up') : $check->();
+  return ([@pids], $out);
 }
 
 # processes in process group $pgid or working in a directory under $dir
