@@ -42,10 +42,10 @@ SKIP: {
   ($rc, $out) = swaks(ip => $ip, port => $port, opts => ['--local-interface', '127.0.0.1', '--to', 'someone@elsewhere.test']);
   is($rc, 0, 'a recorded client relays') or diag $out;
   kill 'TERM', $job->pid;
-  my ($src, $said, $err) = $job->finish(15);
+  my ($src, $printed, $err) = $job->finish(15);
   is($src, 0, 'TERM stops it cleanly') or diag $err;
-  like($said, qr/run-chain: stopped; mail delivered: 2/, 'it reports the two delivered messages');
-  my ($work) = $said =~ m{Mail lands in (\S+)/mail/new};
+  like($printed, qr/run-chain: stopped; mail delivered: 2/, 'it reports the two delivered messages');
+  my ($work) = $printed =~ m{Mail lands in (\S+)/mail/new};
   ok($work && !-e $work, 'its temporary directory is gone');
   ok(!IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port, Timeout => 1), 'nothing listens any more');
 }
