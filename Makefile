@@ -1,6 +1,6 @@
 # mxguard.  See INSTALL.  Compiler and linker commands: conf-cc, conf-ld.
-# Every file this Makefile makes is listed in TARGETS; "make clean"
-# removes exactly those.
+# Every file this Makefile makes is listed in TARGETS (fuzz/TARGETS for
+# "make fuzz-build"); "make clean" removes exactly those.
 
 CC      = $(shell head -n 1 conf-cc)
 LD      = $(shell head -n 1 conf-ld)
@@ -205,7 +205,7 @@ install: all
 	install -m 644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8
 
 clean:
-	grep -v '^#' TARGETS | xargs rm -f
+	cat TARGETS fuzz/TARGETS | grep -v '^#' | xargs rm -f
 
 .PHONY: all test asan install clean fuzz fuzz-build $(FUZZ_NAMES:%=fuzz-run-%)
 
