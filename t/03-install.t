@@ -7,6 +7,8 @@ use Test::More;
 use File::Temp qw(tempdir);
 use File::Find;
 use FindBin;
+use lib "$FindBin::Bin/lib";
+use MXRun;
 
 my $top = "$FindBin::Bin/..";
 my $dest = tempdir(CLEANUP => 1);
@@ -37,15 +39,15 @@ for my $m (qw(relaydb relaydb-check relaydb-rec smtp-delay rblenv rcptchecks rcp
   open my $cnf, '>', "$dest/my.cnf" or die "$dest/my.cnf: $!";
   print $cnf "[mxguard]\nsocket=$dest/no-such-socket\n";
   close $cnf;
-  local $ENV{TCPREMOTEIP} = '127.0.0.1';
-  delete local $ENV{RELAYCLIENT};
-  my @cmd = ("$bin/relaydb-check", '-g', 'mxguard', '-f', "$dest/my.cnf", '-T', '1', '/bin/sh', '-c', 'echo "child RELAYCLIENT=${RELAYCLIENT-unset}"');
-  my $out = `@{[ join ' ', map { "'$_'" } @cmd ]} 2>&1`;
-  like($out, qr/store=sql result=error reason=unable to connect/, 'relaydb-check -g runs relaydb-check-sql, which loads Connector/C');
+  my %check = (env => { TCPREMOTEIP => '127.0.0.1', RELAYCLIENT => undef }, timeout => 20,
+    argv => ["$bin/relaydb-check", '-g', 'mxguard', '-f', "$dest/my.cnf", '-T', '1',
+      '/bin/sh', '-c', 'echo "child RELAYCLIENT=${RELAYCLIENT-unset}"']);
+  my (undef, $out, $err) = run_cmd(%check);
+  like($err, qr/store=sql result=error reason=unable to connect/, 'relaydb-check -g runs relaydb-check-sql, which loads Connector/C');
   like($out, qr/^child RELAYCLIENT=unset$/m, 'and execs its child, RELAYCLIENT unset');
   unlink "$bin/relaydb-check-sql" or die "unlink: $!";
-  $out = `@{[ join ' ', map { "'$_'" } @cmd ]} 2>&1`;
-  like($out, qr/store=sql result=error reason=the -sql build of the program is missing/, 'without relaydb-check-sql: said');
+  (undef, $out, $err) = run_cmd(%check);
+  like($err, qr/store=sql result=error reason=the -sql build of the program is missing/, 'without relaydb-check-sql: said');
   like($out, qr/^child RELAYCLIENT=unset$/m, 'and the child runs, RELAYCLIENT unset');
 }
 
