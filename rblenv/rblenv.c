@@ -18,8 +18,11 @@
  * A record and, for blocklists, a TXT record; -t seconds (default 3,
  * fractions allowed) bound the whole lookup. The refusal text is the TXT
  * of the heaviest listing (printable ASCII, at most 200 bytes), or -m
- * (default "Client address %IP% is listed by %ZONE%"); with -p it starts
- * with "-", which makes rblsmtpd answer 553 instead of 451.
+ * (default "Client address %IP% is listed by %ZONE%"), leading dashes
+ * dropped; with -p it starts with "-", which makes rblsmtpd answer 553
+ * instead of 451. A TXT (or -m) that is nothing but dashes and blanks
+ * gives way to -m (or the default): a listed client never gets an empty
+ * text, which rblsmtpd would take for "accept".
  * Fail mode: open. A zone that times out or fails counts as not listed;
  * an answer outside 127.0.0.0/8 or in 127.255.255.0/24 never counts and
  * is logged as a configuration fault naming the zone.
@@ -117,6 +120,20 @@ static int query_name (stralloc *sa, ip46 const *ip, char const *zonename)
       if (!stralloc_catb(sa, buf, n)) return 0 ;
     }
   return stralloc_cats(sa, zonename) && stralloc_0(sa) ;
+}
+
+/* s without its leading dashes, or 0 if nothing but blanks is left.
+   A leading - would make rblsmtpd answer 553: only -p may. A text of
+   nothing would leave RBLSMTPD empty, which rblsmtpd takes for "accept
+   the client", and one of blanks refuses with nothing to say: a listing
+   must never turn into an acceptance, so the caller falls back to a
+   template. */
+static char const *undash (char const *s)
+{
+  char const *x ;
+  while (*s == '-') s++ ;
+  for (x = s ; *x == ' ' || *x == '\t' ; x++) ;
+  return *x ? s : 0 ;
 }
 
 /* template with %IP% and %ZONE% filled in */
@@ -241,19 +258,19 @@ int main (int argc, char const *const *argv)
   {
     zone const *h = &zones[heaviest] ;
     mx_dns_query const *t = h->txt_query >= 0 ? &q[h->txt_query] : 0 ;
+    char safe[TXT_MAX + 1] ;
+    char const *x = 0 ;
     if (permanent) add(&text, "-") ;
     if (t && t->status == MX_DNS_ANSWERED && t->txtlen)
     {
-      char safe[TXT_MAX + 1] ;
-      char const *x = safe ;
       mx_text_safe(safe, TXT_MAX, t->txt, t->txtlen) ;
-      while (*x == '-') x++ ;   /* a leading - would make rblsmtpd answer 553: only -p may */
-      add(&text, x) ;
+      x = undash(safe) ;
     }
+    if (x) add(&text, x) ;
     else
     {
-      while (*template == '-') template++ ;
-      if (!fill_template(&text, template, ipt, h->spec.name)) strerr_diefu1sys(111, "allocate") ;
+      char const *m = undash(template) ;
+      if (!fill_template(&text, m ? m : DEFAULT_TEMPLATE, ipt, h->spec.name)) strerr_diefu1sys(111, "allocate") ;
     }
     add0(&text) ;
     result = late ? "late" : "refused" ;

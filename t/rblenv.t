@@ -10,7 +10,8 @@
 # answers, the TXT cut to 200 bytes, IPv6 nibbles (and ::ffff:a.b.c.d),
 # a silent resolver bounded by -t, usage and zone-spec errors,
 # RELAYCLIENT / RBLSMTPD already set (no query at all), -n, -L, -p, -m,
-# the log line, and eight zones in one run.
+# a TXT of dashes alone (the template, never an empty RBLSMTPD), the log
+# line, and eight zones in one run.
 use strict;
 use warnings;
 use Test::More;
@@ -31,7 +32,7 @@ plan skip_all => "$rblenv not built" unless -x $rblenv;
 my %ip;
 # (a loop, not map: loopback_ip() reads /proc with while (<$fh>))
 for my $who (qw(listed filtered clean multi allow fault fault10 long late
-                trusted par silent chain553 v4mapped random)) {
+                trusted par silent chain553 v4mapped random dash1 dash3 dashblank)) {
   $ip{$who} = loopback_ip();
 }
 my $V6 = '2001:db8::1';
@@ -76,6 +77,10 @@ my @data = (
   '+' . rev($ip{trusted}) . '.zen.example:127.0.0.2',    txt(rev($ip{trusted}) . '.zen.example', 'trusted text'),
   # 5: -p through rblsmtpd (listed, no TXT: the -m template is used)
   '+' . rev($ip{chain553}) . '.zen.example:127.0.0.2',
+  # 13: TXT records of dashes alone, and a dash before blanks (\040)
+  '+' . rev($ip{dash1}) . '.zen.example:127.0.0.2',      txt(rev($ip{dash1}) . '.zen.example', '-'),
+  '+' . rev($ip{dash3}) . '.zen.example:127.0.0.2',      txt(rev($ip{dash3}) . '.zen.example', '---'),
+  '+' . rev($ip{dashblank}) . '.zen.example:127.0.0.2',  txt(rev($ip{dashblank}) . '.zen.example', '-\040\040'),
   # 6: IPv6 nibbles, and the IPv4 of a mapped address
   '+' . nibbles($V6) . '.zen.example:127.0.0.2',         txt(nibbles($V6) . '.zen.example', $TXT{v6}),
   '+' . nibbles('::1') . '.zen.example:127.0.0.2',       txt(nibbles('::1') . '.zen.example', $TXT{lo6}),
@@ -282,6 +287,59 @@ subtest 'through tcpserver, rblsmtpd and exim4 -bs' => sub {
   $c->expect(qr/^220 rblsmtpd\.local\r\n$/, 5, 'control: a listed client gets rblsmtpd');
   $c->close;
   $s->stop;
+};
+
+subtest 'a TXT of dashes alone: the template, never an empty refusal' => sub {
+  # rblsmtpd takes an empty RBLSMTPD for "accept": a listed client must
+  # get a refusal text all the same
+  for my $who (qw(dash1 dash3 dashblank)) {
+    my $tmpl = "Client address $ip{$who} is listed by zen.example";
+    my ($rc, $env, $err) = rblenv(ip => $ip{$who}, opts => ['-r', $ZEN]);
+    is($rc, 0, "$who: exit 0") or diag $err;
+    is($env->{RBLSMTPD}, $tmpl, "$who: RBLSMTPD is the template, not empty");
+    like($err, qr/ score=3 result=refused /, "$who: logged result=refused");
+    ($rc, $env) = rblenv(ip => $ip{$who}, opts => ['-p', '-r', $ZEN]);
+    is($env->{RBLSMTPD}, "-$tmpl", "$who, -p: the template after one leading -");
+    ($rc, $env) = rblenv(ip => $ip{$who}, opts => ['-m', 'Go away, %IP%', '-r', $ZEN]);
+    is($env->{RBLSMTPD}, "Go away, $ip{$who}", "$who, -m: the -m template");
+    ($rc, $env, $err) = rblenv(ip => $ip{$who}, opts => ['-L', '-r', $ZEN]);
+    is($env->{RBLLATE}, $tmpl, "$who, -L: RBLLATE is the template, not empty");
+    ok(!exists $env->{RBLSMTPD}, "$who, -L: RBLSMTPD not set");
+    like($err, qr/ score=3 result=late /, "$who, -L: logged result=late");
+    ($rc, $env) = rblenv(ip => $ip{$who}, opts => ['-L', '-p', '-r', $ZEN]);
+    is($env->{RBLLATE}, "-$tmpl", "$who, -L -p: RBLLATE is - and the template");
+  }
+  # a -m of dashes or blanks alone would be empty too: the default template
+  for my $m ('-', '---', '', '  ') {
+    my ($rc, $env) = rblenv(ip => $ip{dash1}, opts => ['-m', $m, '-r', $ZEN]);
+    is($env->{RBLSMTPD}, "Client address $ip{dash1} is listed by zen.example", "-m '$m': the default template");
+    ($rc, $env) = rblenv(ip => $ip{chain553}, opts => ['-p', '-L', '-m', $m, '-r', $ZEN]);
+    is($env->{RBLLATE}, "-Client address $ip{chain553} is listed by zen.example", "-m '$m', no TXT, -L -p: the default template");
+  }
+
+  # rblsmtpd really refuses them: 451, or 553 with -p
+  my $mta = exim_child();
+  for my $p ([[], '451'], [['-p'], '553']) {
+    my ($opt, $code) = @$p;
+    my $o = join '', map { " $_" } @$opt;
+    my $s = start_tcpserver(opts => ['-R', '-H', '-l0'], env => { DNSCACHEIP => $dns->ip },
+      argv => [$rblenv, @$opt, '-r', $ZEN, '/usr/bin/rblsmtpd', '-t', '10', '-r', 'nothing.example', @{ $mta->argv }]);
+    for my $who (qw(dash1 dash3)) {
+      my $c = smtp_connect($s->ip, $s->port, local_ip => $ip{$who});
+      $c->expect(qr/^220 rblsmtpd\.local\r\n$/, 5, "$who$o: rblsmtpd greets, not the MTA");
+      $c->sendline('HELO x');
+      $c->expect(qr/^250 /, 5, "$who$o: HELO 250");
+      $c->sendline('MAIL FROM:<a@example.net>');
+      $c->read_reply(5);
+      $c->sendline('RCPT TO:<someone@example.org>');
+      $c->expect(qr/^$code Client address \Q$ip{$who}\E is listed by zen\.example\r\n$/, 5,
+        "$who$o: RCPT gets $code with the template text");
+      $c->close;
+      like($s->log_text, qr/^rblsmtpd: \Q$ip{$who}\E pid \d+: $code Client address \Q$ip{$who}\E is listed by zen\.example$/m,
+        "$who$o: rblsmtpd logged the refusal");
+    }
+    $s->stop;
+  }
 };
 
 subtest 'IPv6' => sub {
