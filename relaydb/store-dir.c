@@ -9,6 +9,10 @@
  * meantime it is linked back (a newer entry already there wins). No locks.
  * Names starting with "." are ours and never entries; temp files left by
  * a crash are removed by expire after an hour.
+ * An entry is a regular file. Anything else under an entry's name (FIFO,
+ * socket, device, symlink, directory) is read without waiting and is
+ * corrupt, like a file that holds no timestamp: get fails, a walk (list,
+ * dump) skips it, expire removes it (but a directory, which it leaves).
  */
 #include "store.h"
 #include "store-impl.h"
@@ -61,24 +65,35 @@ static void temp_name (store *s, char const *kind, char *name)
   name[n] = 0 ;
 }
 
-/* 1 ok, 0 no such entry, -1 unreadable or not a timestamp (errno set) */
+/* read_entry's answers besides 1 (ok) and 0 (no such entry) */
+#define ENTRY_ERROR (-1)     /* unreadable: errno set */
+#define ENTRY_GARBAGE (-2)   /* a regular file, but not a timestamp */
+#define ENTRY_ODD (-3)       /* not a regular file: FIFO, socket, device, symlink */
+#define ENTRY_DIR (-4)       /* a directory */
+
+/* Every entry is read here. An entry is a regular file and nothing else:
+   open would wait for a writer on a FIFO (and read for data from one
+   that never writes), and a device is not ours to read. So the open never
+   waits (O_NONBLOCK; O_NOCTTY keeps a terminal from becoming ours),
+   follows no symlink (O_NOFOLLOW: ELOOP), and the file opened is checked
+   before a byte is read. For a regular file O_NONBLOCK changes nothing. */
 static int read_entry (int dirfd, char const *name, uint64_t *ts)
 {
   char buf[UINT64_FMT + 2] ;
+  struct stat st ;
   ssize_t r ;
   size_t n ;
-  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) ;
-  if (fd < 0) return errno == ENOENT ? 0 : -1 ;
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) ;
+  if (fd < 0) return errno == ENOENT ? 0 : errno == ELOOP ? ENTRY_ODD : ENTRY_ERROR ;
+  if (fstat(fd, &st) < 0) { int e = errno ; close(fd) ; errno = e ; return ENTRY_ERROR ; }
+  if (!S_ISREG(st.st_mode)) { close(fd) ; return S_ISDIR(st.st_mode) ? ENTRY_DIR : ENTRY_ODD ; }
   r = read(fd, buf, sizeof buf) ;
+  if (r < 0) { int e = errno ; close(fd) ; errno = e ; return ENTRY_ERROR ; }
   close(fd) ;
-  if (r < 0) return -1 ;
   n = (size_t)r ;
   if (n && buf[n-1] == '\n') n-- ;
   if (!n || n >= sizeof buf - 1 || uint64_scan(buf, ts) != n || *ts > STORE_TS_MAX)
-  {
-    errno = EPROTO ;
-    return -1 ;
-  }
+    return ENTRY_GARBAGE ;
   return 1 ;
 }
 
@@ -113,13 +128,11 @@ int sdir_put (store *s, char const *ip, uint64_t ts)
 int sdir_get (store *s, char const *ip, uint64_t *ts)
 {
   int r = read_entry(s->dirfd, ip, ts) ;
-  if (r < 0)
-  {
-    if (errno == EPROTO) store_fail(s, "entry ", ip, " in ", s->conf.dir, " is not a timestamp") ;
-    else store_fail(s, "unable to read entry ", ip, " in ", s->conf.dir, ": ", strerror(errno)) ;
-    return -1 ;
-  }
-  return r ;
+  if (r >= 0) return r ;
+  if (r == ENTRY_GARBAGE) store_fail(s, "entry ", ip, " in ", s->conf.dir, " is not a timestamp") ;
+  else if (r == ENTRY_ODD || r == ENTRY_DIR) store_fail(s, "entry ", ip, " in ", s->conf.dir, " is not a regular file") ;
+  else store_fail(s, "unable to read entry ", ip, " in ", s->conf.dir, ": ", strerror(errno)) ;
+  return -1 ;
 }
 
 int sdir_delete (store *s, char const *ip)
@@ -131,13 +144,16 @@ int sdir_delete (store *s, char const *ip)
 }
 
 /* Takes ip away only if it is older than cutoff (see the top comment).
-   A corrupt entry counts as old: nothing could ever use it. */
+   A corrupt entry (unreadable, not a timestamp, not a regular file)
+   counts as old: nothing could ever use it. A directory is left alone:
+   unlink cannot remove it, and renamed to a temp name it would only
+   hide. */
 static int take_if_older (store *s, char const *ip, uint64_t cutoff)
 {
   char grab[TEMP_NAME_MAX] ;
   uint64_t ts ;
   int r = read_entry(s->dirfd, ip, &ts) ;
-  if (!r || (r > 0 && ts >= cutoff)) return 0 ;
+  if (!r || r == ENTRY_DIR || (r > 0 && ts >= cutoff)) return 0 ;
   temp_name(s, ".del.", grab) ;
   if (renameat(s->dirfd, ip, s->dirfd, grab) < 0)
   {
@@ -146,10 +162,11 @@ static int take_if_older (store *s, char const *ip, uint64_t cutoff)
     return -1 ;
   }
   r = read_entry(s->dirfd, grab, &ts) ;
-  if (r > 0 && ts >= cutoff)
+  if (r == ENTRY_DIR || (r > 0 && ts >= cutoff))
   {
     /* a writer renewed it between our read and our rename: give it back,
-       unless a newer one has been written since (EEXIST) */
+       unless a newer one has been written since (EEXIST); a directory
+       put there meanwhile goes back too (rename: no links to those) */
     if (linkat(s->dirfd, grab, s->dirfd, ip, 0) < 0 && errno != EEXIST)
       renameat(s->dirfd, grab, s->dirfd, ip) ;
     unlinkat(s->dirfd, grab, 0) ;

@@ -4,11 +4,14 @@
 # in for qmail-popup + checkpassword), then relaydb-check under tcpserver
 # sets RELAYCLIENT for that client's address and not for another; the
 # expiry window is honoured; IPv6 works; a store that cannot be written
-# never costs the user the login. Both stores.
+# never costs the user the login; an entry that is not a regular file (a
+# FIFO) fails closed at once. Both stores.
 use strict;
 use warnings;
 use Test::More;
+use Fcntl qw(O_RDWR);
 use IO::Socket::IP;
+use POSIX ();
 use Time::HiRes qw(time);
 use lib 't/lib';
 use MXTest;
@@ -143,6 +146,33 @@ subtest 'directory store' => sub {
   like(pop_login($pop2, loopback_ip(), 'secret'), qr/\+OK maildrop/, 'missing store: the login is still served');
   like($pop2->log_text, qr/result=error reason=unable to open directory/, 'missing store: logged');
   $pop2->stop;
+
+  # an entry that is not a regular file: a FIFO (open would wait for a
+  # writer; with one that never writes, read would), a directory, a
+  # symlink to a valid entry. relaydb-check answers at once and fails
+  # closed, naming the entry.
+  {
+    my $odd = tmpdir();
+    my $smtp = start_tcpserver(ip => $ip, opts => ['-R', '-H', '-l0'],
+      argv => ["$bin/relaydb-check", '-d', $odd, $show]);
+    my %who = map { $_ => loopback_ip() } qw(fifo held dir link);
+    POSIX::mkfifo("$odd/$who{fifo}", 0644) or die "mkfifo: $!";
+    POSIX::mkfifo("$odd/$who{held}", 0644) or die "mkfifo: $!";
+    sysopen(my $hold, "$odd/$who{held}", O_RDWR) or die "open FIFO: $!";
+    mkdir "$odd/$who{dir}" or die "mkdir: $!";
+    my $target = tmpdir() . '/entry';
+    open my $fh, '>', $target or die; print $fh time . "\n"; close $fh;
+    symlink $target, "$odd/$who{link}" or die "symlink: $!";
+    for my $kind (qw(fifo held dir link)) {
+      my $t0 = time;
+      like(smtp_verdict($smtp, $who{$kind}), qr/^RELAYCLIENT unset ip=\Q$who{$kind}\E/, "$kind as the entry: RELAYCLIENT unset");
+      ok(time - $t0 < 3, "$kind as the entry: ... at once");
+      like($smtp->log_text, qr/^relaydb-check: warning: pid \d+ ip \Q$who{$kind}\E store=dir result=error reason=entry \Q$who{$kind}\E in \Q$odd\E is not a regular file$/m,
+        "$kind as the entry: a warning naming the entry");
+    }
+    close $hold;
+    $smtp->stop;
+  }
 
   # full store: a 16 KiB tmpfs filled up
   SKIP: {

@@ -4,6 +4,10 @@
 use strict;
 use warnings;
 use Test::More;
+use Fcntl qw(O_RDWR);
+use IO::Socket::UNIX;
+use POSIX ();
+use Socket qw(SOCK_STREAM);
 use lib 't/lib';
 use MXTest;
 use MXRun;
@@ -141,6 +145,61 @@ subtest 'directory store' => sub {
   is($rc, 100, '-d and -g together: usage error');
   ($rc) = rdb(['-d', $dir, '-f', '/etc/my.cnf'], '', 'dump');
   is($rc, 100, '-f without -g: usage error');
+};
+
+# Entries that are not regular files: opening a FIFO for reading waits
+# for a writer, and reading one whose writer never writes waits forever;
+# a directory, a socket, a device or a symlink is no entry either. Every
+# verb must finish at once: list and dump skip them, expire removes what
+# unlink can remove and leaves a directory where it is, delete removes.
+subtest 'directory store: entries that are not regular files' => sub {
+  my $dir = tmpdir();
+  my $quick = sub { run_cmd(argv => [$relaydb, '-d', $dir, @_], timeout => 10) };
+  my ($rc, $out, $err) = $quick->('add', '192.0.2.1', '1000');
+  is($rc, 0, 'a regular old entry') or diag $err;
+  ($rc, undef, $err) = $quick->('add', '192.0.2.2', time);
+  is($rc, 0, 'a regular fresh entry') or diag $err;
+
+  my %odd = (fifo => '127.0.0.9', held => '127.0.0.10', dir => '127.0.0.11',
+             link => '127.0.0.12', sock => '127.0.0.13', dev => '2001:db8::9');
+  POSIX::mkfifo("$dir/$odd{fifo}", 0644) or die "mkfifo: $!";
+  # a FIFO with a writer that never writes: a reader that got past open
+  # would wait in read
+  POSIX::mkfifo("$dir/$odd{held}", 0644) or die "mkfifo: $!";
+  sysopen(my $hold, "$dir/$odd{held}", O_RDWR) or die "open FIFO: $!";
+  mkdir "$dir/$odd{dir}" or die "mkdir: $!";
+  my $target = tmpdir() . '/entry';
+  open my $fh, '>', $target or die; print $fh "1000\n"; close $fh;
+  symlink $target, "$dir/$odd{link}" or die "symlink: $!";
+  my $sock = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => "$dir/$odd{sock}", Listen => 1)
+    or die "socket: $!";
+  my $dev = system('mknod', "$dir/$odd{dev}", 'c', '1', '3') == 0;   # /dev/null's numbers
+
+  for my $verb (['dump'], ['list'], ['list', '5']) {
+    ($rc, $out, $err) = $quick->(@$verb);
+    is($rc, 0, "@$verb: exits 0 at once") or diag $err;
+    like($out, qr/^192\.0\.2\.1 1000$/m, "@$verb: the regular entry is shown");
+    unlike($out, qr/^(?:\Q$_\E) /m, "@$verb: $_ is skipped") for values %odd;
+  }
+
+  ($rc, undef, $err) = $quick->('expire', '10');
+  is($rc, 0, 'expire 10: exits 0 at once') or diag $err;
+  ok(!-e "$dir/192.0.2.1", 'expire: the old regular entry is removed');
+  ok(-f "$dir/192.0.2.2", 'expire: the fresh regular entry is kept');
+  ok(!-e "$dir/$odd{$_}" && !-l "$dir/$odd{$_}", "expire: the $_ ($odd{$_}) is removed")
+    for grep { $dev || $_ ne 'dev' } qw(fifo held link sock dev);
+  ok(-d "$dir/$odd{dir}", 'expire: the directory is left where it is (unlink cannot remove it)');
+  is(-e $target && slurp($target), "1000\n", 'expire: the symlink\'s target is untouched');
+  my @hidden = grep { !/^\.\.?$/ } map { s{.*/}{}r } glob("$dir/.*");
+  is_deeply(\@hidden, [], 'expire: nothing left under a temporary name');
+
+  # delete removes a FIFO like any entry
+  unlink "$dir/$odd{fifo}";
+  POSIX::mkfifo("$dir/$odd{fifo}", 0644) or die "mkfifo: $!";
+  ($rc, undef, $err) = $quick->('delete', $odd{fifo});
+  is($rc, 0, 'delete of a FIFO: exits 0 at once') or diag $err;
+  ok(!-e "$dir/$odd{fifo}", '... and it is gone');
+  close $hold;
 };
 
 subtest 'MariaDB store' => sub {
