@@ -25,7 +25,7 @@ MARIADB = -ldl
 # which NAME hands over when told to use SQL (common/mx_mariadb.h).
 PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make report/mxguard-report
 MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 report/mxguard-report.8
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_linger.o
@@ -108,8 +108,8 @@ t/unit/zonespec-test: t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o conf
 	$(LD) $(SANITIZE) -o $@ t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o
 
 t/unit/rcptaddr-test.o: CPPFLAGS += -Ircptchecks
-t/unit/rcptaddr-test: t/unit/rcptaddr-test.o rcptchecks/rcptaddr.o common/mx_text.o t/unit/tap.o conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o rcptchecks/rcptaddr.o common/mx_text.o t/unit/tap.o
+t/unit/rcptaddr-test: t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o rcptchecks/smtp.o common/mx_text.o t/unit/tap.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o rcptchecks/smtp.o common/mx_text.o t/unit/tap.o
 
 t/unit/smtp-test.o: CPPFLAGS += -Ircptchecks
 t/unit/smtp-test: t/unit/smtp-test.o rcptchecks/smtp.o t/unit/tap.o conf-ld
@@ -121,6 +121,9 @@ t/unit/tarpit-test: t/unit/tarpit-test.o rcptchecks/tarpit.o t/unit/tap.o conf-l
 
 t/unit/ip-test: t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
+
+t/unit/linger-test: t/unit/linger-test.o t/unit/tap.o common/mx_linger.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/linger-test.o t/unit/tap.o common/mx_linger.o
 
 t/unit/text-test: t/unit/text-test.o t/unit/tap.o common/mx_text.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/text-test.o t/unit/tap.o common/mx_text.o $(SKALIBS)
@@ -147,7 +150,7 @@ FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 FUZZ_CC  = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(filter -std=% -W% -D%,$(CC))
-FUZZ_CPPFLAGS = -Icommon -Ircptchecks -Irblenv -Irelaydb -Ismtp-delay
+FUZZ_CPPFLAGS = -Icommon -Ircptchecks -Irblenv -Irelaydb -Ismtp-delay -It/unit
 # longest input per harness: a little over the longest the program takes
 FUZZ_MAXLEN_rcptaddr = 1100
 FUZZ_MAXLEN_smtp     = 2048
@@ -168,8 +171,10 @@ fuzz/%.o: relaydb/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 fuzz/%.o: smtp-delay/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+fuzz/%.o: t/unit/%.c conf-cc
+	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 
-fuzz/rcptaddr-fuzz: fuzz/rcptaddr-fuzz.o fuzz/rcptaddr.o fuzz/mx_text.o
+fuzz/rcptaddr-fuzz: fuzz/rcptaddr-fuzz.o fuzz/rcptaddr.o fuzz/smtp.o fuzz/mx_text.o fuzz/qmail-model.o
 fuzz/smtp-fuzz:     fuzz/smtp-fuzz.o fuzz/smtp.o
 fuzz/zonespec-fuzz: fuzz/zonespec-fuzz.o fuzz/zonespec.o
 fuzz/loadline-fuzz: fuzz/loadline-fuzz.o fuzz/loadline.o fuzz/mx_ip.o

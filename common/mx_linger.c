@@ -28,6 +28,11 @@ void mx_linger (int rfd, int wfd, unsigned int ms)
     e = poll(&x, 1, (int)left) ;
     if (e < 0 && errno == EINTR) continue ;
     if (e <= 0) return ;
-    if (read(rfd, buf, sizeof buf) <= 0 && errno != EAGAIN && errno != EINTR) return ;
+    {
+      /* errno means something only when read() says -1: at the end of
+         the input it may still hold an EAGAIN from long ago */
+      ssize_t r = read(rfd, buf, sizeof buf) ;
+      if (!r || (r < 0 && errno != EAGAIN && errno != EINTR)) return ;
+    }
   }
 }

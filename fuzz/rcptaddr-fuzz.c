@@ -1,15 +1,25 @@
-/* rcptaddr-fuzz: libFuzzer harness for rcptaddr_parse and
- * rcptaddr_keys_make. The input is the argument of a RCPT command;
- * every address that parses is turned into lookup keys with '-' and
- * '+', case folded and kept. Aborts when a result breaks the contract
- * of rcptaddr.h.
+/* rcptaddr-fuzz: libFuzzer harness for rcptaddr_parse,
+ * rcptaddr_mailfrom and rcptaddr_keys_make. The input is a RCPT
+ * command's argument (what follows "RCPT "). Aborts when a result
+ * breaks the contract of rcptaddr.h, and on these invariants:
+ *   - an address passed on as "not local" (RCPTADDR_DOMAIN) has a valid
+ *     DNS name as its domain, checked here independently;
+ *   - for every form rcptchecks does not refuse, qmail-smtpd's parse of
+ *     the same line (t/unit/qmail-model.c) gives the same address:
+ *     local@domain, the bare local part, or the literal (or ME for a
+ *     literal qmail takes as its own), case aside.
+ * Every address that parses is turned into lookup keys with '-' and
+ * '+', case folded and kept.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "qmail-model.h"
 #include "rcptaddr.h"
+#include "smtp.h"
 
 extern int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size) ;
 
@@ -69,25 +79,78 @@ static void keys (char const *addr, size_t alen, char delimiter, int keep_case)
   }
 }
 
+int qmail_model_rcpthost (char const *domain) { (void)domain ; return 1 ; }
+
+/* the domain of a "not local" address: letters, digits, hyphens inside
+   labels of 1 to 63 bytes, dots between, at most 253 bytes, lower case */
+static int valid_domain (char const *d)
+{
+  size_t n = strlen(d), i, label = 0 ;
+  if (!n || n > 253) return 0 ;
+  for (i = 0 ; i <= n ; i++)
+  {
+    char c = d[i] ;
+    if (i == n || c == '.')
+    {
+      if (!label || d[i - 1] == '-') return 0 ;
+      label = 0 ;
+    }
+    else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && label))
+    {
+      if (++label > 63) return 0 ;
+    }
+    else return 0 ;
+  }
+  return 1 ;
+}
+
 int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
 {
-  char out[RCPTADDR_MAX + 1] ;
+  static rcptaddr a ;
+  static char line[2048], q[2048], want[2 * RCPTADDR_MAX + 32] ;
   char *arg = malloc(size ? size : 1) ;   /* exactly size bytes: ASan sees any overread */
-  int n ;
+  enum rcptaddr_form f ;
+  size_t params, paramslen ;
   check(arg != 0) ;
   memcpy(arg, data, size) ;
-  n = rcptaddr_parse(arg, size, out) ;
-  check(n >= -1 && n <= RCPTADDR_MAX) ;
-  if (n >= 0)
+  f = rcptaddr_parse(arg, size, &a) ;
+  check(f >= RCPTADDR_BAD && f <= RCPTADDR_POSTMASTER) ;
+  check(a.params <= size && a.paramslen <= size - a.params) ;
+  /* parameters rcptchecks would refuse, whatever was offered */
+  if (a.paramslen && !smtp_params_ok(arg + a.params, a.paramslen, ~0u, 1)) f = RCPTADDR_BAD ;
+  if (f != RCPTADDR_BAD)
   {
-    size_t i ;
-    check(out[n] == 0 && strlen(out) == (size_t)n) ;
-    for (i = 0 ; i < (size_t)n ; i++) check(out[i] != '\r' && out[i] != '\n') ;
-    keys(out, (size_t)n, '-', 0) ;
-    keys(out, (size_t)n, '-', 1) ;
-    keys(out, (size_t)n, '+', 0) ;
-    keys(out, (size_t)n, '+', 1) ;
+    size_t ll = strlen(a.local), dl = strlen(a.domain) ;
+    check(ll > 0 && ll <= RCPTADDR_MAX && dl <= RCPTADDR_MAX) ;
+    if (f == RCPTADDR_DOMAIN) check(valid_domain(a.domain)) ;
+    if (f == RCPTADDR_LITERAL) check(a.domain[0] == '[' && a.domain[dl - 1] == ']') ;
+    if (f == RCPTADDR_NODOMAIN || f == RCPTADDR_POSTMASTER) check(!dl) ;
+    /* qmail-smtpd reads the same line as the same address */
+    if (size + 5 < 2048 && !memchr(arg, 0, size) && !memchr(arg, '\r', size) && !memchr(arg, '\n', size))
+    {
+      memcpy(line, "RCPT ", 5) ;
+      memcpy(line + 5, arg, size) ;
+      check(qmail_model_addrparse(line, size + 5, q)) ;
+      if (dl) snprintf(want, sizeof want, "%s@%s", a.local, a.domain) ;
+      else snprintf(want, sizeof want, "%s", a.local) ;
+      if (f == RCPTADDR_LITERAL && strcasecmp(q, want))
+      {
+        snprintf(want, sizeof want, "%s@%s", a.local, ME) ;   /* its own literal */
+        check(!strcasecmp(q, want)) ;
+      }
+      else check(!strcasecmp(q, want)) ;
+    }
+    if (dl)
+    {
+      snprintf(want, sizeof want, "%s@%s", a.local, a.domain) ;
+      keys(want, strlen(want), '-', 0) ;
+      keys(want, strlen(want), '-', 1) ;
+      keys(want, strlen(want), '+', 0) ;
+      keys(want, strlen(want), '+', 1) ;
+    }
   }
+  if (rcptaddr_mailfrom(arg, size, &params, &paramslen))
+    check(params <= size && paramslen <= size - params) ;
   free(arg) ;
   return 0 ;
 }

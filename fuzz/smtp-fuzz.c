@@ -1,6 +1,6 @@
 /* smtp-fuzz: libFuzzer harness for rcptchecks' SMTP functions
  * (smtp.h): smtp_verb, smtp_reply_len, smtp_reply_code,
- * smtp_ehlo_filter on a copy, and datascan_run, fed the whole input at
+ * smtp_reply_valid, smtp_params_ok, smtp_ehlo_filter on a copy, and datascan_run, fed the whole input at
  * once, a byte at a time and in chunks of pseudo-random sizes (seeded
  * by the first byte). Aborts when a result breaks the contract of
  * smtp.h or the three data scans disagree with each other or with a
@@ -104,7 +104,9 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
 
   v = smtp_verb(s, size, &arg) ;
   check(arg <= size) ;
-  if (v == VERB_OTHER) check(arg == size) ;
+  check(arg == size || s[arg - 1] == ' ') ;
+  if (!memchr(s, ' ', size)) check(arg == size) ;
+  if (v != VERB_UNKNOWN) check(arg >= 4) ;
 
   n = smtp_reply_len(s, size) ;
   check(n <= size) ;
@@ -120,18 +122,25 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
     size_t m, m2 ;
     check(copy != 0) ;
     memcpy(copy, s, size) ;
-    m = smtp_ehlo_filter(copy, size) ;
+    unsigned int offered, offered2 ;
+    m = smtp_ehlo_filter(copy, size, &offered) ;
     check(m <= size) ;
     {
       char *again = malloc(m ? m : 1) ;
       check(again != 0) ;
       memcpy(again, copy, m) ;
-      m2 = smtp_ehlo_filter(again, m) ;
-      check(m2 == m && !memcmp(again, copy, m)) ;
+      m2 = smtp_ehlo_filter(again, m, &offered2) ;
+      check(m2 == m && !memcmp(again, copy, m) && offered2 == offered) ;
       free(again) ;
     }
     free(copy) ;
   }
+
+  /* a valid reply's every line carries its code; accepted parameters
+     hold no byte that could start a path */
+  if (n && smtp_reply_valid(s, n)) check(smtp_reply_valid(s, n) == smtp_reply_code(s, n) && n >= 4) ;
+  if (smtp_params_ok(s, size, ~0u, 1)) check(!memchr(s, '<', size) && !memchr(s, '"', size) && !memchr(s, 0, size)) ;
+  if (smtp_params_ok(s, size, ~0u, 0)) check(!memchr(s, '"', size) && !memchr(s, 0, size)) ;
 
   if (size) datascan_check(s + 1, size - 1, (unsigned char)s[0]) ;
   else datascan_check(s, 0, 0) ;

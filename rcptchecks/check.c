@@ -10,6 +10,7 @@
 #include "mx_secs.h"
 #include "mx_text.h"
 #include "rcptaddr.h"
+#include "smtp.h"
 
 extern char const *PROG ;
 
@@ -50,35 +51,72 @@ static int is_role (char const *addr)
   return (n == 10 && !strncasecmp(addr, "postmaster", 10)) || (n == 5 && !strncasecmp(addr, "abuse", 5)) ;
 }
 
-enum check_verdict check_rcpt (check *c, char const *arg, size_t len, char *reply, size_t *replylen, unsigned int *delay)
+/* A refusal before any lookup: bad syntax or parameters. */
+static enum check_verdict refuse_syntax (check *c, char const *arg, size_t len, char const *why, char const *text, char *reply, size_t *replylen, unsigned int *delay)
 {
-  char addr[RCPTADDR_MAX + 1], shown[SHOWN_MAX + 1] ;
+  char shown[SHOWN_MAX + 1] ;
+  mx_text_safe(shown, SHOWN_MAX, arg, len) ;
+  *delay = c->dryrun ? 0 : tarpit_rcpt(&c->tp, 0) ;
+  logit(c, shown, why, *delay, 0) ;
+  if (c->dryrun) { c->forwarded++ ; return CHECK_FORWARD ; }
+  c->refused++ ;
+  *replylen = say(reply, text, 0, 0) ;
+  return CHECK_REFUSE ;
+}
+
+enum check_verdict check_rcpt (check *c, char const *arg, size_t len, unsigned int offered, char *reply, size_t *replylen, unsigned int *delay)
+{
+  static rcptaddr a ;
   static rcptaddr_keys k ;   /* 15 KB: off the stack */
-  int local = 0, found = 0, n ;
+  char addr[2 * RCPTADDR_MAX + 2], shown[SHOWN_MAX + 1] ;
+  char const *domain ;
+  int local = 0, found = 0 ;
   unsigned int i ;
+  enum rcptaddr_form form ;
 
   c->rcpts++ ;
-  n = rcptaddr_parse(arg, len, addr) ;
-  if (n < 0)
+  form = rcptaddr_parse(arg, len, &a) ;
+  switch (form)
   {
-    mx_text_safe(shown, SHOWN_MAX, arg, len) ;
-    *delay = c->dryrun ? 0 : tarpit_rcpt(&c->tp, 0) ;
-    logit(c, shown, "syntax", *delay, 0) ;
-    if (c->dryrun) { c->forwarded++ ; return CHECK_FORWARD ; }
-    c->refused++ ;
-    *replylen = say(reply, "501 5.1.3 bad recipient address syntax", 0, 0) ;
-    return CHECK_REFUSE ;
+    case RCPTADDR_BAD :
+      return refuse_syntax(c, arg, len, "syntax", "501 5.1.3 bad recipient address syntax", reply, replylen, delay) ;
+    case RCPTADDR_NODOMAIN :
+      if (!c->qualify) return refuse_syntax(c, arg, len, "nodomain", "501 5.1.3 the recipient address must have a domain", reply, replylen, delay) ;
+      domain = c->qualify ; local = 1 ;
+      break ;
+    case RCPTADDR_LITERAL :
+      if (!c->literal) return refuse_syntax(c, arg, len, "literal", "501 5.1.3 address literals are not accepted here", reply, replylen, delay) ;
+      domain = c->literal ; local = 1 ;
+      break ;
+    default :
+      domain = a.domain ;
+      break ;
   }
-  mx_text_safe(shown, SHOWN_MAX, addr, (size_t)n) ;
+  if (a.paramslen && !smtp_params_ok(arg + a.params, a.paramslen, offered, 1))
+    return refuse_syntax(c, arg, len, "parameter", "555 5.5.4 RCPT parameter not recognised", reply, replylen, delay) ;
 
-  if (rcptaddr_keys_make(addr, c->delimiter, c->src->keep_case, &k))
+  if (form == RCPTADDR_POSTMASTER)
   {
-    int r = source_domain(c->src, k.domain) ;
-    if (r < 0) goto tempfail ;
-    local = r ;
+    memcpy(addr, "postmaster", 11) ;
+    local = 0 ;
   }
+  else
+  {
+    size_t ll = strlen(a.local), dl = strlen(domain) ;
+    memcpy(addr, a.local, ll) ;
+    addr[ll] = '@' ;
+    memcpy(addr + ll + 1, domain, dl + 1) ;
+    if (!rcptaddr_keys_make(addr, c->delimiter, c->src->keep_case, &k)) return refuse_syntax(c, arg, len, "syntax", "501 5.1.3 bad recipient address syntax", reply, replylen, delay) ;
+    if (!local)
+    {
+      int r = source_domain(c->src, k.domain) ;
+      if (r < 0) goto tempfail ;
+      local = r ;
+    }
+  }
+  mx_text_safe(shown, SHOWN_MAX, addr, strlen(addr)) ;
 
-  if (c->rbllate && !(local && is_role(addr)) && strcasecmp(addr, "postmaster"))
+  if (c->rbllate && !(local && is_role(addr)) && form != RCPTADDR_POSTMASTER)
   {
     char text[SHOWN_MAX + 1] ;
     char const *t = c->rbllate ;
@@ -106,6 +144,7 @@ enum check_verdict check_rcpt (check *c, char const *arg, size_t len, char *repl
   {
     *delay = c->dryrun ? 0 : tarpit_rcpt(&c->tp, 0) ;
     c->forwarded++ ;
+    logit(c, shown, found ? "known" : form == RCPTADDR_POSTMASTER ? "postmaster" : "foreign", *delay, 0) ;
     return CHECK_FORWARD ;
   }
 
@@ -126,6 +165,7 @@ enum check_verdict check_rcpt (check *c, char const *arg, size_t len, char *repl
   return CHECK_CLOSE ;
 
  tempfail:
+  mx_text_safe(shown, SHOWN_MAX, addr, strlen(addr)) ;
   c->tempfail++ ;
   c->failures++ ;
   *delay = c->dryrun ? 0 : tarpit_rcpt(&c->tp, 0) ;

@@ -1,12 +1,23 @@
 /* check: rcptchecks' decision on one RCPT command.
  *
- * The address is parsed as qmail-smtpd parses it (rcptaddr.h). An
- * address without a domain, or at a domain the source does not list as
- * local, is the child's business. At a local domain, the keys are
- * looked up in order (exact, extension defaults, user, catch-all): one
- * found and the command goes to the child; none and it is refused with
- * 550 5.1.1 and never reaches the child; a failed lookup answers 451
- * 4.3.0 (never a 5xx, never a pass).
+ * The argument is read by the strict grammar of rcptaddr.h: anything
+ * outside it is refused with 501 5.1.3 and never reaches the child, and
+ * so are MAIL/RCPT parameters of extensions not offered (555 5.5.4,
+ * smtp_params_ok). Then, by form:
+ *   local@domain   a domain the source does not list as local is the
+ *                  child's business (passed on); at a local domain the
+ *                  keys are looked up in order (exact, extension
+ *                  defaults, user, catch-all)
+ *   local@[lit]    checked as local@L, where L (-L) is the name the
+ *                  server gives its own address literals (qmail-smtpd's
+ *                  control/localiphost); refused without -L
+ *   local          checked as local@Q, where Q (-q) is the name the
+ *                  server appends (qmail's control/envnoathost, exim's
+ *                  qualify_recipient); refused without -q
+ *   postmaster     passed on unchecked (RFC 5321 4.5.1)
+ * L and Q count as local whatever the source says. A key found and the
+ * command goes to the child; none and it is refused with 550 5.1.1; a
+ * failed lookup answers 451 4.3.0 (never a 5xx, never a pass).
  * With rblenv's late verdict (RBLLATE, not empty) every RCPT is refused
  * with its text (451, or 553 when it starts with "-") except postmaster
  * and abuse at a local domain, which are checked as usual, and a bare
@@ -34,6 +45,8 @@ struct check_s
   tarpit tp ;
   char delimiter ;
   char const *rbllate ;        /* 0 or the refusal text */
+  char const *qualify ;        /* Q above, or 0 */
+  char const *literal ;        /* L above, or 0 */
   int dryrun ;
   char const *ip ;             /* for log lines */
   unsigned int failures ;      /* lookups failed in a row */
@@ -43,11 +56,12 @@ struct check_s
 
 enum check_verdict { CHECK_FORWARD, CHECK_REFUSE, CHECK_CLOSE } ;
 
-/* Decides on "RCPT <arg>" (len bytes). FORWARD: pass the command to
+/* Decides on "RCPT <arg>" (len bytes: what follows "RCPT "), offered
+   the EXT_ bits of the extensions the client was offered (smtp.h). FORWARD: pass the command to
    the child. REFUSE: answer with reply instead (replylen bytes of
    CRLF-terminated lines; reply has room for CHECK_REPLYROOM). CLOSE:
    answer with reply, then end the session. In every case *delay is how
    long the answer must wait (ms). */
-extern enum check_verdict check_rcpt (check *c, char const *arg, size_t len, char *reply, size_t *replylen, unsigned int *delay) ;
+extern enum check_verdict check_rcpt (check *c, char const *arg, size_t len, unsigned int offered, char *reply, size_t *replylen, unsigned int *delay) ;
 
 #endif

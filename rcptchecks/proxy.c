@@ -10,21 +10,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rcptaddr.h"
 #include "smtp.h"
 
 #define BUFSZ 65536
 #define QMAX 128
 #define TEXTSZ 16384
-#define AUTH_LINE_MAX 12288
 
 /* what an owed answer answers */
-enum what { W_LOCAL, W_GREETING, W_OTHER, W_EHLO, W_DATA, W_DATAEND, W_AUTH, W_QUIT } ;
+enum what { W_LOCAL, W_GREETING, W_OTHER, W_EHLO, W_HELO, W_DATA, W_DATAEND, W_AUTH, W_QUIT } ;
 
 /* where client input stands */
 enum mode
 {
   M_COMMAND,      /* lines are commands */
-  M_HELD,         /* waiting for the child's answer to DATA or AUTH */
+  M_HELD,         /* waiting for the child's answer to DATA, AUTH, EHLO, HELO or QUIT */
   M_AUTHLINE,     /* the next line answers the child's 334 */
   M_DATA,         /* message bytes */
   M_TRANSPARENT,  /* trusted: bytes pass unexamined */
@@ -69,6 +69,16 @@ static int tochild_fd, fromchild_fd ;
 static char const *result ;    /* set: the session is ending */
 static long long now, last_activity ;
 static long long last_ready ;  /* when the last delayed answer is due */
+static unsigned int offered ;  /* EXT_ bits of the last EHLO answer passed on */
+
+/* Which child reply answers which command. Counts since the start: the
+   greeting is the first thing asked. A command is asked once all its
+   bytes are written to the child; a reply is heard once complete. */
+static unsigned long long forwarded = 1, asked = 1, heard, consumed ;
+static unsigned long long put_total, written_total, last_end ;
+static size_t scanned ;                 /* bytes of fromchild counted in heard */
+static unsigned long long closing_at ;  /* the reply that is the child's last word */
+static unsigned int last_code ;         /* of the last reply passed on */
 
 static long long now_ms (void)
 {
@@ -103,6 +113,14 @@ static void fifo_skip (fifo *f, size_t n)
 {
   f->head += n ;
   if (f->head == f->tail) f->head = f->tail = 0 ;
+}
+
+/* consumed from the child: no longer counted in scanned */
+static void fromchild_skip (size_t n)
+{
+  fifo_skip(&fromchild, n) ;
+  scanned = scanned > n ? scanned - n : 0 ;
+  consumed++ ;
 }
 
 static void finish (char const *why)
@@ -144,10 +162,31 @@ static int room_for_command (size_t linelen)
   return qlen < QMAX && fifo_room(&text) >= CHECK_REPLYROOM && fifo_room(&tochild) >= linelen + 2 ;
 }
 
+static void put_child (char const *s, size_t n)
+{
+  fifo_put(&tochild, s, n) ;
+  put_total += n ;
+}
+
+/* The end of a command the child owes a reply to. */
+static void asking (void)
+{
+  forwarded++ ;
+  last_end = put_total ;
+}
+
 static void forward (char const *line, size_t len)
 {
-  fifo_put(&tochild, line, len) ;
-  fifo_put(&tochild, "\r\n", 2) ;
+  put_child(line, len) ;
+  put_child("\r\n", 2) ;
+  asking() ;
+}
+
+/* The proxy and the server no longer agree: whatever was owed is not
+   coming. */
+static void out_of_step (void)
+{
+  last_word("421 4.3.0 mail server out of step, closing connection\r\n", "out-of-step") ;
 }
 
 static size_t line_limit (void)
@@ -155,8 +194,8 @@ static size_t line_limit (void)
   size_t arg ;
   size_t peek = fifo_len(&in) < 16 ? fifo_len(&in) : 16 ;
   if (mode == M_AUTHLINE || smtp_verb(in.s + in.head, peek, &arg) == VERB_AUTH)
-    return conf->linemax > AUTH_LINE_MAX ? conf->linemax : AUTH_LINE_MAX ;
-  return conf->linemax ;
+    return PROXY_LINE_MAX ;
+  return conf->linemax < PROXY_LINE_MAX ? conf->linemax : PROXY_LINE_MAX ;
 }
 
 /* When an answer delayed by delay ms is due: after the answer before
@@ -169,11 +208,16 @@ static long long due (unsigned int delay)
   return last_ready ;
 }
 
+static void local (char const *reply)
+{
+  owe_local(reply, strlen(reply), 0, 0) ;
+}
+
 /* One command line (len bytes, line end removed). */
 static void command (char const *line, size_t len)
 {
   char reply[CHECK_REPLYROOM] ;
-  size_t replylen = 0, arg ;
+  size_t replylen = 0, arg, params, paramslen ;
   unsigned int delay = 0 ;
   if (mode == M_AUTHLINE)
   {
@@ -185,14 +229,13 @@ static void command (char const *line, size_t len)
   }
   if (memchr(line, 0, len) || memchr(line, '\r', len))
   {
-    static char const r[] = "500 5.5.2 NUL or bare CR in a command\r\n" ;
-    owe_local(r, sizeof r - 1, 0, 0) ;
+    local("500 5.5.2 NUL or bare CR in a command\r\n") ;
     return ;
   }
   switch (smtp_verb(line, len, &arg))
   {
     case VERB_RCPT :
-      switch (check_rcpt(conf->chk, line + arg, len - arg, reply, &replylen, &delay))
+      switch (check_rcpt(conf->chk, line + arg, len - arg, offered, reply, &replylen, &delay))
       {
         case CHECK_FORWARD :
           forward(line, len) ;
@@ -207,6 +250,13 @@ static void command (char const *line, size_t len)
           break ;
       }
       return ;
+    case VERB_MAIL :
+      if (!rcptaddr_mailfrom(line + arg, len - arg, &params, &paramslen))
+        local("501 5.1.7 bad sender address syntax\r\n") ;
+      else if (paramslen && !smtp_params_ok(line + arg + params, paramslen, offered, 0))
+        local("555 5.5.4 MAIL parameter not recognised\r\n") ;
+      else { forward(line, len) ; owe(W_OTHER, 0) ; }
+      return ;
     case VERB_DATA :
       forward(line, len) ;
       owe(W_DATA, 0) ;
@@ -218,8 +268,10 @@ static void command (char const *line, size_t len)
       mode = M_HELD ;
       return ;
     case VERB_EHLO :
+    case VERB_HELO :
       forward(line, len) ;
-      owe(W_EHLO, 0) ;
+      owe(smtp_verb(line, len, &arg) == VERB_EHLO ? W_EHLO : W_HELO, 0) ;
+      mode = M_HELD ;   /* what the answer offers decides what follows */
       return ;
     case VERB_QUIT :
       forward(line, len) ;
@@ -227,21 +279,23 @@ static void command (char const *line, size_t len)
       mode = M_HELD ;   /* nothing after QUIT */
       quit_sent = 1 ;
       return ;
+    case VERB_VRFY :
+      local("252 2.5.2 send some mail, I will try my best\r\n") ;
+      return ;
     case VERB_STARTTLS :
-    {
-      static char const r[] = "502 5.5.1 STARTTLS not available here\r\n" ;
-      owe_local(r, sizeof r - 1, 0, 0) ;
+      local("502 5.5.1 STARTTLS not available here\r\n") ;
       return ;
-    }
     case VERB_BDAT :
-    {
-      static char const r[] = "502 5.5.1 BDAT not available here, use DATA\r\n" ;
-      owe_local(r, sizeof r - 1, 0, 0) ;
+      local("502 5.5.1 BDAT not available here, use DATA\r\n") ;
       return ;
-    }
-    case VERB_OTHER :
+    case VERB_RSET :
+    case VERB_NOOP :
+    case VERB_HELP :
       forward(line, len) ;
       owe(W_OTHER, 0) ;
+      return ;
+    case VERB_UNKNOWN :
+      local("502 5.5.1 command not recognised\r\n") ;
       return ;
   }
 }
@@ -264,11 +318,12 @@ static void data_bytes (void)
   if (n > room) n = room ;
   if (!n) return ;
   r = datascan_run(&scan, in.s + in.head, n, &used) ;
-  fifo_put(&tochild, in.s + in.head, used) ;
+  put_child(in.s + in.head, used) ;
   fifo_skip(&in, used) ;
   stats->databytes += used ;
   if (r == DATASCAN_END)
   {
+    asking() ;
     owe(W_DATAEND, 0) ;
     mode = M_COMMAND ;
   }
@@ -288,7 +343,7 @@ static void client_input (void)
   for (;;)
   {
     char *nl ;
-    size_t n = fifo_len(&in), len ;
+    size_t n = fifo_len(&in), len, whole ;
     if (mode == M_DATA) { data_bytes() ; if (mode == M_DATA) return ; continue ; }
     if (mode == M_TRANSPARENT)
     {
@@ -299,6 +354,8 @@ static void client_input (void)
       return ;
     }
     if (mode != M_COMMAND && mode != M_AUTHLINE) return ;
+    /* one command at a time: the child has answered every one */
+    if (heard != forwarded) return ;
     if (!n) return ;
     nl = memchr(in.s + in.head, '\n', n) ;
     if (skipping)
@@ -318,15 +375,58 @@ static void client_input (void)
       return ;
     }
     len = (size_t)(nl - (in.s + in.head)) ;
-    if (!room_for_command(len)) return ;
+    whole = len + 1 ;
+    if (len && in.s[in.head + len - 1] == '\r') len-- ;
+    /* too long is decided before room is asked for: a line that fills
+       the buffer must still be answered */
+    if (len > line_limit())
     {
-      char *line = in.s + in.head ;
-      size_t whole = len + 1 ;
-      if (len && line[len - 1] == '\r') len-- ;
-      if (len > line_limit()) too_long() ;
-      else command(line, len) ;
-      fifo_skip(&in, whole) ;
+      if (!room_for_command(1)) return ;
+      too_long() ;
     }
+    else
+    {
+      if (!room_for_command(len)) return ;
+      command(in.s + in.head, len) ;
+    }
+    fifo_skip(&in, whole) ;
+  }
+}
+
+/* Does a reply with this code fit the command it answers? */
+static int fits (enum what w, unsigned int code)
+{
+  unsigned int c = code / 100 ;
+  switch (w)
+  {
+    case W_GREETING : return code == 220 || c == 4 || c == 5 ;
+    case W_DATA : return code == 354 || c == 4 || c == 5 ;
+    case W_AUTH : return code == 334 || c == 2 || c == 4 || c == 5 ;
+    default : return c == 2 || c == 4 || c == 5 ;
+  }
+}
+
+/* New bytes from the child: counts its complete replies, and ends the
+   session when one answers nothing. */
+static void child_replies (void)
+{
+  if (written_total >= last_end) asked = forwarded ;
+  while (!result && mode != M_TRANSPARENT)
+  {
+    char const *r = fromchild.s + fromchild.head + scanned ;
+    size_t n = smtp_reply_len(r, fifo_len(&fromchild) - scanned) ;
+    unsigned int code ;
+    if (!n) return ;
+    code = smtp_reply_valid(r, n) ;
+    if (!code) { out_of_step() ; return ; }
+    heard++ ;
+    scanned += n ;
+    if (heard <= asked) continue ;
+    /* unasked: the server's own timeout or shutdown notice is its last
+       word; anything else is a reply to a command it never got */
+    if (code / 100 != 4 || closing_at) { out_of_step() ; return ; }
+    closing_at = heard ;
+    if (mode != M_DONE) mode = M_DONE ;
   }
 }
 
@@ -336,13 +436,22 @@ static void child_answer (answer const *a, size_t n)
 {
   unsigned int code = smtp_reply_code(fromchild.s + fromchild.head, n) ;
   char *copy ;
+  if (!fits(a->what, code)) { out_of_step() ; return ; }
   fifo_put(&out, fromchild.s + fromchild.head, n) ;   /* may move out's contents */
   copy = out.s + out.tail - n ;
-  fifo_skip(&fromchild, n) ;
+  fromchild_skip(n) ;
+  last_code = code ;
+  if (code == 421) { finish("child-421") ; return ; }   /* its last word */
   switch (a->what)
   {
     case W_EHLO :
-      if (code == 250) out.tail -= n - smtp_ehlo_filter(copy, n) ;
+      if (code == 250) out.tail -= n - smtp_ehlo_filter(copy, n, &offered) ;
+      else offered = 0 ;
+      if (mode == M_HELD) mode = M_COMMAND ;
+      break ;
+    case W_HELO :
+      offered = 0 ;   /* no ESMTP parameters after HELO */
+      if (mode == M_HELD) mode = M_COMMAND ;
       break ;
     case W_DATA :
       if (mode != M_HELD) break ;   /* the session is ending */
@@ -365,6 +474,26 @@ static void child_answer (answer const *a, size_t n)
   }
 }
 
+/* The child is gone with answers still owed: after a refusal of its
+   own (qmail-smtpd's 451 and exit) that was its last word; otherwise it
+   died, and the client is told. */
+static void child_gone (void)
+{
+  if (last_code >= 400) finish("child-exit") ;
+  else last_word("421 4.3.0 mail server unavailable, closing connection\r\n", "child-died") ;
+}
+
+/* The child's last word, sent unasked, when its turn has come. */
+static int last_word_due (size_t n)
+{
+  if (!n || !closing_at || consumed + 1 != closing_at) return 0 ;
+  if (fifo_room(&out) < n) return 1 ;
+  fifo_put(&out, fromchild.s + fromchild.head, n) ;
+  fromchild_skip(n) ;
+  finish("child-closed") ;
+  return 1 ;
+}
+
 /* Gives the client every answer that is due, in order. */
 static void answers (void)
 {
@@ -380,12 +509,12 @@ static void answers (void)
   while (!result)
   {
     answer const *a ;
-    size_t n = smtp_reply_len(fromchild.s + fromchild.head, fifo_len(&fromchild)) ;
+    size_t n = smtp_reply_len(fromchild.s + fromchild.head, scanned) ;
     if (!qlen)
     {
-      /* unasked: the child's own timeout or shutdown notice */
-      if (n && fifo_room(&out) >= n) { fifo_put(&out, fromchild.s + fromchild.head, n) ; fifo_skip(&fromchild, n) ; continue ; }
-      if (child_eof && !n) last_word("421 4.3.0 mail server unavailable, closing connection\r\n", "child-died") ;
+      if (last_word_due(n)) return ;
+      if (n) { out_of_step() ; return ; }   /* child_replies lets none through */
+      if (child_eof) child_gone() ;
       return ;
     }
     a = &queue[qhead] ;
@@ -399,14 +528,16 @@ static void answers (void)
     }
     else
     {
+      if (last_word_due(n)) return ;
       if (!n)
       {
-        if (child_eof || fifo_room(&fromchild) == 0)
-          last_word("421 4.3.0 mail server unavailable, closing connection\r\n", "child-died") ;
+        if (child_eof) child_gone() ;
+        else if (fifo_room(&fromchild) == 0) out_of_step() ;   /* a reply longer than the buffer */
         return ;
       }
       if (fifo_room(&out) < n) return ;
       child_answer(a, n) ;
+      if (result) return ;
     }
     qhead = (qhead + 1) % QMAX ;
     qlen-- ;
@@ -528,6 +659,7 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd_, int tochild_fd_, 
     if (ko >= 0 && p[ko].revents)
     {
       ssize_t r = flush(tochild_fd, &tochild) ;
+      if (r > 0) written_total += (unsigned long long)r ;
       if (r < 0 && errno != EAGAIN && errno != EINTR)
       {
         tochild.head = tochild.tail = 0 ;   /* the child is gone; its output says the rest */
@@ -538,7 +670,7 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd_, int tochild_fd_, 
     if (ki >= 0 && p[ki].revents)
     {
       ssize_t r = fill(fromchild_fd, &fromchild) ;
-      if (r > 0) last_activity = now ;
+      if (r > 0) { last_activity = now ; child_replies() ; }
       else if (!r || (errno != EAGAIN && errno != EINTR)) child_eof = 1 ;
     }
   }

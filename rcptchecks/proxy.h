@@ -1,19 +1,34 @@
 /* proxy: the conversation between the client (fds 0 and 1) and the
  * child SMTP server (two pipes), as rcptchecks relays it.
  *
- * Client lines are read as commands: RCPT goes through check.h first,
- * STARTTLS and BDAT are answered here (502: neither can pass a line
- * proxy), everything else goes to the child as it came, with a CRLF
- * line end. Answers go back strictly in command order, each no earlier
- * than its tarpit delay, so pipelining clients see what they expect.
- * After DATA, AUTH and each AUTH continuation the proxy reads no further
- * command until the child has answered: a 354 starts the data phase
- * (bytes relayed as they are until CRLF.CRLF, see smtp.h for the bare-LF
- * forms it refuses), a 334 makes the next line an AUTH answer, a 235
- * trusts the client: from then on bytes pass both ways unexamined.
- * STARTTLS, CHUNKING and BINARYMIME are removed from EHLO answers.
- * Bounds: command lines (linemax; AUTH lines 12288, RFC 4954), buffers
- * of 64 KiB each way, 128 answers owed, idle time (no byte from the
+ * Client lines are read as commands, and only the commands of smtp.h's
+ * allow-list reach the child: RCPT goes through check.h first, MAIL's
+ * path and parameters are checked (rcptaddr_mailfrom, smtp_params_ok),
+ * VRFY is answered 252 here (no harvesting through any server),
+ * STARTTLS and BDAT 502 (neither can pass a line proxy), every other
+ * verb 502; the rest goes to the child with a CRLF line end. Only the
+ * extensions the proxy understands are kept in EHLO answers
+ * (smtp_ehlo_filter): no parameter of another reaches the child.
+ *
+ * Commands go to the child one at a time: the next is read only once
+ * the child has answered the last, so every reply it sends belongs to
+ * exactly one command. A reply nobody asked for, a second one where one
+ * was owed, a malformed one or one of the wrong kind (354 to anything
+ * but DATA, 3xx after the data) means the proxy and the server no
+ * longer agree on where the session stands: the client is told 421 and
+ * the session ends. The server's own 421, or a 4xx it sends unasked,
+ * is its last word: passed on, then the end. Answers go back strictly
+ * in command order, each no earlier than its tarpit delay, so
+ * pipelining clients see what they expect.
+ *
+ * After DATA, AUTH, EHLO and HELO the proxy reads no further command
+ * until the child's answer has been passed on: a 354 starts the data
+ * phase (bytes relayed as they are until CRLF.CRLF, see smtp.h for the
+ * bare-LF forms it refuses), a 334 makes the next line an AUTH answer, a
+ * 235 trusts the client: from then on bytes pass both ways unexamined.
+ * Bounds: command lines (linemax, at most PROXY_LINE_MAX; AUTH lines
+ * PROXY_LINE_MAX), decided before any room is asked for; buffers of
+ * 64 KiB each way, 128 answers owed, idle time (no byte from the
  * client while nothing is owed to it, or no answer from the child).
  */
 #ifndef RCPTCHECKS_PROXY_H
@@ -22,6 +37,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "check.h"
+
+/* The longest command line the proxy takes (line end not counted), for
+   every command including AUTH answers (RFC 4954 allows 12288 bytes):
+   below exim's command buffer (16384 bytes), past which exim takes the
+   rest of a line for a second command. */
+#define PROXY_LINE_MAX 12288
 
 typedef struct proxy_conf_s proxy_conf ;
 struct proxy_conf_s

@@ -5,46 +5,157 @@
 #include "rcptaddr.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "mx_text.h"
 
 #define MAX_EXTENSION_LEVELS 12
+#define LABEL_MAX 63
 
-int rcptaddr_parse (char const *arg, size_t len, char *out)
+static int is_alnum (char c)
 {
-  char const *end = arg + len ;
-  char const *x = memchr(arg, '<', len) ;
-  char terminator = '>' ;
-  int quoted = 0, escaped = 0 ;
-  size_t n = 0 ;
-  if (x) x++ ;
-  else
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ;
+}
+
+/* RFC 5321 atext, less '%' and '!' (see rcptaddr.h) */
+static int is_atext (char c)
+{
+  return is_alnum(c) || (c && strchr("#$&'*+-/=?^_`{|}~", c)) ;
+}
+
+/* a dot-atom of atext: no leading, trailing or doubled dot */
+static int dot_atom (char const *s, size_t n)
+{
+  size_t i ;
+  if (!n || s[0] == '.' || s[n - 1] == '.') return 0 ;
+  for (i = 0 ; i < n ; i++)
+    if (s[i] == '.') { if (s[i - 1] == '.') return 0 ; }
+    else if (!is_atext(s[i])) return 0 ;
+  return 1 ;
+}
+
+/* DNS labels: letters, digits and inner hyphens, 1 to 63 bytes each */
+static int dns_name (char const *s, size_t n)
+{
+  size_t i, label = 0 ;
+  if (!n || n > RCPTADDR_DOMAIN_MAX) return 0 ;
+  for (i = 0 ; i <= n ; i++)
   {
-    /* no brackets: the first word after the colon, if there is one */
-    terminator = ' ' ;
-    x = memchr(arg, ':', len) ;
-    x = x ? x + 1 : arg ;
-    while (x < end && *x == ' ') x++ ;
+    if (i == n || s[i] == '.')
+    {
+      if (!label || s[i - 1] == '-') return 0 ;
+      label = 0 ;
+      continue ;
+    }
+    if (!is_alnum(s[i]) && (s[i] != '-' || !label)) return 0 ;
+    if (++label > LABEL_MAX) return 0 ;
   }
-  if (x < end && *x == '@')   /* source route: @a,@b:user@d */
-    while (x < end) if (*x++ == ':') break ;
-  for (; x < end ; x++)
+  return 1 ;
+}
+
+/* "[d.d.d.d]" in qmail-smtpd's lenient spelling (any number of digits
+   per part: it keeps each modulo 256) or "[IPv6:...]" */
+static int literal (char const *s, size_t n)
+{
+  size_t i = 1 ;
+  char const *set = "0123456789." ;
+  if (n < 3 || s[0] != '[' || s[n - 1] != ']') return 0 ;
+  if (n > 6 && !strncasecmp(s + 1, "IPv6:", 5)) { i = 6 ; set = "0123456789abcdefABCDEF:." ; }
+  if (i == n - 1) return 0 ;
+  for (; i < n - 1 ; i++) if (!strchr(set, s[i]) || !s[i]) return 0 ;
+  return 1 ;
+}
+
+/* what follows the path: nothing, or blanks and parameters (judged by
+   the caller); sets *params to where they start */
+static int tail (char const *arg, size_t len, size_t i, size_t *params, size_t *paramslen)
+{
+  size_t end = len ;
+  if (i < len && arg[i] != ' ') return 0 ;
+  while (i < len && arg[i] == ' ') i++ ;
+  while (end > i && arg[end - 1] == ' ') end-- ;
+  *params = i ;
+  *paramslen = end - i ;
+  return 1 ;
+}
+
+/* skips "KEYWORD:" and blanks; returns the offset of the path or 0 */
+static size_t path_start (char const *arg, size_t len, char const *keyword)
+{
+  size_t k = strlen(keyword), i ;
+  if (len < k || strncasecmp(arg, keyword, k)) return 0 ;
+  for (i = k ; i < len && arg[i] == ' ' ; i++) ;
+  return i ;
+}
+
+/* the path's bytes: [*start, *start + *n); returns the offset after it */
+static size_t path_span (char const *arg, size_t len, size_t i, size_t *start, size_t *n, int *bracketed)
+{
+  char const *e ;
+  *bracketed = i < len && arg[i] == '<' ;
+  if (*bracketed)
   {
-    char c = *x ;
-    if (!c || c == '\r' || c == '\n') return -1 ;
-    if (escaped) escaped = 0 ;
-    else if (!quoted && c == terminator) break ;
-    /* comments and blanks: qmail-smtpd keeps them in the address, other
-       servers drop them, so "a@example.org(x)" or "a@ example.org"
-       would be a foreign domain here and a local one there */
-    else if (!quoted && (c == '(' || c == ')' || c == ' ' || c == '\t')) return -1 ;
-    else if (c == '\\') { escaped = 1 ; continue ; }
-    else if (c == '"') { quoted = !quoted ; continue ; }
-    if (n >= RCPTADDR_MAX) return -1 ;
-    out[n++] = c ;
+    e = memchr(arg + i + 1, '>', len - i - 1) ;
+    if (!e) return 0 ;
+    *start = i + 1 ;
+    *n = (size_t)(e - arg) - i - 1 ;
+    return (size_t)(e - arg) + 1 ;
   }
-  out[n] = 0 ;
-  return (int)n ;
+  e = memchr(arg + i, ' ', len - i) ;
+  *start = i ;
+  *n = (e ? (size_t)(e - arg) : len) - i ;
+  return *start + *n ;
+}
+
+enum rcptaddr_form rcptaddr_parse (char const *arg, size_t len, rcptaddr *a)
+{
+  size_t i = path_start(arg, len, "TO:"), start, n, after, at ;
+  int bracketed ;
+  char const *p, *atp ;
+  a->local[0] = a->domain[0] = 0 ;
+  a->params = a->paramslen = 0 ;
+  if (!i || i == len) return RCPTADDR_BAD ;
+  after = path_span(arg, len, i, &start, &n, &bracketed) ;
+  if (!after || !n || n > RCPTADDR_MAX) return RCPTADDR_BAD ;
+  if (!tail(arg, len, after, &a->params, &a->paramslen)) return RCPTADDR_BAD ;
+  p = arg + start ;
+  atp = memchr(p, '@', n) ;
+  if (!atp)
+  {
+    if (!dot_atom(p, n)) return RCPTADDR_BAD ;
+    memcpy(a->local, p, n) ; a->local[n] = 0 ;
+    return n == 10 && !strncasecmp(p, "postmaster", 10) ? RCPTADDR_POSTMASTER : RCPTADDR_NODOMAIN ;
+  }
+  at = (size_t)(atp - p) ;
+  /* one '@' only: qmail-smtpd splits at the last, exim refuses more */
+  if (memchr(atp + 1, '@', n - at - 1)) return RCPTADDR_BAD ;
+  if (!dot_atom(p, at)) return RCPTADDR_BAD ;
+  memcpy(a->local, p, at) ; a->local[at] = 0 ;
+  memcpy(a->domain, atp + 1, n - at - 1) ; a->domain[n - at - 1] = 0 ;
+  mx_text_lower(a->domain, n - at - 1) ;
+  if (dns_name(a->domain, n - at - 1)) return RCPTADDR_DOMAIN ;
+  if (literal(a->domain, n - at - 1)) return RCPTADDR_LITERAL ;
+  a->local[0] = a->domain[0] = 0 ;
+  return RCPTADDR_BAD ;
+}
+
+static int is_mail_path_byte (char c)
+{
+  return is_atext(c) || (c && strchr(".@[]:%!", c)) ;
+}
+
+int rcptaddr_mailfrom (char const *arg, size_t len, size_t *params, size_t *paramslen)
+{
+  size_t i = path_start(arg, len, "FROM:"), start, n, after, k ;
+  int bracketed ;
+  if (!i || i == len) return 0 ;
+  after = path_span(arg, len, i, &start, &n, &bracketed) ;
+  if (!after || (!n && !bracketed)) return 0 ;
+  for (k = 0 ; k < n ; k++) if (!is_mail_path_byte(arg[start + k])) return 0 ;
+  /* qmail-smtpd would take the sender from a '<' after a bare path
+     ("FROM:a@b AUTH=<>") */
+  if (!bracketed && memchr(arg + after, '<', len - after)) return 0 ;
+  return tail(arg, len, after, params, paramslen) ;
 }
 
 /* appends local[0..llen) + suffix + "@" + domain as the next key */
@@ -72,7 +183,6 @@ int rcptaddr_keys_make (char const *addr, char delimiter, int keep_case, rcptadd
   if (!at || strlen(addr) > RCPTADDR_MAX) return 0 ;
   llen = (size_t)(at - addr) ;
   dlen = strlen(at + 1) ;
-  if (dlen && at[dlen] == '.') dlen-- ;    /* example.org. is example.org */
   if (!dlen) return 0 ;
   memcpy(local, addr, llen) ; local[llen] = 0 ;
   memcpy(domain, at + 1, dlen) ; domain[dlen] = 0 ;

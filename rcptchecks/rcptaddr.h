@@ -1,18 +1,33 @@
-/* rcptaddr: the address of an SMTP "RCPT TO:" command, read the way
- * qmail-smtpd reads it, and the keys rcptchecks looks it up under.
+/* rcptaddr: the path of an SMTP "RCPT TO:" (and "MAIL FROM:") command,
+ * read strictly enough that qmail-smtpd and exim cannot take it for
+ * anything else, and the keys rcptchecks looks a recipient up under.
  *
- * Parsing (qmail-smtpd's addrparse): the address is what follows '<' up
- * to '>', or, without '<', the first blank-separated word after the
- * first colon (or from the start, with no colon); a source
- * route ("@a,@b:") is dropped; quotes are removed and a backslash makes
- * the next character literal ("\"a b\"@x" is a b@x). "<>" is the empty
- * address. Addresses longer than RCPTADDR_MAX, or holding NUL, CR or LF,
- * or, outside quotes, a blank or a parenthesis (comments and folding
- * whitespace, which some servers drop and qmail-smtpd keeps), are
- * refused.
+ * Why strict: the server behind rcptchecks parses the same bytes its own
+ * way. qmail-smtpd takes the address from the first '<' to the next '>'
+ * outside quotes, strips source routes, quotes and backslashes, rewrites
+ * a literal of its own address to control/localiphost, and accepts an
+ * address without '@' (qmail-send qualifies it); exim reads RFC 5322
+ * mailboxes with display names, comments and quoted local parts. Every
+ * form on which they could disagree, or which either would turn into a
+ * local address other than the one written, is refused (RCPTADDR_BAD):
+ * allow-list, not deny-list.
  *
- * Lookup keys, in order, for local part L and domain D (lower-cased,
- * one trailing dot dropped), with delimiter '-' (configurable):
+ * The accepted RCPT argument (the text after "RCPT "):
+ *   "TO:" *SP ( "<" mailbox ">" / mailbox ) [ 1*SP params ] *SP
+ *   ("TO:" in any case; a mailbox without brackets ends at a SP)
+ *   mailbox = local-part "@" domain / local-part / "postmaster"
+ *   local-part = dot-atom of RFC 5321 atext, less '%' and '!' (the
+ *                percent hack and bang paths route by server setting)
+ *   domain = DNS labels (letters, digits, inner '-'), dot-separated,
+ *            no trailing dot, at most 253 bytes / address literal
+ *            "[" digits and dots "]" or "[IPv6:" hex, ':' and '.' "]"
+ * No quotes, backslashes, comments, blanks, source routes, 8-bit or
+ * control bytes; "<>" is refused (an empty recipient).
+ * Params are returned for the caller to judge against what was offered
+ * (smtp_params_ok, smtp.h).
+ *
+ * Lookup keys, in order, for local part L and domain D (lower-cased),
+ * with delimiter '-' (configurable):
  *   L@D                   the exact address
  *   L1-L2-default@D ...   qmail extensions, longest first: for
  *   L1-default@D          L = L1-L2-L3, as .qmail-default files work
@@ -26,12 +41,36 @@
 
 #include <stddef.h>
 
-#define RCPTADDR_MAX 900   /* qmail-smtpd's limit */
+#define RCPTADDR_MAX 900      /* qmail-smtpd's limit */
+#define RCPTADDR_DOMAIN_MAX 253
 
-/* Parses the argument of RCPT (the text after the verb, "TO:<...>",
-   len bytes). Writes the address and a NUL into out (room for
-   RCPTADDR_MAX + 1 bytes). Returns its length, or -1 if refused. */
-extern int rcptaddr_parse (char const *arg, size_t len, char *out) ;
+enum rcptaddr_form
+{
+  RCPTADDR_BAD,          /* refused: not in the grammar above */
+  RCPTADDR_DOMAIN,       /* local@domain, domain a DNS name */
+  RCPTADDR_LITERAL,      /* local@[literal] */
+  RCPTADDR_NODOMAIN,     /* local, no '@': the server qualifies it */
+  RCPTADDR_POSTMASTER    /* the bare "postmaster" (RFC 5321 4.5.1) */
+} ;
+
+typedef struct rcptaddr_s rcptaddr ;
+struct rcptaddr_s
+{
+  char local[RCPTADDR_MAX + 1] ;    /* as written */
+  char domain[RCPTADDR_MAX + 1] ;   /* lower-cased; literal with brackets; "" without */
+  size_t params ;                   /* offset in arg of the parameters */
+  size_t paramslen ;                /* their length (0: none) */
+} ;
+
+/* Parses the argument of RCPT (what follows "RCPT ", len bytes). */
+extern enum rcptaddr_form rcptaddr_parse (char const *arg, size_t len, rcptaddr *a) ;
+
+/* Checks the argument of MAIL (what follows "MAIL "): "FROM:" *SP path
+   [ 1*SP params ] *SP, the path "<>", "<" addr ">" or addr, where addr
+   holds no quote, backslash, bracket of either kind but a literal's,
+   parenthesis, blank, control or 8-bit byte. Returns 1 and sets
+   *params and *paramslen, or 0. */
+extern int rcptaddr_mailfrom (char const *arg, size_t len, size_t *params, size_t *paramslen) ;
 
 typedef struct rcptaddr_keys_s rcptaddr_keys ;
 struct rcptaddr_keys_s
@@ -43,8 +82,7 @@ struct rcptaddr_keys_s
 } ;
 
 /* Splits addr at its last '@' and fills k with the lookup keys.
-   Returns 1, or 0 when addr has no '@' or an empty domain (no local
-   domain can match: the caller passes it on). */
+   Returns 1, or 0 when addr has no '@' or an empty domain. */
 extern int rcptaddr_keys_make (char const *addr, char delimiter, int keep_case, rcptaddr_keys *k) ;
 
 #endif

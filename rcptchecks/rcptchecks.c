@@ -3,7 +3,8 @@
  *
  * Usage: rcptchecks [ -c cdb | -g group [ -f file ] [ -D sql ] [ -A sql ]
  *          [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ]
- *          [ -u secs ] [ -M m ] [ -l bytes ] [ -t secs ] [ -n ] child...
+ *          [ -u secs ] [ -M m ] [ -q name ] [ -L name ] [ -l bytes ]
+ *          [ -t secs ] [ -n ] child...
  *
  * With RELAYCLIENT set: execs child, nothing else. Otherwise runs child
  * on two pipes and relays the session (proxy.h), deciding on every RCPT
@@ -37,13 +38,14 @@
 #include "mx_mariadb.h"
 #include "mx_secs.h"
 #include "proxy.h"
+#include "rcptaddr.h"
 #include "source.h"
 
 #ifndef RCPTCHECKS_CDB
 #error RCPTCHECKS_CDB must be defined (the Makefile takes it from conf-rcptchecks)
 #endif
 
-#define USAGE "rcptchecks [ -c cdb | -g group [ -f file ] [ -D sql ] [ -A sql ] [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ] [ -u secs ] [ -M m ] [ -l bytes ] [ -t secs ] [ -n ] child..."
+#define USAGE "rcptchecks [ -c cdb | -g group [ -f file ] [ -D sql ] [ -A sql ] [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ] [ -u secs ] [ -M m ] [ -q name ] [ -L name ] [ -l bytes ] [ -t secs ] [ -n ] child..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
 char const *PROG = "rcptchecks" ;
@@ -98,6 +100,20 @@ static unsigned int number (char const *arg, unsigned int max)
   return n ;
 }
 
+/* -q and -L: a DNS name, as rcptaddr.h takes a domain */
+static char const *local_name (char const *arg)
+{
+  static char buf[RCPTADDR_MAX + 32] ;
+  static rcptaddr a ;
+  size_t n = strlen(arg) ;
+  if (n > RCPTADDR_DOMAIN_MAX) dieusage() ;
+  memcpy(buf, "TO:<x@", 6) ;
+  memcpy(buf + 6, arg, n) ;
+  buf[6 + n] = '>' ;
+  if (rcptaddr_parse(buf, n + 7, &a) != RCPTADDR_DOMAIN) dieusage() ;
+  return arg ;
+}
+
 static unsigned int secs (char const *arg, unsigned int max_ms)
 {
   unsigned int ms ;
@@ -111,7 +127,7 @@ int main (int argc, char const *const *argv)
   static check chk = { .src = &src, .delimiter = '-', .tp = { .free_rcpts = 50, .delay_ms = 2000, .unknown_ms = 1000, .max_unknown = 10 } } ;
   proxy_conf pc = { .chk = &chk, .linemax = 1000, .idle_ms = 1200000 } ;
   proxy_stats st = { 0 } ;
-  char ipt[MX_CLIENT_IPTEXT] ;
+  static char ipt[MX_CLIENT_IPTEXT] ;   /* chk (static) keeps a pointer to it */
   int cdb_given = 0, sql_only = 0, fds[2] = { 0, 1 } ;
   char const *const *args = argv ;   /* as given, for the SQL handover */
   char const *rbllate, *result, *why ;
@@ -122,7 +138,7 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "c:g:f:D:A:T:Ce:N:d:u:M:l:t:n", &l) ;
+      int opt = subgetopt_r(argc, argv, "c:g:f:D:A:T:Ce:N:d:u:M:q:L:l:t:n", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -138,7 +154,9 @@ int main (int argc, char const *const *argv)
         case 'd' : chk.tp.delay_ms = secs(l.arg, TARPIT_CAP_MS) ; break ;
         case 'u' : chk.tp.unknown_ms = secs(l.arg, TARPIT_CAP_MS) ; break ;
         case 'M' : chk.tp.max_unknown = number(l.arg, 1000000) ; break ;
-        case 'l' : pc.linemax = number(l.arg, 65000) ; if (pc.linemax < 512) dieusage() ; break ;
+        case 'q' : chk.qualify = local_name(l.arg) ; break ;
+        case 'L' : chk.literal = local_name(l.arg) ; break ;
+        case 'l' : pc.linemax = number(l.arg, PROXY_LINE_MAX) ; if (pc.linemax < 512) dieusage() ; break ;
         case 't' : pc.idle_ms = secs(l.arg, 86400000) ; if (!pc.idle_ms) dieusage() ; break ;
         case 'n' : chk.dryrun = 1 ; break ;
         default : dieusage() ;

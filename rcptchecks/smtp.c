@@ -4,43 +4,29 @@
 #include <string.h>
 #include <strings.h>
 
-static int is_blank (char c) { return c == ' ' || c == '\t' ; }
-
 static int is_alnum (char c)
 {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ;
 }
 
-/* A verb is matched on its letters alone, whatever follows that is not
-   a letter or digit: "RCPT\tTO:" or "rcpt:" are checked as RCPT even if
-   the child would refuse them. Being stricter than every server can
-   cost an extra refusal; being looser would let a recipient past the
-   check. */
 static struct { char const *name ; enum smtp_verb verb ; } const verbs[] =
 {
-  { "RCPT", VERB_RCPT }, { "DATA", VERB_DATA }, { "AUTH", VERB_AUTH },
-  { "EHLO", VERB_EHLO }, { "QUIT", VERB_QUIT }, { "STARTTLS", VERB_STARTTLS },
+  { "HELO", VERB_HELO }, { "EHLO", VERB_EHLO }, { "MAIL", VERB_MAIL },
+  { "RCPT", VERB_RCPT }, { "DATA", VERB_DATA }, { "RSET", VERB_RSET },
+  { "NOOP", VERB_NOOP }, { "QUIT", VERB_QUIT }, { "HELP", VERB_HELP },
+  { "VRFY", VERB_VRFY }, { "AUTH", VERB_AUTH }, { "STARTTLS", VERB_STARTTLS },
   { "BDAT", VERB_BDAT },
 } ;
 
 enum smtp_verb smtp_verb (char const *line, size_t len, size_t *arg)
 {
-  size_t i = 0, k ;
-  while (i < len && is_blank(line[i])) i++ ;
+  char const *sp = memchr(line, ' ', len) ;
+  size_t n = sp ? (size_t)(sp - line) : len, k ;
+  *arg = sp ? n + 1 : len ;
   for (k = 0 ; k < sizeof verbs / sizeof *verbs ; k++)
-  {
-    size_t n = strlen(verbs[k].name) ;
-    if (len - i >= n && !strncasecmp(line + i, verbs[k].name, n)
-     && (len - i == n || !is_alnum(line[i + n])))
-    {
-      i += n ;
-      while (i < len && is_blank(line[i])) i++ ;
-      *arg = i ;
+    if (n == strlen(verbs[k].name) && !strncasecmp(line, verbs[k].name, n))
       return verbs[k].verb ;
-    }
-  }
-  *arg = len ;
-  return VERB_OTHER ;
+  return VERB_UNKNOWN ;
 }
 
 size_t smtp_reply_len (char const *buf, size_t len)
@@ -73,32 +59,63 @@ unsigned int smtp_reply_code (char const *reply, size_t len)
   return code ;
 }
 
-static int unproxyable (char const *line, size_t len)
+unsigned int smtp_reply_valid (char const *reply, size_t len)
 {
-  static char const *const names[] = { "STARTTLS", "CHUNKING", "BINARYMIME" } ;
-  size_t i, n ;
+  unsigned int code = smtp_reply_code(reply, len) ;
+  size_t start = 0 ;
+  if (code < 200 || code > 599) return 0 ;
+  while (start < len)
+  {
+    char const *nl = memchr(reply + start, '\n', len - start) ;
+    size_t end = nl ? (size_t)(nl - reply) : len, linelen = end - start ;
+    if (linelen && reply[end - 1] == '\r') linelen-- ;
+    if (linelen < 3 || memcmp(reply + start, reply, 3)) return 0 ;
+    if (linelen > 3 && reply[start + 3] != ' ' && reply[start + 3] != '-') return 0 ;
+    start = end + 1 ;
+  }
+  return code ;
+}
+
+/* the EHLO keywords kept, and the bit each one sets */
+static struct { char const *name ; unsigned int bit ; } const extensions[] =
+{
+  { "PIPELINING", EXT_PIPELINING }, { "SIZE", EXT_SIZE }, { "8BITMIME", EXT_8BITMIME },
+  { "ENHANCEDSTATUSCODES", EXT_ENHANCEDSTATUSCODES }, { "DSN", EXT_DSN },
+  { "AUTH", EXT_AUTH }, { "HELP", EXT_HELP },
+} ;
+
+/* the bit of an EHLO line's keyword ("250-KEYWORD params"), 0 if the
+   proxy does not understand it; "AUTH=LOGIN" is the old AUTH form */
+static unsigned int extension (char const *line, size_t len)
+{
+  size_t n, i ;
   if (len < 4) return 0 ;
   line += 4 ; len -= 4 ;
-  for (n = 0 ; n < len && line[n] != ' ' && line[n] != '\r' && line[n] != '\n' ; n++) ;
-  for (i = 0 ; i < sizeof names / sizeof *names ; i++)
-    if (n == strlen(names[i]) && !strncasecmp(line, names[i], n)) return 1 ;
+  for (n = 0 ; n < len && is_alnum(line[n]) ; n++) ;
+  if (n < len && line[n] != ' ' && line[n] != '\r' && line[n] != '\n'
+   && !(line[n] == '=' && n == 4 && !strncasecmp(line, "AUTH", 4))) return 0 ;
+  for (i = 0 ; i < sizeof extensions / sizeof *extensions ; i++)
+    if (n == strlen(extensions[i].name) && !strncasecmp(line, extensions[i].name, n)) return extensions[i].bit ;
   return 0 ;
 }
 
-size_t smtp_ehlo_filter (char *reply, size_t len)
+size_t smtp_ehlo_filter (char *reply, size_t len, unsigned int *offered)
 {
   size_t in = 0, out = 0, last = 0 ;
   int first = 1 ;
+  *offered = 0 ;
   while (in < len)
   {
     char const *nl = memchr(reply + in, '\n', len - in) ;
     size_t n = nl ? (size_t)(nl - reply) + 1 - in : len - in ;
+    unsigned int bit = first ? 0 : extension(reply + in, n) ;
     /* the first line is the greeting, never an extension */
-    if (first || !unproxyable(reply + in, n))
+    if (first || bit)
     {
       memmove(reply + out, reply + in, n) ;
       last = out ;
       out += n ;
+      *offered |= bit ;
     }
     first = 0 ;
     in += n ;
@@ -116,6 +133,60 @@ size_t smtp_ehlo_filter (char *reply, size_t len)
     }
   }
   return out ;
+}
+
+/* the MAIL and RCPT parameters the proxy lets through, by extension */
+static struct { char const *name ; unsigned int bit ; int rcpt ; } const parameters[] =
+{
+  { "SIZE", EXT_SIZE, 0 }, { "BODY", EXT_8BITMIME, 0 }, { "AUTH", EXT_AUTH, 0 },
+  { "RET", EXT_DSN, 0 }, { "ENVID", EXT_DSN, 0 },
+  { "NOTIFY", EXT_DSN, 1 }, { "ORCPT", EXT_DSN, 1 },
+} ;
+
+/* one "KEYWORD[=VALUE]" (n bytes) */
+static int parameter_ok (char const *s, size_t n, unsigned int offered, int rcpt)
+{
+  char const *eq = memchr(s, '=', n) ;
+  size_t k = eq ? (size_t)(eq - s) : n, i ;
+  if (!k || !is_alnum(s[0])) return 0 ;
+  for (i = 1 ; i < k ; i++) if (!is_alnum(s[i]) && s[i] != '-') return 0 ;
+  if (eq)
+  {
+    /* esmtp-value: 1*(%d33-60 / %d62-126), less the bytes that start or
+       end a path or quote: qmail-smtpd takes the address from the first
+       '<' on the line, wherever it is (ORCPT=<x> after a bare path) */
+    if (k + 1 == n) return 0 ;
+    if (!rcpt && k == 4 && n == 7 && !strncasecmp(s, "AUTH=<>", 7)) return !!(offered & EXT_AUTH) ;   /* RFC 4954 5 */
+    for (i = k + 1 ; i < n ; i++)
+      if (s[i] < 33 || s[i] > 126 || s[i] == '=' || s[i] == '<' || s[i] == '>' || s[i] == '"' || s[i] == '\\') return 0 ;
+  }
+  for (i = 0 ; i < sizeof parameters / sizeof *parameters ; i++)
+    if (parameters[i].rcpt == rcpt && (offered & parameters[i].bit)
+     && k == strlen(parameters[i].name) && !strncasecmp(s, parameters[i].name, k))
+    {
+      /* BODY=BINARYMIME needs CHUNKING, which is never offered */
+      if (parameters[i].bit == EXT_8BITMIME)
+        return eq && ((n - k - 1 == 4 && !strncasecmp(eq + 1, "7BIT", 4))
+                   || (n - k - 1 == 8 && !strncasecmp(eq + 1, "8BITMIME", 8))) ;
+      return 1 ;
+    }
+  return 0 ;
+}
+
+int smtp_params_ok (char const *s, size_t len, unsigned int offered, int rcpt)
+{
+  size_t i = 0 ;
+  while (i < len)
+  {
+    char const *sp ;
+    size_t n ;
+    if (s[i] == ' ') { i++ ; continue ; }
+    sp = memchr(s + i, ' ', len - i) ;
+    n = (sp ? (size_t)(sp - s) : len) - i ;
+    if (!parameter_ok(s + i, n, offered, rcpt)) return 0 ;
+    i += n ;
+  }
+  return 1 ;
 }
 
 /* where the scan stands, from what came last */
@@ -143,7 +214,6 @@ enum datascan_result datascan_run (datascan *d, char const *buf, size_t len, siz
       if (!nl)
       {
         st = buf[len - 1] == '\r' ? CR : MID ;
-        i = len ;
         break ;
       }
       j = (size_t)(nl - buf) ;

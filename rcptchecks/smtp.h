@@ -7,31 +7,58 @@
 
 #include <stddef.h>
 
-/* The commands the proxy treats differently; every other line is
-   passed to the child as it is. */
+/* The commands the proxy knows (an allow-list): every other verb is
+   answered 502 by the proxy and never reaches the child. */
 enum smtp_verb
 {
-  VERB_OTHER, VERB_RCPT, VERB_DATA, VERB_AUTH, VERB_EHLO, VERB_QUIT,
+  VERB_UNKNOWN, VERB_HELO, VERB_EHLO, VERB_MAIL, VERB_RCPT, VERB_DATA,
+  VERB_RSET, VERB_NOOP, VERB_QUIT, VERB_HELP, VERB_VRFY, VERB_AUTH,
   VERB_STARTTLS, VERB_BDAT
 } ;
 
-/* The verb of a command line (len bytes, without its line end) and, in
-   *arg, the offset of what follows the verb and its blank. */
+/* The verb of a command line (len bytes, without its line end): the
+   bytes before the first space, in any case, as qmail-smtpd's
+   commands() splits them ("RCPT\tTO:" and " RCPT" are not RCPT). *arg
+   is the offset just after that one space (further blanks are the
+   argument's: "RCPT  TO:" is not exim's "rcpt to:"), or len. */
 extern enum smtp_verb smtp_verb (char const *line, size_t len, size_t *arg) ;
 
 /* Length of the first complete reply in buf (its last line "NNN " or a
-   line too short to continue, through its LF), or 0 if incomplete. */
+   line that does not continue, through its LF), or 0 if incomplete. */
 extern size_t smtp_reply_len (char const *buf, size_t len) ;
 
 /* The reply's code (first line), or 0 if it does not start with three
    digits. */
 extern unsigned int smtp_reply_code (char const *reply, size_t len) ;
 
-/* Removes from a 250 EHLO reply (len bytes, complete) the lines of the
-   extensions a line-by-line proxy cannot pass on (STARTTLS, CHUNKING
-   and BINARYMIME, which needs CHUNKING), fixing the continuation marks.
-   Edits in place; returns the new length. */
-extern size_t smtp_ehlo_filter (char *reply, size_t len) ;
+/* The code of a complete reply (len bytes, from smtp_reply_len) if it
+   is well-formed: every line "NNN", "NNN-text" or "NNN text" with the
+   same code NNN, 200 <= NNN <= 599; otherwise 0. */
+extern unsigned int smtp_reply_valid (char const *reply, size_t len) ;
+
+/* The ESMTP extensions the proxy understands, and so offers. */
+#define EXT_PIPELINING 0x01
+#define EXT_SIZE 0x02
+#define EXT_8BITMIME 0x04
+#define EXT_ENHANCEDSTATUSCODES 0x08
+#define EXT_DSN 0x10
+#define EXT_AUTH 0x20
+#define EXT_HELP 0x40
+
+/* Keeps in a 250 EHLO reply (len bytes, complete) the greeting line and
+   the lines of the extensions above, and drops every other (STARTTLS,
+   CHUNKING, PRDR, XCLIENT, SMTPUTF8, ...), fixing the continuation
+   marks. Edits in place; returns the new length; *offered gets the
+   EXT_ bits of the lines kept. */
+extern size_t smtp_ehlo_filter (char *reply, size_t len, unsigned int *offered) ;
+
+/* Judges the parameters of MAIL (rcpt 0) or RCPT (rcpt 1): s (len
+   bytes) is blank-separated "KEYWORD[=VALUE]" items (RFC 5321 4.1.2
+   syntax, and no '<', '>', '"' or backslash in a value but MAIL's
+   AUTH=<>). Each must belong to an extension in offered: MAIL SIZE
+   (SIZE), BODY=7BIT or 8BITMIME (8BITMIME), AUTH (AUTH), RET and ENVID
+   (DSN); RCPT NOTIFY and ORCPT (DSN). Returns 1 if all do. */
+extern int smtp_params_ok (char const *s, size_t len, unsigned int offered, int rcpt) ;
 
 /* The end of the DATA phase, found as the bytes go by.
    DATASCAN_END: "CRLF . CRLF" ends the data (RFC 5321).

@@ -104,6 +104,7 @@ static int sql_try (source *s, MYSQL_STMT **st, char const *sql, unsigned int ma
   }
   n = st == &s->address_st ? s->address_params : 1 ;
   memset(par, 0, sizeof par) ;
+  len[1] = 0 ;   /* read below even when the query has one ? */
   if (n == 1)
   {
     par[0].buffer = (void *)key ;

@@ -216,9 +216,10 @@ static char const *const sd_dry[] = { "early", 0 } ;
 static char const *const sd_passed[] = { "pass", "trusted", 0 } ;
 static char const *const rb_refused[] = { "refused", "late", 0 } ;
 static char const *const rb_passed[] = { "allowed", "clean", "trusted", "decided", 0 } ;
-static char const *const rr_refused[] = { "unknown", "rbllate", "syntax", "tempfail", 0 } ;
-static char const *const rs_refused[] = { "too-many-unknown", "bare-lf", "lookups-failed", "tempfail", 0 } ;
-static char const *const rs_passed[] = { "quit", "client-eof", "child-exit", "trusted", 0 } ;
+static char const *const rr_refused[] = { "unknown", "rbllate", "syntax", "nodomain", "literal", "parameter", "tempfail", 0 } ;
+static char const *const rr_passed[] = { "known", "foreign", "postmaster", 0 } ;
+static char const *const rs_refused[] = { "too-many-unknown", "bare-lf", "lookups-failed", "out-of-step", "tempfail", 0 } ;
+static char const *const rs_passed[] = { "quit", "client-eof", "child-exit", "child-421", "child-closed", "trusted", 0 } ;
 static char const *const dc_passed[] = { "relay", "trusted", "unknown", "expired", 0 } ;
 static char const *const dr_passed[] = { "recorded", 0 } ;
 
@@ -231,6 +232,7 @@ static struct rule const rules[] =
   { "rblenv", 0, rb_refused, KIND_REFUSED },
   { "rblenv", 0, rb_passed, KIND_PASSED },
   { "rcptchecks", 1, rr_refused, KIND_REFUSED },
+  { "rcptchecks", 1, rr_passed, KIND_PASSED },
   { "rcptchecks", 0, rs_refused, KIND_REFUSED },
   { "rcptchecks", 0, rs_passed, KIND_PASSED },
   { "relaydb-check", 0, dc_passed, KIND_PASSED },

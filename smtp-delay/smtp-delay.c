@@ -207,7 +207,6 @@ int main (int argc, char const *const *argv)
     mx_info(ipt, "class=", class_name(cls), " host=", safehost, " why=", why, " delay=", delaystr, " waited=", waitstr, " result=hangup") ;
     return 0 ;
   }
-  mlen = 0 ;
   {
     char const *c = class_name(cls) ;
     memcpy(modif, "SMTPDELAY_CLASS=", 16) ; mlen = 16 ;

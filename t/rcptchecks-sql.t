@@ -110,7 +110,7 @@ subtest 'known, unknown, extension, catch-all, foreign' => sub {
   like(rcpt($c, 'bob@example.org'), $unknown, 'bob itself is not listed: 550');
   like(rcpt($c, 'alice-list@example.org'), $ok, 'alice-list found through alice');
   like(rcpt($c, 'anyone@example.net'), $ok, 'anyone at example.net, through the catch-all @example.net');
-  like(rcpt($c, 'nobody@example.org.'), $unknown, 'example.org. (trailing dot) is the local example.org: 550');
+  like(rcpt($c, 'nobody@example.org.'), qr/\A501 5\.1\.3 /, 'example.org. (trailing dot): 501 5.1.3, never looked up');
   $r = rcpt($c, 'Some.One@Other.Test');
   like($r, qr/\A550 relay not permitted/, 'a foreign domain goes to exim, which refuses the relay');
   $c->sendline('DATA');
@@ -204,51 +204,44 @@ subtest 'SQL injection strings are just addresses' => sub {
   my $srv = chain();
   my $mark = length $srv->log_text;
   my $c = session($srv);
-  # as on the wire, between < and >
+  # as on the wire, between < and >: what rcptchecks' grammar takes
+  # (atext: quotes, '=', '*', '#', '/', '|' are data) reaches SQL
   my @evil = (
-    q{"' OR '1'='1"@example.org},
-    # (blanks outside quotes are refused before any lookup: quoted here)
-    q{"x'; DROP TABLE rcptchecks_addresses; --"@example.org},
-    q{"x'; DELETE FROM rcptchecks_domains; #"@example.org},
-    q{"' OR 1=1 -- "@example.org},
-    q{"' UNION SELECT 1 -- "@example.org},
-    q{"' OR ''='"@example.org},
-    q{"x\\\\' OR 1=1 -- "@example.org},     # x\' OR 1=1: an escaped quote that escapes the escape
-    q{x';DROP/**/TABLE/**/rcptchecks_addresses;--@example.org},
-    q{"x\\\\"@example.org},
-    q{alice\\\\@example.org},
-    q{%@example.org},
+    q{'OR'1'='1@example.org},
+    q{x'--@example.org},
+    q{'||'@example.org},
+    q{x'/*@example.org},
+    q{x'#@example.org},
+    q{x'='x@example.org},
     q{_lice@example.org},
-    q{%lice@example.org},
-    q{alice%@example.org},
-    q{a%b@example.org},
     q{a_b@example.org},
     q{*@example.org},
-    q{"alice@example.org' OR '1'='1"@example.org},
+    q{{x}'@example.org},
   );
   for my $a (@evil) {
     like(rcpt($c, $a), $unknown, "<$a>: 550 5.1.1");
   }
-  # unquoted blanks: refused as syntax, never looked up
-  for my $a (q{x'; DROP TABLE rcptchecks_addresses; --@example.org}, q{' OR 1=1 -- @example.org}) {
-    like(rcpt($c, $a), qr/\A501 5\.1\.3 /, "<$a>: 501 5.1.3 (a blank outside quotes)");
+  # quotes, backslashes, blanks, '%', ';' and comments: refused as
+  # syntax (t/data/rcpt-forms), never looked up
+  for my $a (q{"' OR '1'='1"@example.org}, q{"x'; DROP TABLE rcptchecks_addresses; --"@example.org},
+             q{x';DROP/**/TABLE/**/rcptchecks_addresses;--@example.org}, q{"x\\\\"@example.org},
+             q{alice\\\\@example.org}, q{%@example.org}, q{a%b@example.org}, q{"a\\\\b"@example.org},
+             q{x'; DROP TABLE rcptchecks_addresses; --@example.org}, q{' OR 1=1 -- @example.org}) {
+    like(rcpt($c, $a), qr/\A501 5\.1\.3 /, "<$a>: 501 5.1.3");
   }
   like(rcpt($c, q{o'brien@example.org}), $ok, q{<o'brien@example.org>, which is listed: 250 (the quote is data)});
-  like(rcpt($c, q{"a\\\\b"@example.org}), $ok, q{<"a\\\\b"@example.org> is a\b@example.org, listed: 250});
-  like(rcpt($c, q{a\\\\b@example.org}), qr/\A(?!550 5\.1\.1|451)/, q{<a\\\\b@example.org> passes rcptchecks});
-  like(rcpt($c, q{ab@example.org}), $unknown, 'ab@example.org (the backslash removed) is unknown');
-  # injections in the domain: not local, so exim's business
+  like(rcpt($c, q{ab@example.org}), $unknown, 'ab@example.org is unknown');
+  # injections in the domain: not a DNS name, refused, never looked up
   for my $a (q{alice@x'or'1'='1}, q{alice@%}, q{alice@example.%}, q{alice@_xample.org}) {
-    my $r = rcpt($c, $a);
-    unlike($r, qr/\A(?:550 5\.1\.1|451|250)/, "<$a>: the domain is not local, exim answers: " . ($r =~ s/\r?\n.*//sr));
+    like(rcpt($c, $a), qr/\A501 5\.1\.3 /, "<$a>: 501 5.1.3");
   }
   quit($c);
   my $log = session_log($srv, $mark);
   $db->sql('SET GLOBAL general_log = 0;', 'mysql');
   is($db->sql($tables), $before, 'both tables and their rows are intact');
   unlike($log, qr/result=tempfail/, 'no lookup failed');
-  like($log, qr/^rcptchecks: info: .* rcpt=<x'; DROP TABLE rcptchecks_addresses; --\@example\.org> result=unknown/m,
-    'the DROP TABLE address is logged as unknown');
+  like($log, qr/^rcptchecks: info: .* rcpt=<'OR'1'='1\@example\.org> result=unknown/m,
+    'the OR 1=1 address is logged as unknown');
   my $gl = $db->sql("SELECT command_type, REPLACE(REPLACE(argument, '\\n', ' '), '\\t', ' ') FROM general_log "
     . "WHERE user_host LIKE 'mxtest[%' ORDER BY event_time", 'mysql');
   my %n;

@@ -89,6 +89,8 @@ my $mta = exim_child();
 # ---------------------------------------------------------------------------
 # the service directory: copies, with the settings rewritten
 
+make_path("$work/control");
+{ open my $me, '>', "$work/control/me" or die; print {$me} "example.org\n"; close $me }
 my $sv = "$work/service";
 my $svc = "$sv/smtpd";
 make_path("$svc/log");
@@ -104,6 +106,7 @@ install_script('service/smtpd/run', "$svc/run",
   ALLOWLISTS => 'wl.mxguard.test*-5',
   DNSCACHEIP => $dns->ip,
   RECIPIENTS => "$work/recipients.cdb",
+  QMAILCONTROL => "$work/control",
   SMTPD => join(' ', @{ $mta->argv }));
 install_script('service/smtpd/log/run', "$svc/log/run",
   PATH => '/usr/bin:/bin', LOGUSER => scalar getpwuid($<));
@@ -119,7 +122,7 @@ my $up = wait_until(15, sub {
 
 my $current = "$svc/log/main/current";
 SKIP: {
-  skip 'the service did not start', 17 unless $up;
+  skip 'the service did not start', 19 unless $up;
 
   my ($rc, $out);
   my ($first, $said) = service_up($svc, 5);
@@ -140,6 +143,16 @@ SKIP: {
   ($rc, $out) = swaks(ip => $ip, port => $port, timeout => 20,
     opts => ['--local-interface', $fast, '--to', 'nobody@example.org', '--timeout', '10']);
   like($out, qr/^<\*\* 550 5\.1\.1 <nobody\@example\.org>/m, 'an unknown recipient is refused with 550 by rcptchecks')
+    or diag $out;
+  # qmail's control/me gives rcptchecks -q and -L: a bare local part and
+  # a literal of the host are checked at that name
+  ($rc, $out) = swaks(ip => $ip, port => $port, timeout => 20,
+    opts => ['--local-interface', $fast, '--to', 'nobody2', '--timeout', '10']);
+  like($out, qr/^<\*\* 550 5\.1\.1 <nobody2\@example\.org>/m, 'a bare local part is checked at control/me')
+    or diag $out;
+  ($rc, $out) = swaks(ip => $ip, port => $port, timeout => 20,
+    opts => ['--local-interface', $fast, '--to', 'nobody3@[127.0.0.1]', '--timeout', '10']);
+  like($out, qr/^<\*\* 550 5\.1\.1 <nobody3\@example\.org>/m, '... and so is a literal')
     or diag $out;
 
   ($rc, $out) = swaks(ip => $ip, port => $port, timeout => 20,

@@ -164,6 +164,12 @@ only the generated copy of the configuration:
               needed) with the one user "mxtest", password
               "mxtest-secret" (->auth_user, ->auth_password); exim
               answers 235 to it and 535 to anything else
+  local_domains => 'a : b'
+              exim's local domains instead of example.org : example.net
+              (exim's list syntax: "@[]" is any literal of the host's
+              own addresses)
+  literals => 1
+              allow_domain_literals = true (RCPT TO:<box@[127.0.0.1]>)
   tls => 1    advertises STARTTLS (tls_advertise_hosts = *; exim makes
               itself a self-signed certificate), for tests of what a
               proxy does with it; nothing here completes a handshake
@@ -637,7 +643,7 @@ sub exim_child {
   # exim_child(), exim_child($dir), exim_child(%options) or
   # exim_child($dir, %options)
   my ($dir, %o) = @_ % 2 ? @_ : (undef, @_);
-  for (keys %o) { die "exim_child: unknown option $_" unless /^(?:auth|tls)$/ }
+  for (keys %o) { die "exim_child: unknown option $_" unless /^(?:auth|tls|local_domains|literals)$/ }
   $dir //= tmpdir();
   my ($uid, $gid) = (getpwnam 'Debian-exim')[2, 3];
   defined $uid or die "no user Debian-exim (is exim4 installed?)";
@@ -653,6 +659,11 @@ sub exim_child {
     $config =~ s/^tls_advertise_hosts =.*$/tls_advertise_hosts = */m
       or die "exim_child: no tls_advertise_hosts line in package/exim4-chain.conf";
   }
+  if (defined $o{local_domains}) {
+    $config =~ s/^domainlist local_domains =.*$/domainlist local_domains = $o{local_domains}/m
+      or die "exim_child: no local_domains line in package/exim4-chain.conf";
+  }
+  $config = "allow_domain_literals = true\n$config" if $o{literals};
   # section order is free in exim's configuration: appended at the end
   $config .= <<"AUTH" if $o{auth};
 

@@ -7,26 +7,34 @@
 #include "smtp.h"
 #include "tap.h"
 
+/* the verb is the bytes before the first space, as qmail-smtpd's
+   commands() splits a line (notqmail commands.c: "i = str_chr(cmd.s,' ')") */
 static struct { char const *line ; enum smtp_verb verb ; size_t arg ; } const verbs[] =
 {
   { "RCPT TO:<a@b>", VERB_RCPT, 5 },
   { "rcpt to:<a@b>", VERB_RCPT, 5 },
-  { "RCPT\tTO:<a@b>", VERB_RCPT, 5 },       /* stricter than servers: still checked */
-  { "  RCPT TO:<a@b>", VERB_RCPT, 7 },
-  { "RCPT:<a@b>", VERB_RCPT, 4 },
+  { "RCPT  TO:<a@b>", VERB_RCPT, 5 },       /* the second blank is the argument's */
+  { "RCPT\tTO:<a@b>", VERB_UNKNOWN, 13 },  /* qmail-smtpd: verb "RCPT\tTO:<a@b>", 502 */
+  { "  RCPT TO:<a@b>", VERB_UNKNOWN, 1 },
+  { "RCPT:<a@b>", VERB_UNKNOWN, 10 },
   { "RCPT", VERB_RCPT, 4 },
-  { "RCPTX TO:<a@b>", VERB_OTHER, 14 },
+  { "RCPTX TO:<a@b>", VERB_UNKNOWN, 6 },
   { "DATA", VERB_DATA, 4 },
   { "data ", VERB_DATA, 5 },
-  { "DATAX", VERB_OTHER, 5 },
+  { "DATAX", VERB_UNKNOWN, 5 },
   { "AUTH PLAIN AGFAAGI=", VERB_AUTH, 5 },
   { "EHLO host", VERB_EHLO, 5 },
-  { "HELO host", VERB_OTHER, 9 },
+  { "HELO host", VERB_HELO, 5 },
   { "QUIT", VERB_QUIT, 4 },
   { "STARTTLS", VERB_STARTTLS, 8 },
   { "BDAT 100 LAST", VERB_BDAT, 5 },
-  { "MAIL FROM:<a@b>", VERB_OTHER, 15 },
-  { "", VERB_OTHER, 0 },
+  { "MAIL FROM:<a@b>", VERB_MAIL, 5 },
+  { "VRFY root", VERB_VRFY, 5 },
+  { "XCLIENT ADDR=127.0.0.1", VERB_UNKNOWN, 8 },
+  { "XFORWARD ADDR=127.0.0.1", VERB_UNKNOWN, 9 },
+  { "EXPN staff", VERB_UNKNOWN, 5 },
+  { "ETRN example.org", VERB_UNKNOWN, 5 },
+  { "", VERB_UNKNOWN, 0 },
 } ;
 
 static struct { char const *buf ; size_t want ; } const replies[] =
@@ -41,14 +49,39 @@ static struct { char const *buf ; size_t want ; } const replies[] =
   { "", 0 },
 } ;
 
-static struct { char const *in ; char const *want ; } const ehlo[] =
+static struct { char const *in ; char const *want ; unsigned int offered ; } const ehlo[] =
 {
-  { "250-mx hello\r\n250-SIZE 100\r\n250-STARTTLS\r\n250 HELP\r\n", "250-mx hello\r\n250-SIZE 100\r\n250 HELP\r\n" },
-  { "250-mx hello\r\n250-PIPELINING\r\n250 CHUNKING\r\n", "250-mx hello\r\n250 PIPELINING\r\n" },
-  { "250-mx hello\r\n250-chunking\r\n250-BINARYMIME\r\n250 starttls\r\n", "250 mx hello\r\n" },
-  { "250-mx STARTTLS\r\n250 8BITMIME\r\n", "250-mx STARTTLS\r\n250 8BITMIME\r\n" },  /* the greeting line is kept */
-  { "250-mx\r\n250-STARTTLSX\r\n250 AUTH PLAIN\r\n", "250-mx\r\n250-STARTTLSX\r\n250 AUTH PLAIN\r\n" },
-  { "250 mx hello\r\n", "250 mx hello\r\n" },
+  { "250-mx hello\r\n250-SIZE 100\r\n250-STARTTLS\r\n250 HELP\r\n", "250-mx hello\r\n250-SIZE 100\r\n250 HELP\r\n", EXT_SIZE | EXT_HELP },
+  { "250-mx hello\r\n250-PIPELINING\r\n250 CHUNKING\r\n", "250-mx hello\r\n250 PIPELINING\r\n", EXT_PIPELINING },
+  { "250-mx hello\r\n250-chunking\r\n250-BINARYMIME\r\n250 starttls\r\n", "250 mx hello\r\n", 0 },
+  { "250-mx STARTTLS\r\n250 8BITMIME\r\n", "250-mx STARTTLS\r\n250 8BITMIME\r\n", EXT_8BITMIME },  /* the greeting line is kept */
+  { "250-mx\r\n250-STARTTLSX\r\n250 AUTH PLAIN\r\n", "250-mx\r\n250 AUTH PLAIN\r\n", EXT_AUTH },
+  { "250 mx hello\r\n", "250 mx hello\r\n", 0 },
+  /* an allow-list: what the proxy cannot follow never reaches the client */
+  { "250-mx\r\n250-PRDR\r\n250-XCLIENT ADDR NAME\r\n250-XFORWARD NAME ADDR\r\n250-SMTPUTF8\r\n250-X-EXPS LOGIN\r\n250-ETRN\r\n250-DSN\r\n250 ENHANCEDSTATUSCODES\r\n",
+    "250-mx\r\n250-DSN\r\n250 ENHANCEDSTATUSCODES\r\n", EXT_DSN | EXT_ENHANCEDSTATUSCODES },
+  { "250-mx\r\n250-AUTH=LOGIN PLAIN\r\n250-AUTHX\r\n250 SIZEX 1\r\n", "250-mx\r\n250 AUTH=LOGIN PLAIN\r\n", EXT_AUTH },
+} ;
+
+static struct { char const *buf ; unsigned int want ; } const valid[] =
+{
+  { "250 ok\r\n", 250 }, { "250\r\n", 250 }, { "250-a\r\n250 b\r\n", 250 }, { "354 go\n", 354 },
+  { "250-a\r\n251 b\r\n", 0 },     /* two codes in one reply */
+  { "ok\r\n", 0 }, { "25\r\n", 0 }, { "199 x\r\n", 0 }, { "600 x\r\n", 0 }, { "250x\r\n", 0 },
+} ;
+
+static struct { char const *params ; unsigned int offered ; int rcpt ; int want ; } const params[] =
+{
+  { "SIZE=100", EXT_SIZE, 0, 1 }, { "SIZE=100", 0, 0, 0 },
+  { "BODY=8BITMIME", EXT_8BITMIME, 0, 1 }, { "body=7bit", EXT_8BITMIME, 0, 1 },
+  { "BODY=BINARYMIME", EXT_8BITMIME, 0, 0 }, { "BODY", EXT_8BITMIME, 0, 0 },
+  { "SIZE=1  BODY=8BITMIME", EXT_SIZE | EXT_8BITMIME, 0, 1 },
+  { "AUTH=<>", EXT_AUTH, 0, 1 }, { "RET=HDRS ENVID=x", EXT_DSN, 0, 1 },
+  { "NOTIFY=NEVER", EXT_DSN, 1, 1 }, { "NOTIFY=NEVER", EXT_DSN, 0, 0 }, { "SIZE=1", ~0u, 1, 0 },
+  { "PRDR", ~0u, 0, 0 }, { "SMTPUTF8", ~0u, 0, 0 }, { "XCLIENT=1", ~0u, 0, 0 },
+  { "ORCPT=rfc822;a@example.org", EXT_DSN, 1, 1 }, { "ORCPT=<nobody@example.org>", EXT_DSN, 1, 0 },
+  { "ORCPT=rfc822;\"a\"@b", EXT_DSN, 1, 0 }, { "ENVID=a\\b", EXT_DSN, 0, 0 },
+  { "SIZE=", EXT_SIZE, 0, 0 }, { "SIZE=a=b", EXT_SIZE, 0, 0 }, { "-SIZE=1", EXT_SIZE, 0, 0 },
 } ;
 
 /* the data phase; want_used is how much is data (END: with the dot line) */
@@ -95,7 +128,7 @@ static enum datascan_result scan_bytes (char const *s, size_t n, size_t *used)
 
 int main (void)
 {
-  char name[300], buf[512] ;
+  char name[300], buf[1024] ;
   size_t i ;
   for (i = 0 ; i < sizeof verbs / sizeof *verbs ; i++)
   {
@@ -115,9 +148,20 @@ int main (void)
   {
     size_t n = strlen(ehlo[i].in) ;
     memcpy(buf, ehlo[i].in, n) ;
-    n = smtp_ehlo_filter(buf, n) ;
+    unsigned int offered = 99 ;
+    n = smtp_ehlo_filter(buf, n, &offered) ;
     snprintf(name, sizeof name, "EHLO filter %zu", i) ;
-    tap_ok(n == strlen(ehlo[i].want) && !memcmp(buf, ehlo[i].want, n), name) ;
+    tap_ok(n == strlen(ehlo[i].want) && !memcmp(buf, ehlo[i].want, n) && offered == ehlo[i].offered, name) ;
+  }
+  for (i = 0 ; i < sizeof valid / sizeof *valid ; i++)
+  {
+    snprintf(name, sizeof name, "reply %zu is %s", i, valid[i].want ? "valid" : "malformed") ;
+    tap_ok(smtp_reply_valid(valid[i].buf, strlen(valid[i].buf)) == valid[i].want, name) ;
+  }
+  for (i = 0 ; i < sizeof params / sizeof *params ; i++)
+  {
+    snprintf(name, sizeof name, "%s parameters \"%s\" offered %x: %s", params[i].rcpt ? "RCPT" : "MAIL", params[i].params, params[i].offered, params[i].want ? "ok" : "refused") ;
+    tap_ok(smtp_params_ok(params[i].params, strlen(params[i].params), params[i].offered, params[i].rcpt) == params[i].want, name) ;
   }
   for (i = 0 ; i < sizeof scans / sizeof *scans ; i++)
   {
