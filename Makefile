@@ -23,12 +23,12 @@ MARIADB = -ldl
 # SQL, which a static program cannot load: each is built twice, NAME
 # (static, mx_mariadb-static.o) and NAME-sql (dynamic, mx_mariadb.o), to
 # which NAME hands over when told to use SQL (common/mx_mariadb.h).
-PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make report/mxguard-report
-MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 report/mxguard-report.8
+PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls report/mxguard-report
+MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 report/mxguard-report.8
 UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
-COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_linger.o
+COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_linger.o common/mx_fifo.o common/mx_child.o
 STORES     = relaydb/store.o relaydb/store-dir.o relaydb/store-sql.o relaydb/relaydb-opts.o common/mx_sql.o
 RELAYSTORE = $(STORES) common/mx_mariadb.o
 
@@ -82,7 +82,7 @@ rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 rcptchecks/rcptchecks.o: rcptchecks/rcptchecks.c conf-cc conf-rcptchecks
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DRCPTCHECKS_CDB='"$(shell head -n 1 conf-rcptchecks)"' -c -o $@ $<
 
-RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o rcptchecks/smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o common/mx_sql.o
+RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o common/mx_sql.o
 
 rcptchecks/rcptchecks: $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(SKALIBS)
@@ -93,6 +93,14 @@ rcptchecks/rcptchecks-sql: $(RCPTCHECKS) common/mx_mariadb.o $(COMMON_RUN) conf-
 
 rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o rcptchecks/listline.o common/mx_text.o conf-ld
 	$(LD) $(SANITIZE) -o $@ rcptchecks/rcptchecks-make.o rcptchecks/listline.o common/mx_text.o $(SKALIBS)
+
+# OpenSSL for smtp-tls only, and dynamically: a static libcrypto needs
+# glibc's dlopen and resolver at run time (common/LIBRARIES)
+OPENSSL = -lssl -lcrypto
+SMTPTLS = smtp-tls/smtp-tls.o smtp-tls/relay.o smtp-tls/tls.o common/mx_smtp.o
+
+smtp-tls/smtp-tls: $(SMTPTLS) $(COMMON_RUN) conf-ld
+	$(LD) $(SANITIZE) -o $@ $(SMTPTLS) $(COMMON_RUN) $(SKALIBS) $(OPENSSL)
 
 REPORT = report/mxguard-report.o report/logline.o report/tally.o
 
@@ -108,12 +116,12 @@ t/unit/zonespec-test: t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o conf
 	$(LD) $(SANITIZE) -o $@ t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o
 
 t/unit/rcptaddr-test.o: CPPFLAGS += -Ircptchecks
-t/unit/rcptaddr-test: t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o rcptchecks/smtp.o common/mx_text.o t/unit/tap.o conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o rcptchecks/smtp.o common/mx_text.o t/unit/tap.o
+t/unit/rcptaddr-test: t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_text.o t/unit/tap.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_text.o t/unit/tap.o
 
 t/unit/smtp-test.o: CPPFLAGS += -Ircptchecks
-t/unit/smtp-test: t/unit/smtp-test.o rcptchecks/smtp.o t/unit/tap.o conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/smtp-test.o rcptchecks/smtp.o t/unit/tap.o
+t/unit/smtp-test: t/unit/smtp-test.o common/mx_smtp.o t/unit/tap.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/smtp-test.o common/mx_smtp.o t/unit/tap.o
 
 t/unit/tarpit-test.o: CPPFLAGS += -Ircptchecks
 t/unit/tarpit-test: t/unit/tarpit-test.o rcptchecks/tarpit.o t/unit/tap.o conf-ld
@@ -174,8 +182,8 @@ fuzz/%.o: smtp-delay/%.c conf-cc
 fuzz/%.o: t/unit/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 
-fuzz/rcptaddr-fuzz: fuzz/rcptaddr-fuzz.o fuzz/rcptaddr.o fuzz/smtp.o fuzz/mx_text.o fuzz/qmail-model.o
-fuzz/smtp-fuzz:     fuzz/smtp-fuzz.o fuzz/smtp.o
+fuzz/rcptaddr-fuzz: fuzz/rcptaddr-fuzz.o fuzz/rcptaddr.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/qmail-model.o
+fuzz/smtp-fuzz:     fuzz/smtp-fuzz.o fuzz/mx_smtp.o
 fuzz/zonespec-fuzz: fuzz/zonespec-fuzz.o fuzz/zonespec.o
 fuzz/loadline-fuzz: fuzz/loadline-fuzz.o fuzz/loadline.o fuzz/mx_ip.o
 fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_text.o

@@ -19,7 +19,7 @@
 
 #include "qmail-model.h"
 #include "rcptaddr.h"
-#include "smtp.h"
+#include "mx_smtp.h"
 
 extern int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size) ;
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtp.h"
+#include "mx_smtp.h"
 
 extern int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size) ;
 
@@ -133,6 +133,29 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
       check(m2 == m && !memcmp(again, copy, m) && offered2 == offered) ;
       free(again) ;
     }
+    free(copy) ;
+  }
+
+  /* smtp-tls's rewriting: at most one STARTTLS line is added, and a
+     second pass with the same flag changes nothing */
+  {
+    char *copy = malloc(size + 14) ;
+    size_t m, m2 ;
+    check(copy != 0) ;
+    memcpy(copy, s, size) ;
+    m = smtp_ehlo_starttls(copy, size, size + 14, 1) ;
+    check(m <= size + 14) ;
+    if (m)
+    {
+      char *again = malloc(m + 14) ;
+      check(again != 0) ;
+      memcpy(again, copy, m) ;
+      m2 = smtp_ehlo_starttls(again, m, m + 14, 1) ;
+      check(m2 == m && !memcmp(again, copy, m)) ;
+      free(again) ;
+    }
+    memcpy(copy, s, size) ;
+    check(smtp_ehlo_starttls(copy, size, size + 14, 0) <= size) ;   /* removing only */
     free(copy) ;
   }
 

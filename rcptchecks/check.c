@@ -10,7 +10,7 @@
 #include "mx_secs.h"
 #include "mx_text.h"
 #include "rcptaddr.h"
-#include "smtp.h"
+#include "mx_smtp.h"
 
 extern char const *PROG ;
 

@@ -10,8 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mx_fifo.h"
 #include "rcptaddr.h"
-#include "smtp.h"
+#include "mx_smtp.h"
 
 #define BUFSZ 65536
 #define QMAX 128
@@ -40,20 +41,12 @@ struct answer_s
   char const *close ;          /* W_LOCAL: end the session with this result */
 } ;
 
-typedef struct fifo_s fifo ;
-struct fifo_s
-{
-  size_t head, tail ;
-  char *s ;
-  size_t size ;
-} ;
-
 static char inbuf[BUFSZ], childinbuf[BUFSZ], childoutbuf[BUFSZ], outbuf[BUFSZ], textbuf[TEXTSZ] ;
-static fifo in = { 0, 0, inbuf, BUFSZ } ;             /* from the client, not yet handled */
-static fifo tochild = { 0, 0, childinbuf, BUFSZ } ;   /* for the child */
-static fifo fromchild = { 0, 0, childoutbuf, BUFSZ } ; /* from the child, not yet answered */
-static fifo out = { 0, 0, outbuf, BUFSZ } ;           /* for the client */
-static fifo text = { 0, 0, textbuf, TEXTSZ } ;        /* local answers' texts */
+static mx_fifo in = MX_FIFO(inbuf) ;             /* from the client, not yet handled */
+static mx_fifo tochild = MX_FIFO(childinbuf) ;   /* for the child */
+static mx_fifo fromchild = MX_FIFO(childoutbuf) ; /* from the child, not yet answered */
+static mx_fifo out = MX_FIFO(outbuf) ;           /* for the client */
+static mx_fifo text = MX_FIFO(textbuf) ;         /* local answers' texts */
 
 static answer queue[QMAX] ;
 static unsigned int qhead, qlen ;
@@ -79,6 +72,8 @@ static unsigned long long put_total, written_total, last_end ;
 static size_t scanned ;                 /* bytes of fromchild counted in heard */
 static unsigned long long closing_at ;  /* the reply that is the child's last word */
 static unsigned int last_code ;         /* of the last reply passed on */
+static long long last_child ;           /* the child's last byte, or the last command given it */
+static long long client_gone_at ;       /* when the client's input ended */
 
 static long long now_ms (void)
 {
@@ -87,38 +82,10 @@ static long long now_ms (void)
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 ;
 }
 
-static size_t fifo_len (fifo const *f) { return f->tail - f->head ; }
-
-/* room at the tail, after moving the contents to the front if needed */
-static size_t fifo_room (fifo *f)
-{
-  if (f->head && f->size - f->tail < f->size / 2)
-  {
-    memmove(f->s, f->s + f->head, f->tail - f->head) ;
-    f->tail -= f->head ;
-    f->head = 0 ;
-  }
-  return f->size - f->tail ;
-}
-
-static int fifo_put (fifo *f, char const *s, size_t n)
-{
-  if (fifo_room(f) < n) return 0 ;
-  memcpy(f->s + f->tail, s, n) ;
-  f->tail += n ;
-  return 1 ;
-}
-
-static void fifo_skip (fifo *f, size_t n)
-{
-  f->head += n ;
-  if (f->head == f->tail) f->head = f->tail = 0 ;
-}
-
 /* consumed from the child: no longer counted in scanned */
 static void fromchild_skip (size_t n)
 {
-  fifo_skip(&fromchild, n) ;
+  mx_fifo_skip(&fromchild, n) ;
   scanned = scanned > n ? scanned - n : 0 ;
   consumed++ ;
 }
@@ -133,7 +100,7 @@ static void finish (char const *why)
    not coming), then the end. */
 static void last_word (char const *reply, char const *why)
 {
-  fifo_put(&out, reply, strlen(reply)) ;
+  mx_fifo_put(&out, reply, strlen(reply)) ;
   finish(why) ;
 }
 
@@ -150,7 +117,7 @@ static answer *owe (enum what w, long long ready)
 static void owe_local (char const *reply, size_t len, long long ready, char const *close)
 {
   answer *a = owe(W_LOCAL, ready) ;
-  fifo_put(&text, reply, len) ;   /* room was checked by the caller */
+  mx_fifo_put(&text, reply, len) ;   /* room was checked by the caller */
   a->len = (unsigned short)len ;
   a->close = close ;
 }
@@ -159,12 +126,12 @@ static void owe_local (char const *reply, size_t len, long long ready, char cons
    the line on its way to the child. */
 static int room_for_command (size_t linelen)
 {
-  return qlen < QMAX && fifo_room(&text) >= CHECK_REPLYROOM && fifo_room(&tochild) >= linelen + 2 ;
+  return qlen < QMAX && mx_fifo_room(&text) >= CHECK_REPLYROOM && mx_fifo_room(&tochild) >= linelen + 2 ;
 }
 
 static void put_child (char const *s, size_t n)
 {
-  fifo_put(&tochild, s, n) ;
+  mx_fifo_put(&tochild, s, n) ;
   put_total += n ;
 }
 
@@ -173,6 +140,7 @@ static void asking (void)
 {
   forwarded++ ;
   last_end = put_total ;
+  last_child = now ;
 }
 
 static void forward (char const *line, size_t len)
@@ -192,7 +160,7 @@ static void out_of_step (void)
 static size_t line_limit (void)
 {
   size_t arg ;
-  size_t peek = fifo_len(&in) < 16 ? fifo_len(&in) : 16 ;
+  size_t peek = mx_fifo_len(&in) < 16 ? mx_fifo_len(&in) : 16 ;
   if (mode == M_AUTHLINE || smtp_verb(in.s + in.head, peek, &arg) == VERB_AUTH)
     return PROXY_LINE_MAX ;
   return conf->linemax < PROXY_LINE_MAX ? conf->linemax : PROXY_LINE_MAX ;
@@ -313,13 +281,13 @@ static void too_long (void)
 /* Client bytes in the data phase: relayed as they are, up to the end. */
 static void data_bytes (void)
 {
-  size_t n = fifo_len(&in), room = fifo_room(&tochild), used ;
+  size_t n = mx_fifo_len(&in), room = mx_fifo_room(&tochild), used ;
   enum datascan_result r ;
   if (n > room) n = room ;
   if (!n) return ;
   r = datascan_run(&scan, in.s + in.head, n, &used) ;
   put_child(in.s + in.head, used) ;
-  fifo_skip(&in, used) ;
+  mx_fifo_skip(&in, used) ;
   stats->databytes += used ;
   if (r == DATASCAN_END)
   {
@@ -343,14 +311,14 @@ static void client_input (void)
   for (;;)
   {
     char *nl ;
-    size_t n = fifo_len(&in), len, whole ;
+    size_t n = mx_fifo_len(&in), len, whole ;
     if (mode == M_DATA) { data_bytes() ; if (mode == M_DATA) return ; continue ; }
     if (mode == M_TRANSPARENT)
     {
-      size_t room = fifo_room(&tochild) ;
+      size_t room = mx_fifo_room(&tochild) ;
       if (n > room) n = room ;
-      fifo_put(&tochild, in.s + in.head, n) ;
-      fifo_skip(&in, n) ;
+      mx_fifo_put(&tochild, in.s + in.head, n) ;
+      mx_fifo_skip(&in, n) ;
       return ;
     }
     if (mode != M_COMMAND && mode != M_AUTHLINE) return ;
@@ -360,9 +328,9 @@ static void client_input (void)
     nl = memchr(in.s + in.head, '\n', n) ;
     if (skipping)
     {
-      if (!nl) { fifo_skip(&in, n) ; return ; }
+      if (!nl) { mx_fifo_skip(&in, n) ; return ; }
       if (!room_for_command(1)) return ;
-      fifo_skip(&in, (size_t)(nl - (in.s + in.head)) + 1) ;
+      mx_fifo_skip(&in, (size_t)(nl - (in.s + in.head)) + 1) ;
       skipping = 0 ;
       too_long() ;
       continue ;
@@ -370,7 +338,7 @@ static void client_input (void)
     if (!nl)
     {
       if (n > line_limit()) skipping = 1 ;
-      else if (client_eof) fifo_skip(&in, n) ;   /* a last line without its end: dropped */
+      else if (client_eof) mx_fifo_skip(&in, n) ;   /* a last line without its end: dropped */
       if (skipping) continue ;
       return ;
     }
@@ -389,21 +357,15 @@ static void client_input (void)
       if (!room_for_command(len)) return ;
       command(in.s + in.head, len) ;
     }
-    fifo_skip(&in, whole) ;
+    mx_fifo_skip(&in, whole) ;
   }
 }
 
 /* Does a reply with this code fit the command it answers? */
 static int fits (enum what w, unsigned int code)
 {
-  unsigned int c = code / 100 ;
-  switch (w)
-  {
-    case W_GREETING : return code == 220 || c == 4 || c == 5 ;
-    case W_DATA : return code == 354 || c == 4 || c == 5 ;
-    case W_AUTH : return code == 334 || c == 2 || c == 4 || c == 5 ;
-    default : return c == 2 || c == 4 || c == 5 ;
-  }
+  return smtp_reply_fits(w == W_GREETING ? SMTP_ANSWERS_GREETING : w == W_DATA ? SMTP_ANSWERS_DATA
+    : w == W_AUTH ? SMTP_ANSWERS_AUTH : SMTP_ANSWERS_COMMAND, code) ;
 }
 
 /* New bytes from the child: counts its complete replies, and ends the
@@ -414,7 +376,7 @@ static void child_replies (void)
   while (!result && mode != M_TRANSPARENT)
   {
     char const *r = fromchild.s + fromchild.head + scanned ;
-    size_t n = smtp_reply_len(r, fifo_len(&fromchild) - scanned) ;
+    size_t n = smtp_reply_len(r, mx_fifo_len(&fromchild) - scanned) ;
     unsigned int code ;
     if (!n) return ;
     code = smtp_reply_valid(r, n) ;
@@ -437,7 +399,7 @@ static void child_answer (answer const *a, size_t n)
   unsigned int code = smtp_reply_code(fromchild.s + fromchild.head, n) ;
   char *copy ;
   if (!fits(a->what, code)) { out_of_step() ; return ; }
-  fifo_put(&out, fromchild.s + fromchild.head, n) ;   /* may move out's contents */
+  mx_fifo_put(&out, fromchild.s + fromchild.head, n) ;   /* may move out's contents */
   copy = out.s + out.tail - n ;
   fromchild_skip(n) ;
   last_code = code ;
@@ -487,8 +449,8 @@ static void child_gone (void)
 static int last_word_due (size_t n)
 {
   if (!n || !closing_at || consumed + 1 != closing_at) return 0 ;
-  if (fifo_room(&out) < n) return 1 ;
-  fifo_put(&out, fromchild.s + fromchild.head, n) ;
+  if (mx_fifo_room(&out) < n) return 1 ;
+  mx_fifo_put(&out, fromchild.s + fromchild.head, n) ;
   fromchild_skip(n) ;
   finish("child-closed") ;
   return 1 ;
@@ -499,11 +461,11 @@ static void answers (void)
 {
   if (mode == M_TRANSPARENT)
   {
-    size_t n = fifo_len(&fromchild), room = fifo_room(&out) ;
+    size_t n = mx_fifo_len(&fromchild), room = mx_fifo_room(&out) ;
     if (n > room) n = room ;
-    fifo_put(&out, fromchild.s + fromchild.head, n) ;
-    fifo_skip(&fromchild, n) ;
-    if (child_eof && !fifo_len(&fromchild)) finish("child-exit") ;
+    mx_fifo_put(&out, fromchild.s + fromchild.head, n) ;
+    mx_fifo_skip(&fromchild, n) ;
+    if (child_eof && !mx_fifo_len(&fromchild)) finish("child-exit") ;
     return ;
   }
   while (!result)
@@ -521,9 +483,9 @@ static void answers (void)
     if (a->ready > now) return ;
     if (a->what == W_LOCAL)
     {
-      if (fifo_room(&out) < a->len) return ;
-      fifo_put(&out, text.s + text.head, a->len) ;
-      fifo_skip(&text, a->len) ;
+      if (mx_fifo_room(&out) < a->len) return ;
+      mx_fifo_put(&out, text.s + text.head, a->len) ;
+      mx_fifo_skip(&text, a->len) ;
       if (a->close) finish(a->close) ;
     }
     else
@@ -532,10 +494,10 @@ static void answers (void)
       if (!n)
       {
         if (child_eof) child_gone() ;
-        else if (fifo_room(&fromchild) == 0) out_of_step() ;   /* a reply longer than the buffer */
+        else if (mx_fifo_room(&fromchild) == 0) out_of_step() ;   /* a reply longer than the buffer */
         return ;
       }
-      if (fifo_room(&out) < n) return ;
+      if (mx_fifo_room(&out) < n) return ;
       child_answer(a, n) ;
       if (result) return ;
     }
@@ -545,36 +507,16 @@ static void answers (void)
   }
 }
 
-/* read into f from fd; returns bytes read, 0 at end of file, -1 (errno
-   EAGAIN: nothing now) */
-static ssize_t fill (int fd, fifo *f)
-{
-  ssize_t r ;
-  size_t room = fifo_room(f) ;
-  if (!room) { errno = EAGAIN ; return -1 ; }
-  r = read(fd, f->s + f->tail, room) ;
-  if (r > 0) f->tail += (size_t)r ;
-  return r ;
-}
-
-static ssize_t flush (int fd, fifo *f)
-{
-  ssize_t r = write(fd, f->s + f->head, fifo_len(f)) ;
-  if (r > 0) fifo_skip(f, (size_t)r) ;
-  return r ;
-}
-
-static void nonblocking (int fd)
-{
-  int fl = fcntl(fd, F_GETFL) ;
-  if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK) ;
-}
-
 /* when the client's silence (or the child's) ends the session */
 static long long idle_deadline (void)
 {
   long long base = last_activity ;
-  if (qlen && queue[qhead].ready > base) base = queue[qhead].ready ;
+  /* the client has left: whatever is still owed to it, -t from then */
+  if (client_eof) return client_gone_at + conf->idle_ms ;
+  /* the child owes the next answer: only the child's bytes count, not
+     those a client trickles in meanwhile */
+  if (qlen && queue[qhead].what != W_LOCAL && heard == consumed) base = last_child ;
+  else if (qlen && queue[qhead].ready > base) base = queue[qhead].ready ;
   return base + conf->idle_ms ;
 }
 
@@ -584,9 +526,9 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd_, int tochild_fd_, 
   stats = st ;
   fromchild_fd = fromchild_fd_ ;
   tochild_fd = tochild_fd_ ;
-  nonblocking(0) ; nonblocking(1) ;
-  nonblocking(fromchild_fd) ; nonblocking(tochild_fd) ;
-  now = last_activity = now_ms() ;
+  mx_fifo_nonblocking(0) ; mx_fifo_nonblocking(1) ;
+  mx_fifo_nonblocking(fromchild_fd) ; mx_fifo_nonblocking(tochild_fd) ;
+  now = last_activity = last_child = now_ms() ;
   owe(W_GREETING, 0) ;
 
   for (;;)
@@ -604,20 +546,20 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd_, int tochild_fd_, 
     }
     /* the client is done sending: once what it sent is answered, the
        child's input ends and so does the session */
-    if (!result && client_eof && !fifo_len(&in) && !qlen && mode != M_TRANSPARENT) finish("client-eof") ;
+    if (!result && client_eof && !mx_fifo_len(&in) && !qlen && mode != M_TRANSPARENT) finish("client-eof") ;
     /* the child's input ends after QUIT too: some servers (exim) wait
        for it to end before they say 221 and leave */
-    if ((result || quit_sent || (client_eof && mode == M_TRANSPARENT && !fifo_len(&in))) && !fifo_len(&tochild) && !childin_closed)
+    if ((result || quit_sent || (client_eof && mode == M_TRANSPARENT && !mx_fifo_len(&in))) && !mx_fifo_len(&tochild) && !childin_closed)
     {
       close(tochild_fd) ;
       childin_closed = 1 ;
     }
-    if (result && !fifo_len(&out)) return result ;
+    if (result && !mx_fifo_len(&out)) return result ;
 
-    if (!result && !client_eof && mode != M_DONE && fifo_room(&in)) { ci = np ; p[np].fd = 0 ; p[np].events = POLLIN ; np++ ; }
-    if (fifo_len(&out)) { co = np ; p[np].fd = 1 ; p[np].events = POLLOUT ; np++ ; }
-    if (!childin_closed && fifo_len(&tochild)) { ko = np ; p[np].fd = tochild_fd ; p[np].events = POLLOUT ; np++ ; }
-    if (!result && !child_eof && fifo_room(&fromchild)) { ki = np ; p[np].fd = fromchild_fd ; p[np].events = POLLIN ; np++ ; }
+    if (!result && !client_eof && mode != M_DONE && mx_fifo_room(&in)) { ci = np ; p[np].fd = 0 ; p[np].events = POLLIN ; np++ ; }
+    if (mx_fifo_len(&out)) { co = np ; p[np].fd = 1 ; p[np].events = POLLOUT ; np++ ; }
+    if (!childin_closed && mx_fifo_len(&tochild)) { ko = np ; p[np].fd = tochild_fd ; p[np].events = POLLOUT ; np++ ; }
+    if (!result && !child_eof && mx_fifo_room(&fromchild)) { ki = np ; p[np].fd = fromchild_fd ; p[np].events = POLLIN ; np++ ; }
 
     wake = idle_deadline() ;
     if (!result && qlen && queue[qhead].ready > now && queue[qhead].ready < wake) wake = queue[qhead].ready ;
@@ -640,13 +582,13 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd_, int tochild_fd_, 
 
     if (ci >= 0 && p[ci].revents)
     {
-      ssize_t r = fill(0, &in) ;
+      ssize_t r = mx_fifo_fill(0, &in) ;
       if (r > 0) last_activity = now ;
-      else if (!r || (errno != EAGAIN && errno != EINTR)) client_eof = 1 ;
+      else if (!r || (errno != EAGAIN && errno != EINTR)) { client_eof = 1 ; client_gone_at = now ; }
     }
     if (co >= 0 && p[co].revents)
     {
-      ssize_t r = flush(1, &out) ;
+      ssize_t r = mx_fifo_flush(1, &out) ;
       if (r > 0) last_activity = now ;
       else if (r < 0 && errno != EAGAIN && errno != EINTR)
       {
@@ -658,7 +600,7 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd_, int tochild_fd_, 
     }
     if (ko >= 0 && p[ko].revents)
     {
-      ssize_t r = flush(tochild_fd, &tochild) ;
+      ssize_t r = mx_fifo_flush(tochild_fd, &tochild) ;
       if (r > 0) written_total += (unsigned long long)r ;
       if (r < 0 && errno != EAGAIN && errno != EINTR)
       {
@@ -669,8 +611,8 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd_, int tochild_fd_, 
     }
     if (ki >= 0 && p[ki].revents)
     {
-      ssize_t r = fill(fromchild_fd, &fromchild) ;
-      if (r > 0) { last_activity = now ; child_replies() ; }
+      ssize_t r = mx_fifo_fill(fromchild_fd, &fromchild) ;
+      if (r > 0) { last_activity = last_child = now ; child_replies() ; }
       else if (!r || (errno != EAGAIN && errno != EINTR)) child_eof = 1 ;
     }
   }

@@ -31,6 +31,7 @@
 #include <skalibs/types.h>
 
 #include "check.h"
+#include "mx_child.h"
 #include "mx_client.h"
 #include "mx_exec.h"
 #include "mx_linger.h"
@@ -49,39 +50,6 @@
 #define dieusage() strerr_dieusage(100, USAGE)
 
 char const *PROG = "rcptchecks" ;
-
-/* how long the child may take to leave once its input has ended */
-#define CHILD_EXIT_MS 10000
-
-static long long ms_since (struct timespec const *t0)
-{
-  struct timespec t ;
-  clock_gettime(CLOCK_MONOTONIC, &t) ;
-  return (long long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000 ;
-}
-
-/* Waits for the child, reading (and dropping) what it still says so that
-   it never blocks on a full pipe; TERM, then KILL, if it takes too long. */
-static int end_child (pid_t pid, int fromchild)
-{
-  struct timespec t0 ;
-  int status = 0, sig = 0 ;
-  clock_gettime(CLOCK_MONOTONIC, &t0) ;
-  for (;;)
-  {
-    char buf[4096] ;
-    pid_t r = waitpid(pid, &status, WNOHANG) ;
-    if (r == pid || (r < 0 && errno != EINTR)) return status ;
-    if (!sig && ms_since(&t0) > CHILD_EXIT_MS) { kill(pid, SIGTERM) ; sig = SIGTERM ; }
-    else if (sig == SIGTERM && ms_since(&t0) > CHILD_EXIT_MS + 2000) { kill(pid, SIGKILL) ; sig = SIGKILL ; }
-    if (fromchild >= 0)
-    {
-      struct pollfd x = { .fd = fromchild, .events = POLLIN } ;
-      if (poll(&x, 1, 20) > 0 && read(fromchild, buf, sizeof buf) == 0) { close(fromchild) ; fromchild = -1 ; }
-    }
-    else usleep(20000) ;
-  }
-}
 
 /* The recipient source cannot be used: 421 before anything else. */
 static int unavailable (char const *ipt, char const *why)
@@ -197,7 +165,7 @@ int main (int argc, char const *const *argv)
   result = proxy_run(&pc, fds[0], fds[1], &st) ;
   close(fds[1]) ;
   if (strcmp(result, "client-gone")) mx_linger(0, 1, 1000) ;
-  end_child(pid, fds[0]) ;
+  mx_child_end(pid, fds[0]) ;
   source_close(&src) ;
 
   {

@@ -59,7 +59,7 @@ static char const *const kindname[TALLY_COLS] = { "refused", "dry-run", "passed"
 
 static struct
 {
-  tally days, reasons, ips, rcpts, programs, results, messages ;
+  tally days, reasons, ips, rcpts, programs, results, messages, tls ;
   uint64_t lines, decisions, msgs, skipped[SKIP_N] ;
   int local ;
   char const *undated ;
@@ -78,6 +78,21 @@ static void dienomem (void)
 static void add (tally *t, char const *key, size_t len, unsigned int col)
 {
   if (!tally_add(t, key, len, col, 1)) dienomem() ;
+}
+
+/* smtp-tls's session lines by day: in TLS (column 0), in clear (1), a
+   failed handshake (2) */
+static void tls_share (char const *day, char const *s, size_t len)
+{
+  static struct { char const *word ; unsigned int col ; } const w[] =
+    { { " tls=TLSv", 0 }, { " tls=none ", 1 }, { " tls=failed ", 2 } } ;
+  size_t i, k ;
+  for (k = 0 ; k < sizeof w / sizeof *w ; k++)
+  {
+    size_t n = strlen(w[k].word) ;
+    for (i = 0 ; i + n <= len ; i++)
+      if (!memcmp(s + i, w[k].word, n)) { add(&st.tls, day, strlen(day), w[k].col) ; return ; }
+  }
 }
 
 /* "prog/result", "prog/rcpt-result", with " (dry run)" when asked */
@@ -132,6 +147,7 @@ static void oneline (char const *s, size_t len)
   add(&st.days, d, strlen(d), l.kind) ;
   add(&st.results, key, reason(key, &l, 0), l.kind) ;
   if (!l.rcpt) add(&st.programs, l.prog, l.proglen, l.kind) ;
+  if (l.proglen == 8 && !memcmp(l.prog, "smtp-tls", 8)) tls_share(d, s, len) ;
   if (l.kind == KIND_REFUSED || l.kind == KIND_DRYRUN)
     add(&st.reasons, key, reason(key, &l, l.kind == KIND_DRYRUN), 0) ;
   if (l.kind == KIND_REFUSED)
@@ -235,6 +251,42 @@ static void ranked (char const *title, char const *col, char const *what, tally 
 }
 
 /* a table with a column per kind, in key order (days) or count order */
+/* per day: sessions in TLS, in clear, failed handshakes, and the share
+   of TLS among the sessions that got as far as a conversation */
+static void tls_days (size_t max)
+{
+  tally_entry **a = tally_sorted(&st.tls, 1) ;
+  size_t i ;
+  uint64_t sum[3] = { 0, 0, 0 } ;
+  if (st.tls.count && !a) dienomem() ;
+  puts_("\nTLS SESSIONS PER DAY (smtp-tls)\n") ;
+  if (!st.tls.count && !st.tls.full) { puts_("  none\n") ; free(a) ; return ; }
+  puts_("  day               tls      clear     failed  tls share\n") ;
+  for (i = 0 ; i <= st.tls.count ; i++)
+  {
+    uint64_t const *n = i < st.tls.count ? a[i]->n : sum ;
+    uint64_t all = n[0] + n[1] ;
+    char pct[16] ;
+    size_t m = 0 ;
+    if (i < st.tls.count) { unsigned int k ; for (k = 0 ; k < 3 ; k++) sum[k] += n[k] ; }
+    puts_("  ") ;
+    if (i < st.tls.count) putpad(a[i]->key, a[i]->len, 10) ; else putpad("all", 3, 10) ;
+    putnum(n[0], 11) ; putnum(n[1], 11) ; putnum(n[2], 11) ;
+    if (all)
+    {
+      uint64_t tenths = (n[0] * 1000 + all / 2) / all ;
+      m = uint64_fmt(pct, tenths / 10) ;
+      pct[m++] = '.' ; pct[m++] = (char)('0' + tenths % 10) ; pct[m++] = '%' ;
+    }
+    else { memcpy(pct, "-", 1) ; m = 1 ; }
+    { size_t pad = m < 11 ? 11 - m : 0 ; while (pad--) put(" ", 1) ; }
+    put(pct, m) ;
+    puts_("\n") ;
+  }
+  note_full(&st.tls, "days", max) ;
+  free(a) ;
+}
+
 static void bykind (char const *title, char const *col, char const *what, tally const *t, int bykey, int withall, size_t top, size_t max)
 {
   tally_entry **a = tally_sorted(t, bykey) ;
@@ -307,7 +359,7 @@ int main (int argc, char const *const *argv)
     }
     argc -= l.ind ; argv += l.ind ;
   }
-  st.days.max = st.reasons.max = st.ips.max = st.rcpts.max = st.programs.max = st.results.max = st.messages.max = max ;
+  st.days.max = st.reasons.max = st.ips.max = st.rcpts.max = st.programs.max = st.results.max = st.messages.max = st.tls.max = max ;
 
   if (!argc) readfd(0, "stdin") ;
   for (; argc ; argc--, argv++)
@@ -330,6 +382,7 @@ int main (int argc, char const *const *argv)
   puts_(st.local ? "in local time" : "in UTC") ; puts_("\n") ;
 
   bykind("TOTALS PER DAY", "day", "days", &st.days, 1, 1, 0, max) ;
+  tls_days(max) ;
   ranked("REFUSALS BY REASON", "program/result", "reasons", &st.reasons, top, max) ;
   ranked("CLIENT ADDRESSES REFUSED", "ip", "addresses", &st.ips, top, max) ;
   ranked("RECIPIENTS REFUSED", "rcpt", "recipients", &st.rcpts, top, max) ;

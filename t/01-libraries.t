@@ -69,6 +69,13 @@ SKIP: {
   }
 }
 
+# OpenSSL is smtp-tls's alone (common/LIBRARIES)
+for my $p (@programs) {
+  my @ssl = grep /NEEDED.*lib(?:ssl|crypto)\.so/, `readelf -d '$top/$p' 2>/dev/null`;
+  if ($p eq 'smtp-tls/smtp-tls') { ok(@ssl == 2, "$p links libssl and libcrypto") or diag @ssl }
+  else { ok(!@ssl, "$p does not link OpenSSL") or diag @ssl }
+}
+
 # the sealed DNS object exports our entry points and nothing else
 my $sealed = "$top/common/mx_dns-sealed.o";
 SKIP: {

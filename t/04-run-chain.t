@@ -22,9 +22,12 @@ my $job = start_cmd(argv => ["$top/package/run-chain", $ip, $port, $store], time
 my $up = wait_until(10, sub { IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port, Timeout => 1) }, 'run-chain listens');
 
 SKIP: {
-  skip 'run-chain did not start', 12 unless $up;
+  skip 'run-chain did not start', 14 unless $up;
   my ($rc, $out) = swaks(ip => $ip, port => $port, opts => ['--local-interface', '127.0.0.1', '--to', 'alice@example.org']);
   is($rc, 0, 'mail to a listed recipient is accepted') or diag $out;
+  ($rc, $out) = swaks(ip => $ip, port => $port, opts => ['--local-interface', '127.0.0.1', '--tls', '--to', 'alice@example.org']);
+  is($rc, 0, '... and inside TLS (swaks --tls: STARTTLS with the certificate made at start)') or diag $out;
+  like($out, qr/^=== TLS started with cipher TLSv1\.3/m, '... TLS 1.3');
   ($rc, $out) = swaks(ip => $ip, port => $port, opts => ['--local-interface', '127.0.0.1', '--to', 'nobody@example.org']);
   like($out, qr/^<\*\* 550 5\.1\.1 <nobody\@example\.org>/m, 'an unknown recipient is refused by rcptchecks') or diag $out;
   ($rc, $out) = swaks(ip => $ip, port => $port, opts => ['--local-interface', '127.0.0.2', '--to', 'alice@example.org']);
@@ -44,7 +47,7 @@ SKIP: {
   kill 'TERM', $job->pid;
   my ($src, $printed, $err) = $job->finish(15);
   is($src, 0, 'TERM stops it cleanly') or diag $err;
-  like($printed, qr/run-chain: stopped; mail delivered: 2/, 'it reports the two delivered messages');
+  like($printed, qr/run-chain: stopped; mail delivered: 3/, 'it reports the three delivered messages');
   my ($work) = $printed =~ m{Mail lands in (\S+)/mail/new};
   ok($work && !-e $work, 'its temporary directory is gone');
   ok(!IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port, Timeout => 1), 'nothing listens any more');

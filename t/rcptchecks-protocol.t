@@ -11,7 +11,7 @@
 use strict;
 use warnings;
 use Test::More;
-use Time::HiRes qw(time);
+use Time::HiRes qw(time sleep);
 use lib 't/lib';
 use MXTest;
 use MXRun;
@@ -200,6 +200,45 @@ subtest 'line limits below the server\'s command buffer' => sub {
   like(($c->read_reply(10))[1] // '', qr/^500 5\.5\.2 line too long/, 'a 65535-byte line and LF: 500 line too long');
   cmp_ok(time - $t0, '<', 8, '... without waiting for the idle timeout');
   like(cmd($c, 'NOOP'), qr/^250 ok/, '... and the session goes on');
+  $s->stop;
+};
+
+subtest 'every wait has a bound: -t' => sub {
+  # a server that never answers, while the client trickles bytes in: the
+  # client's bytes must not keep the session alive
+  my $log = "$dir/silent";
+  open my $fh, '>', $log or die; close $fh;
+  my $s = start_tcpserver(opts => ['-R', '-H', '-l0'], env => { RELAYCLIENT => undef, RBLLATE => undef },
+    argv => [$bin, '-c', $cdb, '-t', '2', $script, $log, '220 scripted\r\n', '^NOOP', '']);
+  my $c = smtp_connect($s->ip, $s->port, local_ip => loopback_ip(), timeout => 10);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  $c->sendline('NOOP');
+  my $t0 = time;
+  my $got;
+  while (time - $t0 < 12) {
+    $c->send('x');
+    my ($code, $text) = $c->read_reply(0.5);
+    if (defined $code) { $got = $text; last }
+  }
+  like($got // '(nothing in 12 s)', qr/^421 4\.3\.0 mail server not answering/, 'a silent server: 421 after -t, though the client kept sending');
+  cmp_ok(time - $t0, '<', 8, '... within a few seconds of -t 2');
+  $s->stop;
+
+  # a client that leaves with tarpitted answers still owed: the session
+  # ends -t after it left, not when the last answer would have been due
+  my $mta = exim_child();
+  $s = start_tcpserver(opts => ['-R', '-H', '-l0'], env => { RELAYCLIENT => undef, RBLLATE => undef },
+    argv => [$bin, '-c', $cdb, '-t', '2', '-M', '0', '-u', '60', @{ $mta->argv }]);
+  my $ip = loopback_ip();
+  $c = smtp_connect($s->ip, $s->port, local_ip => $ip, timeout => 10);
+  $c->expect(qr/^220 /, 10, 'exim: greeting');
+  $c->send("EHLO x\r\nMAIL FROM:<a\@b.example>\r\n" . join('', map { "RCPT TO:<nobody$_\@example.org>\r\n" } 0 .. 19));
+  like(($c->read_reply(10))[1] // '', qr/^250[ -]/, 'EHLO answered');
+  like(($c->read_reply(10))[1] // '', qr/^250 /, 'MAIL answered; the RCPTs wait for the tarpit');
+  sleep 0.5;
+  $c->close;   # nothing unread: a plain close, no reset
+  ok(wait_until(10, sub { $s->log_text =~ /^rcptchecks: info: pid \d+ ip \Q$ip\E rcpts=/m }, 'the session line'),
+    'the session ends within seconds of the client leaving (20 answers of up to 60 s each were owed)');
   $s->stop;
 };
 

@@ -258,4 +258,20 @@ is($o, '', '... and no report');
 is($rc, 111, 'a directory: exit 111 (read error)');
 like($err, qr/unable to read \Q$dir\E: /, '... with the reason');
 
+# smtp-tls's lines: the share of sessions in TLS per day
+{
+  my $lines = join '', map { "$_\n" }
+    'smtp-tls: info: pid 1 ip 192.0.2.1 tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 sni=- result=quit',
+    'smtp-tls: info: pid 2 ip 192.0.2.2 tls=none result=quit',
+    'smtp-tls: warning: pid 3 ip 192.0.2.3 tls=failed result=handshake-failed error=TLS error: no shared cipher',
+    'smtp-tls: info: pid 4 ip 192.0.2.1 tls=TLSv1.2 cipher=ECDHE-RSA-AES256-GCM-SHA384 sni=mx.example.org injected=23 result=client-eof',
+    'smtp-tls: warning: pid 5 ip 192.0.2.4 tls=unavailable error=unable to read the key';
+  my ($rc, $out) = run_cmd(argv => [$bin, '-'], stdin => $lines, env => { TZ => 'UTC' });
+  is($rc, 0, 'smtp-tls lines: the report');
+  like($out, qr/^TLS SESSIONS PER DAY \(smtp-tls\)\n  day +tls +clear +failed +tls share\n  undated +2 +1 +1 +66\.7%\n  all +2 +1 +1 +66\.7%$/m,
+    'two sessions in TLS, one in clear, one failed handshake: 66.7% in TLS') or diag $out;
+  like($out, qr/^  smtp-tls +0 +0 +3 +1$/m, 'smtp-tls sessions: 3 passed, the failed handshake other');
+  like($out, qr/^ +1  smtp-tls warning$/m, 'the unusable key: a message, not a decision');
+}
+
 done_testing;

@@ -90,11 +90,12 @@ my $mta = exim_child();
 # the service directory: copies, with the settings rewritten
 
 make_path("$work/control");
+my ($tlscert, $tlskey) = make_cert($work, 'mx.mxguard.test');
 { open my $me, '>', "$work/control/me" or die; print {$me} "example.org\n"; close $me }
 my $sv = "$work/service";
 my $svc = "$sv/smtpd";
 make_path("$svc/log");
-my $built = join ':', map { "$top/$_" } qw(relaydb rblenv smtp-delay rcptchecks);
+my $built = join ':', map { "$top/$_" } qw(relaydb rblenv smtp-delay smtp-tls rcptchecks);
 my $gid = (split ' ', $()[0];
 install_script('service/smtpd/run', "$svc/run",
   PATH => "$built:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -107,6 +108,7 @@ install_script('service/smtpd/run', "$svc/run",
   DNSCACHEIP => $dns->ip,
   RECIPIENTS => "$work/recipients.cdb",
   QMAILCONTROL => "$work/control",
+  TLSCERT => $tlscert, TLSKEY => $tlskey,
   SMTPD => join(' ', @{ $mta->argv }));
 install_script('service/smtpd/log/run', "$svc/log/run",
   PATH => '/usr/bin:/bin', LOGUSER => scalar getpwuid($<));
@@ -122,7 +124,7 @@ my $up = wait_until(15, sub {
 
 my $current = "$svc/log/main/current";
 SKIP: {
-  skip 'the service did not start', 19 unless $up;
+  skip 'the service did not start', 20 unless $up;
 
   my ($rc, $out);
   my ($first, $said) = service_up($svc, 5);
@@ -143,6 +145,10 @@ SKIP: {
   ($rc, $out) = swaks(ip => $ip, port => $port, timeout => 20,
     opts => ['--local-interface', $fast, '--to', 'nobody@example.org', '--timeout', '10']);
   like($out, qr/^<\*\* 550 5\.1\.1 <nobody\@example\.org>/m, 'an unknown recipient is refused with 550 by rcptchecks')
+    or diag $out;
+  ($rc, $out) = swaks(ip => $ip, port => $port, timeout => 20,
+    opts => ['--local-interface', $fast, '--tls', '--to', 'nobody4@example.org', '--timeout', '10']);
+  like($out, qr/^<~\* 550 5\.1\.1 <nobody4\@example\.org>/m, 'STARTTLS through the service: rcptchecks still refuses inside TLS')
     or diag $out;
   # qmail's control/me gives rcptchecks -q and -L: a bare local part and
   # a literal of the host are checked at that name

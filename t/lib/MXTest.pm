@@ -145,6 +145,12 @@ group named [mxtest]: to use ->cnf with it, expand the group with
 C<my_print_defaults --defaults-file=CNF mxtest> and pass the options
 after --no-defaults.
 
+=head2 make_cert($dir, $cn)
+
+A self-signed certificate for $cn (RSA 2048, two days) made by the
+openssl command: writes $dir/$cn.pem and $dir/$cn.key; returns both
+paths.
+
 =head2 exim_child($dir, auth => 1, tls => 1)
 
 Writes an exim4 configuration for "exim4 -bs" (SMTP on stdin/stdout,
@@ -225,8 +231,11 @@ Every $timeout below defaults to the connect timeout. Methods:
                              data included): (bytes, 1 if EOF seen)
   ->is_closed($timeout)      1 if the peer closes within $timeout
                              (data arriving meanwhile stays buffered)
+  ->starttls(%ssl_options)   the TLS handshake now (IO::Socket::SSL,
+                             no certificate check): 1 or 0
   ->close
-  ->sock                     the IO::Socket::IP
+  ->sock                     the IO::Socket::IP (IO::Socket::SSL after
+                             starttls)
 
 =cut
 
@@ -245,7 +254,7 @@ use Config;
 use Test::More ();
 
 our @EXPORT = qw(top tmpdir loopback_ip free_port wait_until start_tcpserver
-  start_tinydns start_mariadb exim_child swaks smtp_connect);
+  start_tinydns start_mariadb exim_child make_cert swaks smtp_connect);
 
 my $TOP = abs_path(dirname(abs_path(__FILE__)) . '/../..');
 
@@ -639,6 +648,20 @@ package MXTest::MariaDB {
 
 my ($EXIM_USER, $EXIM_PASSWORD) = ('mxtest', 'mxtest-secret');
 
+sub make_cert {
+  my ($dir, $cn) = @_;
+  my ($cert, $key) = ("$dir/$cn.pem", "$dir/$cn.key");
+  my $pid = fork // die "fork: $!";
+  if (!$pid) {
+    open STDOUT, '>', '/dev/null'; open STDERR, '>', '/dev/null';
+    exec '/usr/bin/openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', $key, '-out', $cert,
+      '-days', '2', '-subj', "/CN=$cn" or POSIX::_exit(127);
+  }
+  waitpid($pid, 0);
+  die "openssl req for $cn failed" if $? || !-s $cert || !-s $key;
+  return ($cert, $key);
+}
+
 sub exim_child {
   # exim_child(), exim_child($dir), exim_child(%options) or
   # exim_child($dir, %options)
@@ -761,7 +784,8 @@ package MXTest::Client {
     while (1) {
       my $left = $deadline - time;
       return undef if $left <= 0;
-      IO::Select->new($self->{sock})->can_read($left) or next;
+      # bytes IO::Socket::SSL has already decrypted wait for no select
+      ($self->{tls} && $self->{sock}->pending) || IO::Select->new($self->{sock})->can_read($left) or next;
       my $n = sysread $self->{sock}, my $chunk, 65536;
       if (!defined $n) {
         next if $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR;
@@ -788,6 +812,22 @@ package MXTest::Client {
   }
 
   sub sendline { $_[0]->send("$_[1]\r\n") }
+
+  # the TLS handshake on this connection (after a 220 to STARTTLS, or at
+  # once for implicit TLS): 1, or 0 and the reason in ->tls_error.
+  # %o: IO::Socket::SSL options (SSL_version => 'TLSv1_2', ...)
+  sub starttls {
+    my ($self, %o) = @_;
+    require IO::Socket::SSL;
+    $self->{sock}->blocking(1);    # the handshake, bounded by Timeout
+    my $ok = IO::Socket::SSL->start_SSL($self->{sock}, SSL_verify_mode => 0,
+      Timeout => $self->{timeout}, %o);
+    $self->{sock}->blocking(0);
+    $self->{tls_error} = $ok ? '' : ($IO::Socket::SSL::SSL_ERROR || "$!");
+    $self->{tls} = 1 if $ok;
+    return $ok ? 1 : 0;
+  }
+  sub tls_error { $_[0]{tls_error} }
 
   sub read_line {
     my ($self, $timeout) = @_;

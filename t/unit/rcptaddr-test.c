@@ -12,7 +12,7 @@
 
 #include "qmail-model.h"
 #include "rcptaddr.h"
-#include "smtp.h"
+#include "mx_smtp.h"
 #include "tap.h"
 
 /* the set-up the forms file assumes */

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "smtp.h"
+#include "mx_smtp.h"
 #include "tap.h"
 
 /* the verb is the bytes before the first space, as qmail-smtpd's
@@ -84,6 +84,26 @@ static struct { char const *params ; unsigned int offered ; int rcpt ; int want 
   { "SIZE=", EXT_SIZE, 0, 0 }, { "SIZE=a=b", EXT_SIZE, 0, 0 }, { "-SIZE=1", EXT_SIZE, 0, 0 },
 } ;
 
+/* smtp-tls's EHLO rewriting: the server's STARTTLS out, its own in */
+static struct { char const *in ; int add ; char const *want ; } const starttls[] =
+{
+  { "250-mx\r\n250-SIZE 10\r\n250 HELP\r\n", 1, "250-mx\r\n250-STARTTLS\r\n250-SIZE 10\r\n250 HELP\r\n" },
+  { "250-mx\r\n250-SIZE 10\r\n250 HELP\r\n", 0, "250-mx\r\n250-SIZE 10\r\n250 HELP\r\n" },
+  { "250 mx\r\n", 1, "250-mx\r\n250 STARTTLS\r\n" },
+  { "250-mx\r\n250-STARTTLS\r\n250 SIZE 10\r\n", 1, "250-mx\r\n250-STARTTLS\r\n250 SIZE 10\r\n" },
+  { "250-mx\r\n250-starttls\r\n250 SIZE 10\r\n", 0, "250-mx\r\n250 SIZE 10\r\n" },
+  { "250-mx\r\n250 STARTTLS\r\n", 0, "250 mx\r\n" },
+  { "250-mx STARTTLS\r\n250-STARTTLSX\r\n250 8BITMIME\r\n", 0, "250-mx STARTTLS\r\n250-STARTTLSX\r\n250 8BITMIME\r\n" },
+} ;
+
+static struct { enum smtp_answers what ; unsigned int code ; int want ; } const fits[] =
+{
+  { SMTP_ANSWERS_GREETING, 220, 1 }, { SMTP_ANSWERS_GREETING, 554, 1 }, { SMTP_ANSWERS_GREETING, 250, 0 },
+  { SMTP_ANSWERS_DATA, 354, 1 }, { SMTP_ANSWERS_DATA, 250, 0 }, { SMTP_ANSWERS_DATA, 451, 1 },
+  { SMTP_ANSWERS_COMMAND, 354, 0 }, { SMTP_ANSWERS_COMMAND, 353, 0 }, { SMTP_ANSWERS_COMMAND, 250, 1 },
+  { SMTP_ANSWERS_AUTH, 334, 1 }, { SMTP_ANSWERS_AUTH, 235, 1 }, { SMTP_ANSWERS_AUTH, 354, 0 },
+} ;
+
 /* the data phase; want_used is how much is data (END: with the dot line) */
 static struct { char const *data ; enum datascan_result want ; size_t want_used ; } const scans[] =
 {
@@ -152,6 +172,20 @@ int main (void)
     n = smtp_ehlo_filter(buf, n, &offered) ;
     snprintf(name, sizeof name, "EHLO filter %zu", i) ;
     tap_ok(n == strlen(ehlo[i].want) && !memcmp(buf, ehlo[i].want, n) && offered == ehlo[i].offered, name) ;
+  }
+  for (i = 0 ; i < sizeof starttls / sizeof *starttls ; i++)
+  {
+    size_t n = strlen(starttls[i].in) ;
+    memcpy(buf, starttls[i].in, n) ;
+    n = smtp_ehlo_starttls(buf, n, sizeof buf, starttls[i].add) ;
+    snprintf(name, sizeof name, "STARTTLS in EHLO %zu", i) ;
+    tap_ok(n == strlen(starttls[i].want) && !memcmp(buf, starttls[i].want, n), name) ;
+  }
+  tap_ok(!smtp_ehlo_starttls(buf, 10, 12, 1), "no room for the STARTTLS line: 0") ;
+  for (i = 0 ; i < sizeof fits / sizeof *fits ; i++)
+  {
+    snprintf(name, sizeof name, "reply %u %s what it answers (%d)", fits[i].code, fits[i].want ? "fits" : "does not fit", (int)fits[i].what) ;
+    tap_ok(smtp_reply_fits(fits[i].what, fits[i].code) == fits[i].want, name) ;
   }
   for (i = 0 ; i < sizeof valid / sizeof *valid ; i++)
   {

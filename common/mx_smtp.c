@@ -1,5 +1,5 @@
-/* smtp: see smtp.h. */
-#include "smtp.h"
+/* mx_smtp: see mx_smtp.h. */
+#include "mx_smtp.h"
 
 #include <string.h>
 #include <strings.h>
@@ -132,6 +132,77 @@ size_t smtp_ehlo_filter (char *reply, size_t len, unsigned int *offered)
       p += n ;
     }
   }
+  return out ;
+}
+
+int smtp_reply_fits (enum smtp_answers what, unsigned int code)
+{
+  unsigned int c = code / 100 ;
+  switch (what)
+  {
+    case SMTP_ANSWERS_GREETING : return code == 220 || c == 4 || c == 5 ;
+    case SMTP_ANSWERS_DATA : return code == 354 || c == 4 || c == 5 ;
+    case SMTP_ANSWERS_AUTH : return code == 334 || c == 2 || c == 4 || c == 5 ;
+    default : return c == 2 || c == 4 || c == 5 ;
+  }
+}
+
+/* is this EHLO line ("250-KEYWORD ...", n bytes) STARTTLS? */
+static int is_starttls (char const *line, size_t n)
+{
+  size_t k ;
+  if (n < 12 || strncasecmp(line + 4, "STARTTLS", 8)) return 0 ;
+  k = 12 ;
+  return k == n || line[k] == ' ' || line[k] == '\r' || line[k] == '\n' ;
+}
+
+/* every line but the last continues */
+static void continuation_marks (char *reply, size_t len)
+{
+  size_t p = 0, last = 0 ;
+  while (p < len)
+  {
+    char const *nl = memchr(reply + p, '\n', len - p) ;
+    size_t n = nl ? (size_t)(nl - reply) + 1 - p : len - p ;
+    last = p ;
+    p += n ;
+  }
+  p = 0 ;
+  while (p < len)
+  {
+    char const *nl = memchr(reply + p, '\n', len - p) ;
+    size_t n = nl ? (size_t)(nl - reply) + 1 - p : len - p ;
+    if (n >= 5 && (reply[p + 3] == '-' || reply[p + 3] == ' ')) reply[p + 3] = p == last ? ' ' : '-' ;
+    p += n ;
+  }
+}
+
+size_t smtp_ehlo_starttls (char *reply, size_t len, size_t room, int add)
+{
+  static char const line[] = "250-STARTTLS\r\n" ;
+  size_t in = 0, out = 0, first = 0 ;
+  if (!len) return 0 ;
+  while (in < len)
+  {
+    char const *nl = memchr(reply + in, '\n', len - in) ;
+    size_t n = nl ? (size_t)(nl - reply) + 1 - in : len - in ;
+    if (!in) first = n ;
+    if (!in || !is_starttls(reply + in, n))
+    {
+      memmove(reply + out, reply + in, n) ;
+      out += n ;
+    }
+    in += n ;
+  }
+  if (add)
+  {
+    if (out + sizeof line - 1 > room) return 0 ;
+    if (first && reply[first - 1] != '\n') return 0 ;   /* a greeting line without its end */
+    memmove(reply + first + sizeof line - 1, reply + first, out - first) ;
+    memcpy(reply + first, line, sizeof line - 1) ;
+    out += sizeof line - 1 ;
+  }
+  continuation_marks(reply, out) ;
   return out ;
 }
 

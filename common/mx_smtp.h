@@ -1,9 +1,9 @@
-/* smtp: the little SMTP the rcptchecks proxy has to understand, as pure
+/* mx_smtp: the little SMTP the proxies (rcptchecks, smtp-tls) have to understand, as pure
  * functions over bytes (no I/O), so that each can be tested and fuzzed
  * on its own.
  */
-#ifndef RCPTCHECKS_SMTP_H
-#define RCPTCHECKS_SMTP_H
+#ifndef MX_SMTP_H
+#define MX_SMTP_H
 
 #include <stddef.h>
 
@@ -35,6 +35,23 @@ extern unsigned int smtp_reply_code (char const *reply, size_t len) ;
    is well-formed: every line "NNN", "NNN-text" or "NNN text" with the
    same code NNN, 200 <= NNN <= 599; otherwise 0. */
 extern unsigned int smtp_reply_valid (char const *reply, size_t len) ;
+
+/* What a reply answers, for smtp_reply_fits. */
+enum smtp_answers { SMTP_ANSWERS_GREETING, SMTP_ANSWERS_COMMAND, SMTP_ANSWERS_DATA, SMTP_ANSWERS_AUTH } ;
+
+/* Does a reply with this code fit what it answers? The greeting: 220
+   or a 4xx/5xx; DATA: 354 or a 4xx/5xx; AUTH: 334, 2xx, 4xx or 5xx;
+   any other command, and the end of the data: 2xx, 4xx or 5xx. A
+   proxy that takes a reply that does not fit for an answer no longer
+   knows where the session stands. */
+extern int smtp_reply_fits (enum smtp_answers what, unsigned int code) ;
+
+/* Rewrites a complete 250 EHLO reply (len bytes, in a buffer of room
+   bytes) for a TLS proxy: removes the server's own STARTTLS line, and
+   with add, inserts "250-STARTTLS" after the greeting line, fixing the
+   continuation marks. Returns the new length, or 0 if len is 0 or there
+   is no room (room >= len + 14 always suffices). */
+extern size_t smtp_ehlo_starttls (char *reply, size_t len, size_t room, int add) ;
 
 /* The ESMTP extensions the proxy understands, and so offers. */
 #define EXT_PIPELINING 0x01

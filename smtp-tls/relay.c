@@ -1,0 +1,444 @@
+/* relay: see relay.h. One process, one poll loop, fixed buffers. */
+#include "relay.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mx_fifo.h"
+#include "mx_smtp.h"
+#include "tls.h"
+
+#define BUFSZ 65536
+#define LINE_MAX_BYTES 12288
+
+/* what the child's next reply answers */
+enum owed { O_NONE, O_GREETING, O_COMMAND, O_EHLO, O_HELO, O_MAIL, O_RESET, O_DATA, O_DATAEND, O_AUTH, O_QUIT } ;
+
+/* where client input stands */
+enum cmode
+{
+  C_COMMAND,     /* lines are commands */
+  C_AUTHLINE,    /* the next line answers the child's 334 */
+  C_DATA,        /* message bytes */
+  C_STARTING,    /* 220 to STARTTLS on its way out in clear: nothing is read */
+  C_HANDSHAKE,   /* the TLS handshake */
+  C_DONE         /* nothing more is read */
+} ;
+
+static char cinbuf[BUFSZ], coutbuf[BUFSZ], kinbuf[BUFSZ], koutbuf[BUFSZ] ;
+static mx_fifo cin = MX_FIFO(cinbuf) ;     /* from the client, in clear */
+static mx_fifo cout = MX_FIFO(coutbuf) ;   /* for the client, in clear */
+static mx_fifo kin = MX_FIFO(kinbuf) ;     /* from the child */
+static mx_fifo kout = MX_FIFO(koutbuf) ;   /* for the child */
+
+static relay_conf const *conf ;
+static relay_stats *stats ;
+static enum owed owed = O_GREETING ;
+static enum cmode cmode = C_COMMAND ;
+static int tls_on ;               /* the client side is TLS */
+static int in_transaction ;       /* after MAIL, until its end */
+static int skipping ;             /* dropping the rest of an overlong line */
+static int client_eof, child_eof, kout_closed, quit_sent ;
+static enum tls_want rd_want = TLS_WANT_READ, wr_want = TLS_WANT_WRITE, hs_want = TLS_WANT_READ ;
+static unsigned int last_code ;
+static datascan scan ;
+static char const *result ;
+static long long now, last_activity, hs_deadline ;
+
+static long long now_ms (void)
+{
+  struct timespec ts ;
+  clock_gettime(CLOCK_MONOTONIC, &ts) ;
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 ;
+}
+
+static void finish (char const *why)
+{
+  if (!result) result = why ;
+  cmode = C_DONE ;
+}
+
+/* our own answer, when nothing is owed by the child (one command at a
+   time: it is the client's next answer) */
+static void say (char const *reply)
+{
+  mx_fifo_put(&cout, reply, strlen(reply)) ;
+}
+
+static void last_word (char const *reply, char const *why)
+{
+  say(reply) ;
+  finish(why) ;
+}
+
+static void forward (char const *line, size_t len, enum owed o)
+{
+  mx_fifo_put(&kout, line, len) ;
+  mx_fifo_put(&kout, "\r\n", 2) ;
+  owed = o ;
+}
+
+static void starttls (char const *line, size_t len, size_t arg)
+{
+  while (arg < len && (line[arg] == ' ' || line[arg] == '\t')) arg++ ;
+  if (tls_on) say("503 5.5.1 TLS already active\r\n") ;
+  else if (!conf->tls_ok) say("502 5.5.1 STARTTLS not available\r\n") ;
+  else if (arg < len) say("501 5.5.4 STARTTLS takes no parameters\r\n") ;
+  else if (in_transaction) say("503 5.5.1 STARTTLS not allowed in a mail transaction\r\n") ;
+  else
+  {
+    say("220 2.0.0 Ready to start TLS\r\n") ;
+    cmode = C_STARTING ;
+  }
+}
+
+/* One command line (len bytes, line end removed; room for 2 more). */
+static void command (char const *line, size_t len)
+{
+  size_t arg ;
+  if (cmode == C_AUTHLINE)
+  {
+    forward(line, len, O_AUTH) ;
+    cmode = C_COMMAND ;
+    return ;
+  }
+  switch (smtp_verb(line, len, &arg))
+  {
+    case VERB_STARTTLS : starttls(line, len, arg) ; return ;
+    case VERB_EHLO : forward(line, len, O_EHLO) ; return ;
+    case VERB_HELO : forward(line, len, O_HELO) ; return ;
+    case VERB_MAIL : forward(line, len, O_MAIL) ; return ;
+    case VERB_RSET : forward(line, len, O_RESET) ; return ;
+    case VERB_DATA : forward(line, len, O_DATA) ; return ;
+    case VERB_AUTH : forward(line, len, O_AUTH) ; return ;
+    case VERB_QUIT : forward(line, len, O_QUIT) ; quit_sent = 1 ; return ;
+    default : forward(line, len, O_COMMAND) ; return ;
+  }
+}
+
+static void data_bytes (void)
+{
+  size_t n = mx_fifo_len(&cin), room = mx_fifo_room(&kout), used ;
+  enum datascan_result r ;
+  if (n > room) n = room ;
+  if (!n) return ;
+  r = datascan_run(&scan, cin.s + cin.head, n, &used) ;
+  mx_fifo_put(&kout, cin.s + cin.head, used) ;
+  mx_fifo_skip(&cin, used) ;
+  if (r == DATASCAN_END) { owed = O_DATAEND ; cmode = C_COMMAND ; }
+  else if (r == DATASCAN_BARE)
+    last_word("421 4.5.0 bare LF next to the final dot (RFC 5321 4.1.1.4), message refused, closing connection\r\n", "bare-lf") ;
+}
+
+/* Handles client input while the buffers allow. */
+static void client_input (void)
+{
+  while (!result)
+  {
+    size_t n = mx_fifo_len(&cin), len, whole ;
+    char *nl ;
+    if (cmode == C_DATA) { data_bytes() ; if (cmode == C_DATA) return ; continue ; }
+    if (cmode != C_COMMAND && cmode != C_AUTHLINE) return ;
+    if (owed != O_NONE || !n) return ;
+    /* room for a command, or for our own answer to it */
+    if (mx_fifo_room(&kout) < LINE_MAX_BYTES + 2 || mx_fifo_room(&cout) < 512) return ;
+    nl = memchr(cin.s + cin.head, '\n', n) ;
+    if (skipping)
+    {
+      if (!nl) { mx_fifo_skip(&cin, n) ; return ; }
+      mx_fifo_skip(&cin, (size_t)(nl - (cin.s + cin.head)) + 1) ;
+      skipping = 0 ;
+      if (cmode == C_AUTHLINE) command("*", 1) ;   /* cancels the AUTH (RFC 4954) */
+      else say("500 5.5.2 line too long\r\n") ;
+      continue ;
+    }
+    if (!nl)
+    {
+      if (n > LINE_MAX_BYTES) skipping = 1 ;
+      else if (client_eof) mx_fifo_skip(&cin, n) ;
+      if (skipping) continue ;
+      return ;
+    }
+    len = (size_t)(nl - (cin.s + cin.head)) ;
+    whole = len + 1 ;
+    if (len && cin.s[cin.head + len - 1] == '\r') len-- ;
+    if (len > LINE_MAX_BYTES)
+    {
+      if (cmode == C_AUTHLINE) command("*", 1) ;
+      else say("500 5.5.2 line too long\r\n") ;
+    }
+    else command(cin.s + cin.head, len) ;
+    mx_fifo_skip(&cin, whole) ;
+    if (cmode == C_STARTING)
+    {
+      /* what the client sent after STARTTLS in clear is never used */
+      stats->injected += mx_fifo_len(&cin) ;
+      cin.head = cin.tail = 0 ;
+      return ;
+    }
+  }
+}
+
+static enum smtp_answers answers_what (enum owed o)
+{
+  return o == O_GREETING ? SMTP_ANSWERS_GREETING : o == O_DATA ? SMTP_ANSWERS_DATA
+    : o == O_AUTH ? SMTP_ANSWERS_AUTH : SMTP_ANSWERS_COMMAND ;
+}
+
+/* The child's complete replies, passed on in turn. */
+static void child_input (void)
+{
+  while (!result && cmode != C_HANDSHAKE && cmode != C_STARTING)
+  {
+    size_t n = smtp_reply_len(kin.s + kin.head, mx_fifo_len(&kin)) ;
+    unsigned int code ;
+    char *copy ;
+    if (!n)
+    {
+      if (mx_fifo_room(&kin) == 0) last_word("421 4.3.0 mail server out of step, closing connection\r\n", "out-of-step") ;
+      return ;
+    }
+    code = smtp_reply_valid(kin.s + kin.head, n) ;
+    if (owed == O_NONE)
+    {
+      /* unasked: the server's own timeout or shutdown notice is its last
+         word; anything else answers a command it never got */
+      if (code / 100 == 4 && mx_fifo_put(&cout, kin.s + kin.head, n)) { mx_fifo_skip(&kin, n) ; finish("child-closed") ; }
+      else last_word("421 4.3.0 mail server out of step, closing connection\r\n", "out-of-step") ;
+      return ;
+    }
+    if (!code || !smtp_reply_fits(answers_what(owed), code))
+    {
+      last_word("421 4.3.0 mail server out of step, closing connection\r\n", "out-of-step") ;
+      return ;
+    }
+    if (mx_fifo_room(&cout) < n + 16) return ;
+    copy = cout.s + cout.tail ;
+    memcpy(copy, kin.s + kin.head, n) ;
+    cout.tail += n ;
+    mx_fifo_skip(&kin, n) ;
+    last_code = code ;
+    if (owed == O_EHLO && code == 250)
+    {
+      size_t m = smtp_ehlo_starttls(copy, n, n + 16, conf->tls_ok && !tls_on) ;
+      cout.tail -= n ;
+      cout.tail += m ;
+    }
+    if (code == 421) { finish("child-421") ; return ; }
+    switch (owed)
+    {
+      case O_EHLO : case O_HELO : case O_RESET :
+        if (code == 250) in_transaction = 0 ;
+        break ;
+      case O_MAIL :
+        if (code / 100 == 2) in_transaction = 1 ;
+        break ;
+      case O_DATA :
+        if (code == 354) { datascan_start(&scan) ; cmode = C_DATA ; }
+        break ;
+      case O_DATAEND :
+        in_transaction = 0 ;
+        break ;
+      case O_AUTH :
+        if (code == 334) cmode = C_AUTHLINE ;
+        break ;
+      case O_QUIT :
+        finish("quit") ;
+        break ;
+      default : break ;
+    }
+    owed = O_NONE ;
+    if (result) return ;
+    client_input() ;
+  }
+}
+
+/* The client side: reads and writes in clear or through TLS. */
+static ssize_t client_read (char *buf, size_t n)
+{
+  if (tls_on)
+  {
+    enum tls_want w = TLS_DONE ;
+    ssize_t r = tls_read(buf, n, &w) ;
+    if (r > 0) return r ;
+    if (w == TLS_WANT_READ || w == TLS_WANT_WRITE) { rd_want = w ; errno = EAGAIN ; return -1 ; }
+    return w == TLS_EOF ? 0 : -1 ;
+  }
+  return read(0, buf, n) ;
+}
+
+static ssize_t client_write (char const *buf, size_t n)
+{
+  if (tls_on)
+  {
+    enum tls_want w = TLS_DONE ;
+    ssize_t r = tls_write(buf, n, &w) ;
+    if (r > 0) return r ;
+    if (w == TLS_WANT_READ || w == TLS_WANT_WRITE) { wr_want = w ; errno = EAGAIN ; return -1 ; }
+    errno = EPIPE ;
+    return -1 ;
+  }
+  return write(1, buf, n) ;
+}
+
+static void client_fill (void)
+{
+  size_t room = mx_fifo_room(&cin) ;
+  ssize_t r ;
+  if (!room) return ;
+  r = client_read(cin.s + cin.tail, room) ;
+  if (r > 0) { cin.tail += (size_t)r ; last_activity = now ; rd_want = TLS_WANT_READ ; }
+  else if (!r || errno != EAGAIN) client_eof = 1 ;
+}
+
+static void client_flush (void)
+{
+  ssize_t r = client_write(cout.s + cout.head, mx_fifo_len(&cout)) ;
+  if (r > 0) { mx_fifo_skip(&cout, (size_t)r) ; last_activity = now ; wr_want = TLS_WANT_WRITE ; }
+  else if (errno != EAGAIN && errno != EINTR)
+  {
+    cout.head = cout.tail = 0 ;
+    client_eof = 1 ;
+    finish("client-gone") ;
+  }
+}
+
+static void begin_handshake (void)
+{
+  if (!tls_start(0, 1))
+  {
+    finish("handshake-failed") ;
+    memcpy(stats->err, "unable to start TLS", 20) ;
+    return ;
+  }
+  cmode = C_HANDSHAKE ;
+  hs_want = TLS_WANT_READ ;
+  hs_deadline = now + conf->handshake_ms ;
+}
+
+static void handshake_step (void)
+{
+  enum tls_want w = tls_handshake(stats->err, sizeof stats->err) ;
+  if (w == TLS_DONE)
+  {
+    tls_on = 1 ;
+    stats->tls = 1 ;
+    in_transaction = 0 ;
+    cmode = C_COMMAND ;
+    last_activity = now ;
+  }
+  else if (w == TLS_WANT_READ || w == TLS_WANT_WRITE) hs_want = w ;
+  else { cout.head = cout.tail = 0 ; finish("handshake-failed") ; }
+}
+
+static long long deadline (void)
+{
+  if (cmode == C_HANDSHAKE) return hs_deadline ;
+  return last_activity + conf->idle_ms ;
+}
+
+char const *relay_run (relay_conf const *c, int fromchild, int tochild, relay_stats *st)
+{
+  conf = c ;
+  stats = st ;
+  mx_fifo_nonblocking(0) ; mx_fifo_nonblocking(1) ;
+  mx_fifo_nonblocking(fromchild) ; mx_fifo_nonblocking(tochild) ;
+  now = last_activity = now_ms() ;
+  if (conf->implicit) begin_handshake() ;
+
+  for (;;)
+  {
+    struct pollfd p[5] ;
+    int np = 0, ci = -1, co = -1, ki = -1, ko = -1, e ;
+    long long wake ;
+
+    now = now_ms() ;
+    if (!result)
+    {
+      client_input() ;
+      child_input() ;
+      if (cmode == C_STARTING && !mx_fifo_len(&cout)) begin_handshake() ;
+      if (cmode == C_HANDSHAKE) handshake_step() ;
+      if (cmode == C_COMMAND && tls_on) child_input() ;   /* implicit: the greeting waited for TLS */
+    }
+    if (!result && child_eof && !smtp_reply_len(kin.s + kin.head, mx_fifo_len(&kin)))
+    {
+      /* the child is gone: after a refusal of its own that was its last
+         word; with an answer owed after anything else, it died */
+      if (owed != O_NONE && last_code < 400) last_word("421 4.3.0 mail server unavailable, closing connection\r\n", "child-died") ;
+      else finish("child-exit") ;
+    }
+    if (!result && client_eof && !mx_fifo_len(&cin) && owed == O_NONE && cmode != C_HANDSHAKE) finish("client-eof") ;
+    /* the child's input ends after QUIT, or at the end: exim waits for
+       it before it says 221 */
+    if ((result || quit_sent) && !mx_fifo_len(&kout) && !kout_closed) { close(tochild) ; kout_closed = 1 ; }
+    if (result && !mx_fifo_len(&cout)) break ;
+
+    if (cmode == C_HANDSHAKE)
+    {
+      ci = np ; p[np].fd = hs_want == TLS_WANT_WRITE ? 1 : 0 ; p[np].events = hs_want == TLS_WANT_WRITE ? POLLOUT : POLLIN ; np++ ;
+    }
+    else
+    {
+      if (!result && !client_eof && cmode != C_STARTING && cmode != C_DONE && mx_fifo_room(&cin))
+      {
+        ci = np ;
+        p[np].fd = tls_on && rd_want == TLS_WANT_WRITE ? 1 : 0 ;
+        p[np].events = tls_on && rd_want == TLS_WANT_WRITE ? POLLOUT : POLLIN ;
+        np++ ;
+      }
+      if (mx_fifo_len(&cout))
+      {
+        co = np ;
+        p[np].fd = tls_on && wr_want == TLS_WANT_READ ? 0 : 1 ;
+        p[np].events = tls_on && wr_want == TLS_WANT_READ ? POLLIN : POLLOUT ;
+        np++ ;
+      }
+    }
+    if (!kout_closed && mx_fifo_len(&kout)) { ko = np ; p[np].fd = tochild ; p[np].events = POLLOUT ; np++ ; }
+    if (!result && !child_eof && mx_fifo_room(&kin)) { ki = np ; p[np].fd = fromchild ; p[np].events = POLLIN ; np++ ; }
+
+    wake = deadline() ;
+    /* bytes OpenSSL has already decrypted wait for no poll */
+    e = poll(p, (nfds_t)np, ci >= 0 && tls_on && cmode != C_HANDSHAKE && tls_pending() ? 0 : wake > now ? (int)(wake - now) : 0) ;
+    if (e < 0)
+    {
+      if (errno == EINTR) continue ;
+      if (!result) result = "poll-error" ;
+      break ;
+    }
+    now = now_ms() ;
+    if (!e && !(ci >= 0 && tls_on && tls_pending()))
+    {
+      if (now < deadline()) continue ;
+      if (result) break ;   /* the client reads nothing: give up */
+      if (cmode == C_HANDSHAKE) { memcpy(stats->err, "handshake timed out", 20) ; finish("handshake-timeout") ; cout.head = cout.tail = 0 ; continue ; }
+      if (owed != O_NONE) last_word("421 4.3.0 mail server not answering, closing connection\r\n", "child-timeout") ;
+      else last_word("421 4.4.2 timeout, closing connection\r\n", "timeout") ;
+      continue ;
+    }
+    if (ci >= 0 && (p[ci].revents || (tls_on && tls_pending())))
+    {
+      if (cmode == C_HANDSHAKE) handshake_step() ;
+      else client_fill() ;
+    }
+    if (co >= 0 && p[co].revents) client_flush() ;
+    if (ko >= 0 && p[ko].revents)
+    {
+      ssize_t r = mx_fifo_flush(tochild, &kout) ;
+      if (r < 0 && errno != EAGAIN && errno != EINTR) { kout.head = kout.tail = 0 ; close(tochild) ; kout_closed = 1 ; }
+    }
+    if (ki >= 0 && p[ki].revents)
+    {
+      ssize_t r = mx_fifo_fill(fromchild, &kin) ;
+      if (r > 0) last_activity = now ;
+      else if (!r || (errno != EAGAIN && errno != EINTR)) child_eof = 1 ;
+    }
+  }
+  if (!kout_closed) close(tochild) ;
+  if (tls_on) tls_close() ;
+  return result ;
+}

@@ -1,0 +1,134 @@
+/* smtp-tls: STARTTLS (RFC 3207) for any SMTP server on stdin/stdout,
+ * as a link of the chain: the TLS of the client's connection ends here,
+ * and everything behind sees the conversation in clear.
+ *
+ * Usage: smtp-tls [ -c cert ] [ -k key ] [ -i ] [ -h secs ] [ -t secs ]
+ *          child...
+ *
+ * Reads the certificate chain (-c, PEM, default /etc/mxguard/tls/
+ * cert.pem) and its key (-k, default: the -c file) at every connection.
+ * Runs child on two pipes and relays the session (relay.h), offering
+ * STARTTLS in the child's EHLO answers. -i: implicit TLS (SMTPS, port
+ * 465), the handshake first. -h: the handshake's deadline (default 30
+ * s); -t: the idle time (default 1200 s).
+ * Environment: TCPREMOTEIP for the log only. RELAYCLIENT changes
+ * nothing: a trusted client wants TLS too.
+ * A certificate or key that cannot be used: STARTTLS is not offered,
+ * mail is still taken in clear, and a warning is logged (an MX must keep
+ * receiving); with -i the client is dropped (exit 111): it speaks only
+ * TLS.
+ * One log line per session:
+ *   smtp-tls: info: pid P ip A tls=TLSv1.3 cipher=C sni=S [ injected=N ] result=R
+ *   smtp-tls: info: pid P ip A tls=none result=R
+ * Exit: 100 usage; 111 the child cannot be started, or -i without a
+ * certificate; 0 after a session.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/env.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+
+#include "mx_child.h"
+#include "mx_client.h"
+#include "mx_linger.h"
+#include "mx_log.h"
+#include "mx_secs.h"
+#include "mx_text.h"
+#include "relay.h"
+#include "tls.h"
+
+#define USAGE "smtp-tls [ -c cert ] [ -k key ] [ -i ] [ -h secs ] [ -t secs ] child..."
+#define dieusage() strerr_dieusage(100, USAGE)
+
+char const *PROG = "smtp-tls" ;
+
+static unsigned int secs (char const *arg, unsigned int max_ms)
+{
+  unsigned int ms ;
+  if (!mx_secs_scan(arg, max_ms, &ms) || !ms) dieusage() ;
+  return ms ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  relay_conf rc = { .handshake_ms = 30000, .idle_ms = 1200000 } ;
+  relay_stats st = { 0 } ;
+  char const *cert = "/etc/mxguard/tls/cert.pem", *key = 0, *result ;
+  static char ipt[MX_CLIENT_IPTEXT] ;
+  char err[256] ;
+  int fds[2] = { 0, 1 } ;
+  ip46 ip ;
+  pid_t pid ;
+
+  {
+    subgetopt l = SUBGETOPT_ZERO ;
+    for (;;)
+    {
+      int opt = subgetopt_r(argc, argv, "c:k:ih:t:", &l) ;
+      if (opt == -1) break ;
+      switch (opt)
+      {
+        case 'c' : cert = l.arg ; break ;
+        case 'k' : key = l.arg ; break ;
+        case 'i' : rc.implicit = 1 ; break ;
+        case 'h' : rc.handshake_ms = secs(l.arg, 3600000) ; break ;
+        case 't' : rc.idle_ms = secs(l.arg, 86400000) ; break ;
+        default : dieusage() ;
+      }
+    }
+    argc -= l.ind ; argv += l.ind ;
+  }
+  if (!argc || !*argv[0] || !*cert || (key && !*key)) dieusage() ;
+  if (!key) key = cert ;
+  mx_client_ip(&ip, ipt) ;
+
+  rc.tls_ok = tls_load(cert, key, err, sizeof err) ;
+  if (!rc.tls_ok)
+  {
+    char safe[200] ;
+    mx_text_safe(safe, sizeof safe - 1, err, strlen(err)) ;
+    mx_warn(ipt, "tls=unavailable error=", safe) ;
+    if (rc.implicit) return 111 ;
+  }
+
+  pid = child_spawn2(argv[0], argv, (char const *const *)environ, fds) ;
+  if (!pid)
+  {
+    static char const msg[] = "421 4.3.0 mail server unavailable, closing connection\r\n" ;
+    int e = errno ;
+    if (!rc.implicit) allwrite(1, msg, sizeof msg - 1) ;
+    errno = e ;
+    strerr_diefu2sys(111, "spawn ", argv[0]) ;
+  }
+  signal(SIGPIPE, SIG_IGN) ;
+
+  result = relay_run(&rc, fds[0], fds[1], &st) ;
+  if (strcmp(result, "client-gone") && strcmp(result, "handshake-failed") && strcmp(result, "handshake-timeout"))
+    mx_linger(0, 1, 1000) ;
+  mx_child_end(pid, fds[0]) ;
+
+  if (st.tls)
+  {
+    char sni[200], inj[UINT64_FMT] ;
+    char const *s = tls_sni() ;
+    mx_text_safe(sni, sizeof sni - 1, s, strlen(s)) ;
+    inj[uint64_fmt(inj, st.injected)] = 0 ;
+    mx_info(ipt, "tls=", tls_protocol(), " cipher=", tls_cipher(), " sni=", *sni ? sni : "-",
+            st.injected ? " injected=" : "", st.injected ? inj : "", " result=", result) ;
+  }
+  else if (!strncmp(result, "handshake", 9))
+  {
+    char safe[200] ;
+    mx_text_safe(safe, sizeof safe - 1, st.err, strlen(st.err)) ;
+    mx_warn(ipt, "tls=failed result=", result, " error=", safe) ;
+  }
+  else mx_info(ipt, "tls=none result=", result) ;
+  return 0 ;
+}

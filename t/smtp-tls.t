@@ -1,0 +1,219 @@
+#!/usr/bin/perl
+# smtp-tls: STARTTLS for the chain. Through the whole chain (tcpserver,
+# smtp-delay, smtp-tls, rcptchecks, exim4 -bs) with the real openssl
+# s_client (TLS 1.2 and 1.3 forced) and swaks --tls; then in front of a
+# scripted server (t/bin/smtp-script), which logs every line it gets:
+# RFC 3207's rules, command injection after STARTTLS, handshakes that
+# fail, stall or hang up, a key that cannot be used, a certificate
+# replaced between sessions, implicit TLS.
+use strict;
+use warnings;
+use Test::More;
+use Digest::SHA qw(sha256_hex);
+use lib 't/lib';
+use MXTest;
+use MXRun;
+
+my $top = top();
+my $tls = "$top/smtp-tls/smtp-tls";
+my $script = "$top/t/bin/smtp-script";
+plan skip_all => "$tls not built" unless -x $tls;
+plan skip_all => 'openssl or IO::Socket::SSL missing' unless -x '/usr/bin/openssl' && eval { require IO::Socket::SSL };
+
+my $dir = tmpdir();
+my ($cert, $key) = make_cert($dir, 'mx.example.org');
+my $cdb = "$dir/recipients.cdb";
+{
+  my ($rc, undef, $err) = run_cmd(argv => ["$top/rcptchecks/rcptchecks-make", $cdb, "$dir/r.tmp"], stdin => "example.org\nalice\@example.org\n");
+  is($rc, 0, 'the recipient database builds') or diag $err;
+}
+
+my $mta = exim_child();
+my $chain = start_tcpserver(opts => ['-R', '-H', '-l0'], env => { RELAYCLIENT => undef, RBLLATE => undef, SMTPDELAY => '0.2' },
+  argv => ["$top/smtp-delay/smtp-delay", $tls, '-c', $cert, '-k', $key, "$top/rcptchecks/rcptchecks", '-c', $cdb, @{ $mta->argv }]);
+
+sub tls_lines { grep { /^smtp-tls: / } split /\n/, $_[0]->log_text }
+
+# openssl s_client through the chain, commands pipelined after the handshake
+for my $v (['-tls1_2', 'TLSv1.2'], ['-tls1_3', 'TLSv1.3']) {
+  my ($flag, $proto) = @$v;
+  subtest "openssl s_client -starttls smtp $flag through the chain" => sub {
+    my $body = "Subject: $proto\r\n\r\nline one\r\n..a dotted line\r\n" . ('x' x 2000) . "\r\n";
+    my $in = join '', map { "$_\r\n" } 'EHLO client.test', 'MAIL FROM:<sender@other.test>', 'RCPT TO:<alice@example.org>',
+      'RCPT TO:<nobody@example.org>', 'DATA';
+    $in .= $body . ".\r\nQUIT\r\n";
+    my $before = () = $mta->messages;
+    my ($rc, $out, $err) = run_cmd(argv => ['/usr/bin/openssl', 's_client', '-starttls', 'smtp', $flag, '-connect',
+      $chain->ip . ':' . $chain->port, '-servername', 'mx.example.org', '-ign_eof'], stdin => $in, timeout => 30);
+    like($out, qr/^250 Accepted\r?$/m, 'alice: accepted inside TLS');
+    like($out, qr/^550 5\.1\.1 <nobody\@example\.org>/m, 'nobody: 550 from rcptchecks inside TLS');
+    like($out, qr/^250 OK id=/m, 'the message is accepted');
+    like($out, qr/^221 /m, 'QUIT');
+    like($out, qr/Protocol\s*: \Q$proto\E/, "the session was $proto") or diag $out;
+    my @m = $mta->wait_messages($before + 1, 15);
+    my ($got) = (split /\r\n\r\n/, slurp($m[-1]) // '', 2)[1];
+    my ($want) = (split /\r\n\r\n/, $body =~ s/^\.\././mr, 2)[1];
+    is($got, $want, '... delivered byte-identical');
+    wait_until(10, sub { grep { /tls=\Q$proto\E / } tls_lines($chain) }, 'the log line');
+    like((grep { /tls=\Q$proto\E / } tls_lines($chain))[-1] // '', qr/^smtp-tls: info: pid \d+ ip \S+ tls=\Q$proto\E cipher=\S+ sni=mx\.example\.org result=quit$/,
+      'one log line: protocol, cipher, SNI');
+  };
+}
+
+subtest 'swaks --tls: a known recipient gets 20 MB byte-identical, an unknown one 550' => sub {
+  my $line = join('', map { chr(32 + $_ % 90) } 0 .. 997) . "\r\n";
+  my $body = "Subject: big\r\n\r\n" . ($line x 20972);    # 20 MB
+  my $before = () = $mta->messages;
+  my ($rc, $out) = swaks(server => $chain, data => $body, timeout => 120,
+    opts => ['--tls', '--from', 'sender@other.test', '--to', 'alice@example.org', '--timeout', '60']);
+  is($rc, 0, 'swaks --tls: accepted') or diag substr($out, 0, 3000);
+  like($out, qr/TLS started with cipher/, '... inside TLS');
+  my @m = $mta->wait_messages($before + 1, 60);
+  my ($got) = (split /\r\n\r\n/, slurp($m[-1]) // '', 2)[1];
+  is(length($got // ''), length($line x 20972) + 2, 'the 20 MB body arrived whole (swaks adds a CRLF)');
+  is(sha256_hex(substr($got // '', 0, length($line x 20972))), sha256_hex($line x 20972), '... byte-identical');
+  ($rc, $out) = swaks(server => $chain, opts => ['--tls', '--from', 'sender@other.test', '--to', 'nobody@example.org']);
+  like($out, qr/^<~\* 550 5\.1\.1 <nobody\@example\.org>/m, "swaks --tls to nobody: 550 from rcptchecks, inside TLS");
+};
+
+subtest 'an early talker is refused before any TLS' => sub {
+  my $ip = loopback_ip();
+  my $c = smtp_connect($chain->ip, $chain->port, local_ip => $ip, timeout => 10);
+  $c->send("EHLO early.test\r\nSTARTTLS\r\n");
+  my ($all) = $c->read_all(10);
+  unlike($all, qr/^220 2\.0\.0/m, 'no TLS offered or started');
+  like($all, qr/^4\d\d /m, 'smtp-delay refuses it');
+  ok(!grep({ /ip \Q$ip\E / } tls_lines($chain)), 'smtp-tls never ran for it');
+};
+$chain->stop;
+
+# smtp-tls in front of the scripted server
+my $n = 0;
+sub scripted {
+  my (%a) = @_;
+  my $log = "$dir/server-" . ++$n;
+  open my $fh, '>', $log or die; close $fh;
+  my $s = start_tcpserver(opts => ['-R', '-H', '-l0'],
+    argv => [$tls, '-c', $a{cert} // $cert, '-k', $a{key} // $key, @{ $a{opts} || [] }, $script, $log, '220 scripted\r\n',
+      '^EHLO', $a{ehlo} // '250-scripted\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 SIZE 1000\r\n', '^HELO', '250 scripted\r\n',
+      '^DATA', '354 go\r\n', '^QUIT', '221 bye\r\n\e']);
+  return ($s, $log);
+}
+sub client { smtp_connect($_[0]->ip, $_[0]->port, local_ip => loopback_ip(), timeout => 10) }
+sub cmd { my ($c, $l) = @_; $c->sendline($l); return ($c->read_reply(10))[1] // '(nothing)' }
+
+subtest "RFC 3207: what is offered, when STARTTLS is taken" => sub {
+  my ($s, $log) = scripted();
+  my $c = client($s);
+  $c->expect(qr/^220 scripted/, 10, 'greeting');
+  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250-PIPELINING\r\n250 SIZE 1000\r\n",
+    "EHLO: STARTTLS offered, once (the server's own line removed)");
+  is(cmd($c, 'HELO client.test'), "250 scripted\r\n", 'HELO: no STARTTLS');
+  like(cmd($c, 'STARTTLS now'), qr/^501 5\.5\.4 /, 'STARTTLS with an argument: 501');
+  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL');
+  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 /, 'STARTTLS in a transaction: 503');
+  like(cmd($c, 'RSET'), qr/^250 /, 'RSET');
+  like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 Ready to start TLS\r\n\z/, 'STARTTLS: 220 2.0.0');
+  ok($c->starttls(SSL_hostname => 'mx.example.org'), 'the handshake') or diag $c->tls_error;
+  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-PIPELINING\r\n250 SIZE 1000\r\n", 'EHLO inside TLS: no STARTTLS');
+  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 /, 'a second STARTTLS: 503');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  my $seen = slurp($log);
+  unlike($seen, qr/STARTTLS/, 'the server never saw STARTTLS');
+  is(scalar(() = $seen =~ /^EHLO/mg), 2, '... it saw both EHLOs');
+  $s->stop;
+};
+
+subtest 'command injection: what was sent after STARTTLS in clear is dropped' => sub {
+  my ($s, $log) = scripted();
+  my $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO');
+  $c->send("STARTTLS\r\nRSET\r\nMAIL FROM:<x\@y>\r\n");
+  like(($c->read_reply(10))[1] // '', qr/^220 2\.0\.0 /, 'STARTTLS with two commands behind it in the same write: 220');
+  ok($c->starttls, 'the handshake') or diag $c->tls_error;
+  like(cmd($c, 'EHLO client.test'), qr/^250-scripted/, 'EHLO inside TLS');
+  like(cmd($c, 'NOOP'), qr/^250 ok/, 'NOOP: answered as the next command, nothing pending');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  my $seen = slurp($log);
+  unlike($seen, qr/^(?:RSET|MAIL)/m, 'the server never saw RSET or MAIL') or diag $seen;
+  wait_until(10, sub { $s->log_text =~ /smtp-tls: info: .* injected=/ }, 'the log line');
+  like($s->log_text, qr/^smtp-tls: info: .* tls=TLSv1\.3 .* injected=23 result=quit$/m, 'logged: the 23 bytes after STARTTLS, dropped');
+  $s->stop;
+};
+
+subtest 'handshakes that fail, stall or hang up: bounded and logged' => sub {
+  my ($s) = scripted(opts => ['-h', '1']);
+  my @cases = (
+    ['garbage instead of a ClientHello', "GET / HTTP/1.0\r\n\r\n", 0, qr/tls=failed result=handshake-failed error=/],
+    ['a stall mid-handshake', "\x16\x03\x01\x00\xc8\x01\x00\x00", 0, qr/tls=failed result=handshake-timeout error=handshake timed out/],
+    ['a hang-up mid-handshake', "\x16\x03\x01\x00\xc8\x01\x00\x00", 1, qr/tls=failed result=handshake-failed error=/],
+  );
+  for my $case (@cases) {
+    my ($name, $bytes, $hangup, $re) = @$case;
+    my $ip = loopback_ip();
+    my $c = smtp_connect($s->ip, $s->port, local_ip => $ip, timeout => 10);
+    $c->expect(qr/^220 /, 10, "$name: greeting");
+    like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 /, "$name: STARTTLS");
+    $c->send($bytes);
+    if ($hangup) { $c->close } else { ok($c->is_closed(8), "$name: the connection is closed") }
+    ok(wait_until(8, sub { $s->log_text =~ /^smtp-tls: warning: pid \d+ ip \Q$ip\E $re/m }, "$name: logged"), "$name: logged, within bounds")
+      or diag $s->log_text;
+  }
+  $s->stop;
+};
+
+subtest 'a key that cannot be used: no STARTTLS, mail still taken in clear' => sub {
+  my ($other_cert, $other_key) = make_cert($dir, 'other.example.org');
+  for my $case (['a missing key', "$dir/none.key"], ['a key of another certificate', $other_key]) {
+    my ($name, $k) = @$case;
+    my ($s, $log) = scripted(key => $k);
+    my $c = client($s);
+    $c->expect(qr/^220 /, 10, "$name: greeting");
+    my $ehlo = cmd($c, 'EHLO client.test');
+    unlike($ehlo, qr/STARTTLS/, "$name: STARTTLS not offered");
+    like(cmd($c, 'STARTTLS'), qr/^502 /, "$name: STARTTLS 502");
+    like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, "$name: MAIL in clear");
+    like(cmd($c, 'QUIT'), qr/^221 /, "$name: QUIT");
+    wait_until(10, sub { $s->log_text =~ /tls=none/ }, 'the session line');
+    like($s->log_text, qr/^smtp-tls: warning: pid \d+ ip \S+ tls=unavailable error=/m, "$name: a warning");
+    like($s->log_text, qr/^smtp-tls: info: pid \d+ ip \S+ tls=none result=quit$/m, "$name: the session in clear");
+    $s->stop;
+  }
+};
+
+subtest 'a certificate replaced between two sessions: the second uses the new one' => sub {
+  my $live = "$dir/live";
+  mkdir $live;
+  my ($c1, $k1) = make_cert($dir, 'first.example.org');
+  my ($c2, $k2) = make_cert($dir, 'second.example.org');
+  system('cp', $c1, "$live/cert.pem") == 0 && system('cp', $k1, "$live/key.pem") == 0 or die;
+  my ($s) = scripted(cert => "$live/cert.pem", key => "$live/key.pem");
+  my $subject = sub {
+    my ($rc, $out) = run_cmd(argv => ['/usr/bin/openssl', 's_client', '-starttls', 'smtp', '-connect', $s->ip . ':' . $s->port],
+      stdin => "QUIT\r\n", timeout => 20);
+    return $out =~ /subject=CN = (\S+)/ ? $1 : '(none)';
+  };
+  is($subject->(), 'first.example.org', 'the first session: the first certificate');
+  for (['cert.pem', $c2], ['key.pem', $k2]) {
+    system('cp', $_->[1], "$live/$_->[0].new") == 0 or die;
+    rename "$live/$_->[0].new", "$live/$_->[0]" or die;
+  }
+  is($subject->(), 'second.example.org', 'after the files are replaced, no restart: the second');
+  $s->stop;
+};
+
+subtest 'implicit TLS (-i): the handshake first' => sub {
+  my ($s, $log) = scripted(opts => ['-i']);
+  my ($rc, $out) = run_cmd(argv => ['/usr/bin/openssl', 's_client', '-connect', $s->ip . ':' . $s->port, '-ign_eof'],
+    stdin => "EHLO client.test\r\nQUIT\r\n", timeout => 20);
+  like($out, qr/^220 scripted/m, "the server's greeting, inside TLS");
+  like($out, qr/^250-scripted\r?\n250-PIPELINING\r?\n250 SIZE 1000/m, 'EHLO: no STARTTLS');
+  like($out, qr/^221 bye/m, 'QUIT');
+  my $c = smtp_connect($s->ip, $s->port, timeout => 5);
+  $c->send("EHLO plain.test\r\n");
+  ok($c->is_closed(5), 'a client in clear is dropped');
+  $s->stop;
+};
+
+done_testing;
