@@ -3,6 +3,9 @@
 #include "tls.h"
 
 #include <stdio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -41,6 +44,10 @@ int tls_load (char const *cert, char const *key, char *err, size_t errlen)
 
 int tls_start (int rfd, int wfd)
 {
+  /* a handshake flight is several writes: without this, Nagle holds the
+     later ones until the client's delayed ACK (40 ms) */
+  int one = 1 ;
+  setsockopt(wfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) ;
   ssl = SSL_new(ctx) ;
   if (!ssl) return 0 ;
   if (!SSL_set_rfd(ssl, rfd) || !SSL_set_wfd(ssl, wfd)) return 0 ;
