@@ -63,12 +63,17 @@ static char const *result ;    /* set: the session is ending */
 static long long now, last_activity ;
 static long long last_ready ;  /* when the last delayed answer is due */
 static unsigned int offered ;  /* EXT_ bits of the last EHLO answer passed on */
+static int may_follow ;        /* the last command given the child was MAIL, RCPT or RSET */
 
 /* Which child reply answers which command. Counts since the start: the
    greeting is the first thing asked. A command is asked once all its
    bytes are written to the child; a reply is heard once complete. */
 static unsigned long long forwarded = 1, asked = 1, heard, consumed ;
-static unsigned long long put_total, written_total, last_end ;
+static unsigned long long put_total, written_total ;
+/* where each command given the child and not yet asked ends in the
+   stream to it (at most QMAX + 1 at once: every one owes an answer) */
+static unsigned long long ends[QMAX + 2] ;
+static unsigned int ends_head, ends_len ;
 static size_t scanned ;                 /* bytes of fromchild counted in heard */
 static unsigned long long closing_at ;  /* the reply that is the child's last word */
 static unsigned int last_code ;         /* of the last reply passed on */
@@ -139,7 +144,7 @@ static void put_child (char const *s, size_t n)
 static void asking (void)
 {
   forwarded++ ;
-  last_end = put_total ;
+  ends[(ends_head + ends_len++) % (QMAX + 2)] = put_total ;
   last_child = now ;
 }
 
@@ -148,6 +153,18 @@ static void forward (char const *line, size_t len)
   put_child(line, len) ;
   put_child("\r\n", 2) ;
   asking() ;
+  may_follow = 0 ;
+}
+
+/* MAIL, RCPT and RSET, which RFC 2920 lets a client send in a group:
+   when the server offered PIPELINING, the next command may follow them
+   before their answers. Every other command ends a group, and the next
+   one waits for every answer (a reply that answers nothing then shows:
+   see child_replies). */
+static void forward_pipelined (char const *line, size_t len)
+{
+  forward(line, len) ;
+  may_follow = !!(offered & EXT_PIPELINING) ;
 }
 
 /* The proxy and the server no longer agree: whatever was owed is not
@@ -206,7 +223,7 @@ static void command (char const *line, size_t len)
       switch (check_rcpt(conf->chk, line + arg, len - arg, offered, reply, &replylen, &delay))
       {
         case CHECK_FORWARD :
-          forward(line, len) ;
+          forward_pipelined(line, len) ;
           owe(W_OTHER, due(delay)) ;
           break ;
         case CHECK_REFUSE :
@@ -223,7 +240,7 @@ static void command (char const *line, size_t len)
         local("501 5.1.7 bad sender address syntax\r\n") ;
       else if (paramslen && !smtp_params_ok(line + arg + params, paramslen, offered, 0))
         local("555 5.5.4 MAIL parameter not recognised\r\n") ;
-      else { forward(line, len) ; owe(W_OTHER, 0) ; }
+      else { forward_pipelined(line, len) ; owe(W_OTHER, 0) ; }
       return ;
     case VERB_DATA :
       forward(line, len) ;
@@ -257,6 +274,9 @@ static void command (char const *line, size_t len)
       local("502 5.5.1 BDAT not available here, use DATA\r\n") ;
       return ;
     case VERB_RSET :
+      forward_pipelined(line, len) ;
+      owe(W_OTHER, 0) ;
+      return ;
     case VERB_NOOP :
     case VERB_HELP :
       forward(line, len) ;
@@ -322,8 +342,9 @@ static void client_input (void)
       return ;
     }
     if (mode != M_COMMAND && mode != M_AUTHLINE) return ;
-    /* one command at a time: the child has answered every one */
-    if (heard != forwarded) return ;
+    /* the child has answered every command, or the last one given it
+       was part of a pipelined group */
+    if (heard != forwarded && !may_follow) return ;
     if (!n) return ;
     nl = memchr(in.s + in.head, '\n', n) ;
     if (skipping)
@@ -372,7 +393,12 @@ static int fits (enum what w, unsigned int code)
    session when one answers nothing. */
 static void child_replies (void)
 {
-  if (written_total >= last_end) asked = forwarded ;
+  while (ends_len && ends[ends_head] <= written_total)
+  {
+    ends_head = (ends_head + 1) % (QMAX + 2) ;
+    ends_len-- ;
+    asked++ ;
+  }
   while (!result && mode != M_TRANSPARENT)
   {
     char const *r = fromchild.s + fromchild.head + scanned ;

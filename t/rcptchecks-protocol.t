@@ -125,6 +125,24 @@ for my $case (@out_of_step) {
   };
 }
 
+subtest 'out of step inside a pipelined group' => sub {
+  # MAIL, RCPT and RSET may follow one another to the server before their
+  # answers (PIPELINING offered); a second answer to a RCPT then shifts
+  # every answer after it, and the first that no longer fits (a 250 to
+  # DATA) ends the session
+  my ($s, $c, $log) = scripted('220 scripted\r\n', '^EHLO', '250-scripted\r\n250 PIPELINING\r\n',
+    '^RCPT TO:<alice', '250 ok\r\n250 extra\r\n', '^DATA', '354 go\r\n');
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/PIPELINING/, 'EHLO: PIPELINING');
+  $c->send("MAIL FROM:<a\@example.com>\r\nRCPT TO:<alice\@example.org>\r\nRCPT TO:<alice-2\@example.org>\r\nDATA\r\n");
+  my @got;
+  while (defined(my $r = ($c->read_reply(10))[1])) { push @got, $r; last if $r =~ /^421 / || @got > 5 }
+  like($got[-1] // '', $OUT_OF_STEP, 'the client is told 421: out of step') or diag explain \@got;
+  ok(!grep({ /^354/ } @got), 'DATA never started') or diag explain \@got;
+  is(session_result($s), 'out-of-step', 'logged as out-of-step');
+  $s->stop;
+};
+
 subtest "the server's own last word is passed on alone" => sub {
   # its 421 to a command, then it leaves
   my ($s, $c) = scripted('220 scripted\r\n', '^MAIL', '421 4.3.2 shutting down\r\n\e');
