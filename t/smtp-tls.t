@@ -124,6 +124,18 @@ subtest "RFC 3207: what is offered, when STARTTLS is taken" => sub {
   $s->stop;
 };
 
+subtest 'TLS 1.2 and 1.3 only' => sub {
+  my ($s) = scripted();
+  # the client is told to offer TLS 1.1 alone, at OpenSSL's lowest
+  # security level, so that the refusal is the server's
+  my ($rc, $out) = run_cmd(argv => ['/usr/bin/openssl', 's_client', '-starttls', 'smtp', '-tls1_1', '-cipher', 'DEFAULT:@SECLEVEL=0',
+    '-connect', $s->ip . ':' . $s->port], stdin => "QUIT\r\n", timeout => 20);
+  like($out, qr/Cipher is \(NONE\)/, 'TLS 1.1: no cipher agreed, no session') or diag $out;
+  ok(wait_until(10, sub { $s->log_text =~ /tls=failed result=handshake-failed error=.*(?:protocol|version)/i }, 'the log line'),
+    '... the handshake failed on the version, logged') or diag $s->log_text;
+  $s->stop;
+};
+
 subtest 'command injection: what was sent after STARTTLS in clear is dropped' => sub {
   my ($s, $log) = scripted();
   my $c = client($s);
