@@ -58,8 +58,8 @@ for my $p (@programs) {
 # are dynamic, to load Connector/C
 my $sanitized = grep { /__asan_init|__ubsan_handle/ } `nm '$top/rcptchecks/rcptchecks' 2>/dev/null`;
 SKIP: {
-  skip 'a sanitizer build links dynamically', 6 if $sanitized;
-  for my $p (qw(relaydb/relaydb-check rblenv/rblenv smtp-delay/smtp-delay rcptchecks/rcptchecks)) {
+  skip 'a sanitizer build links dynamically', 7 if $sanitized;
+  for my $p (qw(relaydb/relaydb-check rblenv/rblenv smtp-delay/smtp-delay rcptchecks/rcptchecks proxy-env/proxy-env)) {
     my @dyn = grep /NEEDED|INTERP/, `readelf -dl '$top/$p' 2>/dev/null`;
     ok(!@dyn, "$p is linked statically") or diag @dyn;
   }

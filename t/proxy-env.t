@@ -1,0 +1,144 @@
+#!/usr/bin/perl
+# proxy-env behind the real HAProxy (send-proxy and send-proxy-v2), in
+# front of relaydb-check and rblenv: each sees the client HAProxy saw,
+# not HAProxy. Then scripted senders straight to proxy-env: a header in
+# pieces, with TLVs, overlong, missing, garbage, late, LOCAL, and the
+# client's first bytes right behind the header (never taken).
+use strict;
+use warnings;
+use Test::More;
+use IO::Socket::IP;
+use Time::HiRes qw(time sleep);
+use lib 't/lib';
+use MXTest;
+use MXRun;
+
+my $top = top();
+my $pe = "$top/proxy-env/proxy-env";
+plan skip_all => "$pe not built" unless -x $pe;
+plan skip_all => 'haproxy not installed' unless -x '/usr/sbin/haproxy';
+
+my $store = tmpdir();
+my ($listed, $roamer, $plain) = map { loopback_ip() } 1 .. 3;
+my $rev = join '.', reverse split /\./, $listed;
+my $dns = start_tinydns(data => ".bl.mxtest.test::\n+$rev.bl.mxtest.test:127.0.0.2\n'$rev.bl.mxtest.test:listed by mxtest\n");
+{
+  my ($rc, undef, $err) = run_cmd(argv => ["$top/relaydb/relaydb", '-d', $store, 'add', $roamer]);
+  is($rc, 0, "the roamer $roamer is in the relay store") or diag $err;
+}
+my @chain = ("$top/relaydb/relaydb-check", '-d', $store, "$top/rblenv/rblenv", '-t', '2', '-r', 'bl.mxtest.test', "$top/t/bin/show-env");
+my %srv;
+for my $v (1, 2) {
+  $srv{$v} = start_tcpserver(opts => ['-R', '-H', '-l0'], env => { DNSCACHEIP => $dns->ip, RELAYCLIENT => undef, RBLSMTPD => undef },
+    argv => [$pe, '-t', '2', "-$v", @chain]);
+}
+
+# HAProxy: a frontend for each version, on loopback
+my $hip = loopback_ip();
+my %hport = (1 => free_port($hip), 2 => free_port($hip));
+my $hdir = tmpdir();
+open my $cfg, '>', "$hdir/haproxy.cfg" or die;
+print {$cfg} <<"CFG";
+global
+  maxconn 200
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend v1
+  bind $hip:$hport{1}
+  default_backend v1
+backend v1
+  server chain1 @{[ $srv{1}->ip ]}:@{[ $srv{1}->port ]} send-proxy
+frontend v2
+  bind $hip:$hport{2}
+  default_backend v2
+backend v2
+  server chain2 @{[ $srv{2}->ip ]}:@{[ $srv{2}->port ]} send-proxy-v2
+CFG
+close $cfg;
+my $haproxy = start_cmd(argv => ['/usr/sbin/haproxy', '-db', '-f', "$hdir/haproxy.cfg"], timeout => 300);
+ok(wait_until(10, sub { IO::Socket::IP->new(PeerHost => $hip, PeerPort => $hport{2}, Timeout => 1) }, 'haproxy listens'), 'haproxy is up');
+
+# what the chain behind says to a client from $from
+sub through {
+  my ($port, $from) = @_;
+  my $c = smtp_connect($hip, $port, local_ip => $from, timeout => 10);
+  my ($all) = $c->read_all(10);
+  return $all // '';
+}
+
+for my $v (1, 2) {
+  subtest "HAProxy send-proxy" . ($v == 2 ? '-v2' : '') . ": the chain judges the real client" => sub {
+    like(through($hport{$v}, $listed), qr/^ip=\Q$listed\E port=\d+ local=\Q$hip\E:$hport{$v} proto=TCP host=unset relay=unset rbl=listed by mxtest$/m,
+      "$listed: rblenv finds it listed");
+    like(through($hport{$v}, $roamer), qr/^ip=\Q$roamer\E .* relay= rbl=unset$/m, "$roamer: relaydb-check trusts it");
+    like(through($hport{$v}, $plain), qr/^ip=\Q$plain\E .* relay=unset rbl=unset$/m, "$plain: neither");
+    like($srv{$v}->log_text, qr/^proxy-env: info: pid \d+ ip \S+ client=\Q$listed\E port=\d+ version=$v result=proxy$/m,
+      'proxy-env logs the balancer and the client');
+  };
+}
+
+# scripted senders, straight to proxy-env (child: the chain above)
+sub direct {
+  my ($v, @pieces) = @_;
+  my $ip = loopback_ip();
+  my $c = smtp_connect($srv{$v}->ip, $srv{$v}->port, local_ip => $ip, timeout => 10);
+  for (@pieces) { if (ref) { sleep $$_ } else { $c->send($_) } }
+  my $t0 = time;
+  my ($all) = $c->read_all(8);
+  return ($all // '', time - $t0, $ip);
+}
+my $sig = "\r\n\r\n\0\r\nQUIT\n";
+my $v2 = sub { my ($cmd, $fam, $addr, $tlv) = @_; my $body = $addr . ($tlv // ''); $sig . chr(0x20 | $cmd) . chr($fam) . pack('n', length $body) . $body };
+my $a4 = pack('C4C4nn', 192, 0, 2, 7, 198, 51, 100, 1, 56324, 25);
+
+subtest 'headers in pieces, with TLVs; nothing behind them taken' => sub {
+  my ($out) = direct(1, 'PROXY TCP4 19', \0.2, '2.0.2.7 198.51.100.1 ', \0.2, "56324 25\r\n");
+  like($out, qr/^ip=192\.0\.2\.7 port=56324 local=198\.51\.100\.1:25 proto=TCP /m, 'v1 in three writes');
+  ($out) = direct(2, substr($v2->(1, 0x11, $a4), 0, 10), \0.2, substr($v2->(1, 0x11, $a4), 10));
+  like($out, qr/^ip=192\.0\.2\.7 port=56324 /m, 'v2 in two writes');
+  ($out) = direct(2, $v2->(1, 0x11, $a4, "\x04\x00\x05hello" . ("\x03\x00\x04abcd" x 20)));
+  like($out, qr/^ip=192\.0\.2\.7 /m, 'v2 with TLVs');
+  my $six = pack('H32H32nn', '20010db8000000000000000000000007', '20010db8000000000000000000000001', 1234, 25);
+  ($out) = direct(2, $v2->(1, 0x21, $six));
+  like($out, qr/^ip=2001:db8::7 port=1234 local=2001:db8::1:25 proto=TCP6 /m, 'v2 TCP6');
+
+  # the client's first bytes right behind the header stay for the child
+  my $c = smtp_connect($srv{1}->ip, $srv{1}->port, timeout => 10);
+  my $echo = start_tcpserver(opts => ['-R', '-H', '-l0'], argv => [$pe, '-1', '/bin/cat']);
+  $c = smtp_connect($echo->ip, $echo->port, timeout => 10);
+  $c->send("PROXY TCP4 192.0.2.7 198.51.100.1 56324 25\r\nEHLO early\r\n");
+  is($c->read_line(10), "EHLO early\r\n", 'bytes sent behind the header reach the child whole (cat echoes them)');
+  $echo->stop;
+};
+
+subtest 'no header, a bad one, a late one: closed, logged, the chain never runs' => sub {
+  my @cases = (
+    ['no header (a client straight to the guard)', [1, "EHLO x\r\n"], qr/no PROXY header/],
+    ['garbage', [2, "GET / HTTP/1.0\r\n\r\n"], qr/no PROXY header/],
+    ['an overlong v1 line', [1, 'PROXY TCP4 ' . ('1' x 200) . "\r\n"], qr/overlong/],
+    ['a malformed v1 line', [1, "PROXY TCP4 192.0.2.7 198.51.100.1 056324 25\r\n"], qr/malformed/],
+    ['a v1 line to a v2-only proxy-env', [2, "PROXY TCP4 192.0.2.7 198.51.100.1 56324 25\r\n"], qr/no PROXY header/],
+    ['a v2 header too long', [2, $sig . "\x21\x11" . pack('n', 4000)], qr/no PROXY header/],
+    ['silence', [1], qr/in time/],
+    ['a header cut short, then silence', [1, 'PROXY TCP4 192.0'], qr/in time/],
+  );
+  for my $case (@cases) {
+    my ($name, $args, $why) = @$case;
+    my ($out, $took, $ip) = direct(@$args);
+    unlike($out, qr/ip=/, "$name: the chain never runs");
+    cmp_ok($took, '<', 6, "$name: closed within the deadline");
+    my $v = $args->[0];
+    ok(wait_until(5, sub { $srv{$v}->log_text =~ /^proxy-env: warning: pid \d+ ip \Q$ip\E result=refused reason=.*$why/m }, "$name: logged"),
+      "$name: logged") or diag $srv{$v}->log_text;
+  }
+  my ($out, undef, $ip) = direct(2, $v2->(0, 0, ''));
+  is($out, '', 'v2 LOCAL (a health check): closed quietly');
+  ok(wait_until(5, sub { $srv{2}->log_text =~ /^proxy-env: info: pid \d+ ip \Q$ip\E version=2 result=local$/m }, 'the LOCAL line'), 'logged as local');
+};
+
+kill 'TERM', $haproxy->pid;
+$haproxy->finish(15);
+done_testing;
