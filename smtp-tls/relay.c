@@ -15,7 +15,7 @@
 #define LINE_MAX_BYTES 12288
 
 /* what the child's next reply answers */
-enum owed { O_NONE, O_GREETING, O_COMMAND, O_EHLO, O_HELO, O_MAIL, O_RESET, O_DATA, O_DATAEND, O_AUTH, O_QUIT } ;
+enum owed { O_NONE, O_GREETING, O_COMMAND, O_EHLO, O_HELO, O_MAIL, O_RCPT, O_RESET, O_DATA, O_DATAEND, O_AUTH, O_QUIT } ;
 
 /* where client input stands */
 enum cmode
@@ -36,7 +36,14 @@ static mx_fifo kout = MX_FIFO(koutbuf) ;   /* for the child */
 
 static relay_conf const *conf ;
 static relay_stats *stats ;
-static enum owed owed = O_GREETING ;
+/* the replies the child owes, in order (one command at a time but for
+   pipelined groups of MAIL, RCPT and RSET) */
+#define OWED_MAX 256
+static unsigned char owedq[OWED_MAX] = { O_GREETING } ;
+static unsigned int oq_head, oq_len = 1 ;
+#define OWED ((enum owed)(oq_len ? owedq[oq_head] : O_NONE))
+static int may_follow ;           /* the last command given the child may be followed before its answer */
+static int pipelining ;           /* the child's last EHLO answer offered PIPELINING */
 static enum cmode cmode = C_COMMAND ;
 static int tls_on ;               /* the client side is TLS */
 static int in_transaction ;       /* after MAIL, until its end */
@@ -74,11 +81,19 @@ static void last_word (char const *reply, char const *why)
   finish(why) ;
 }
 
+static void owe (enum owed o)
+{
+  owedq[(oq_head + oq_len++) % OWED_MAX] = (unsigned char)o ;
+}
+
 static void forward (char const *line, size_t len, enum owed o)
 {
   mx_fifo_put(&kout, line, len) ;
   mx_fifo_put(&kout, "\r\n", 2) ;
-  owed = o ;
+  owe(o) ;
+  /* MAIL, RCPT and RSET may be followed by the next command of their
+     group (RFC 2920), when the server offered PIPELINING */
+  may_follow = pipelining && (o == O_MAIL || o == O_RESET || o == O_RCPT) ;
 }
 
 static void starttls (char const *line, size_t len, size_t arg)
@@ -111,6 +126,7 @@ static void command (char const *line, size_t len)
     case VERB_EHLO : forward(line, len, O_EHLO) ; return ;
     case VERB_HELO : forward(line, len, O_HELO) ; return ;
     case VERB_MAIL : forward(line, len, O_MAIL) ; return ;
+    case VERB_RCPT : forward(line, len, O_RCPT) ; return ;
     case VERB_RSET : forward(line, len, O_RESET) ; return ;
     case VERB_DATA : forward(line, len, O_DATA) ; return ;
     case VERB_AUTH : forward(line, len, O_AUTH) ; return ;
@@ -128,9 +144,15 @@ static void data_bytes (void)
   r = datascan_run(&scan, cin.s + cin.head, n, &used) ;
   mx_fifo_put(&kout, cin.s + cin.head, used) ;
   mx_fifo_skip(&cin, used) ;
-  if (r == DATASCAN_END) { owed = O_DATAEND ; cmode = C_COMMAND ; }
+  if (r == DATASCAN_END) { owe(O_DATAEND) ; may_follow = 0 ; cmode = C_COMMAND ; }
   else if (r == DATASCAN_BARE)
     last_word("421 4.5.0 bare LF next to the final dot (RFC 5321 4.1.1.4), message refused, closing connection\r\n", "bare-lf") ;
+}
+
+static int is_starttls (char const *line, size_t len)
+{
+  size_t arg ;
+  return smtp_verb(line, len, &arg) == VERB_STARTTLS ;
 }
 
 /* Handles client input while the buffers allow. */
@@ -142,13 +164,14 @@ static void client_input (void)
     char *nl ;
     if (cmode == C_DATA) { data_bytes() ; if (cmode == C_DATA) return ; continue ; }
     if (cmode != C_COMMAND && cmode != C_AUTHLINE) return ;
-    if (owed != O_NONE || !n) return ;
+    if ((oq_len && !may_follow) || !n || oq_len >= OWED_MAX - 1) return ;
     /* room for a command, or for our own answer to it */
     if (mx_fifo_room(&kout) < LINE_MAX_BYTES + 2 || mx_fifo_room(&cout) < 512) return ;
     nl = memchr(cin.s + cin.head, '\n', n) ;
     if (skipping)
     {
       if (!nl) { mx_fifo_skip(&cin, n) ; return ; }
+      if (oq_len) return ;   /* our answer comes after the child's */
       mx_fifo_skip(&cin, (size_t)(nl - (cin.s + cin.head)) + 1) ;
       skipping = 0 ;
       if (cmode == C_AUTHLINE) command("*", 1) ;   /* cancels the AUTH (RFC 4954) */
@@ -165,6 +188,8 @@ static void client_input (void)
     len = (size_t)(nl - (cin.s + cin.head)) ;
     whole = len + 1 ;
     if (len && cin.s[cin.head + len - 1] == '\r') len-- ;
+    /* our own answers come in turn: after every answer the child owes */
+    if (oq_len && (len > LINE_MAX_BYTES || is_starttls(cin.s + cin.head, len))) return ;
     if (len > LINE_MAX_BYTES)
     {
       if (cmode == C_AUTHLINE) command("*", 1) ;
@@ -202,7 +227,7 @@ static void child_input (void)
       return ;
     }
     code = smtp_reply_valid(kin.s + kin.head, n) ;
-    if (owed == O_NONE)
+    if (OWED == O_NONE)
     {
       /* unasked: the server's own timeout or shutdown notice is its last
          word; anything else answers a command it never got */
@@ -210,7 +235,7 @@ static void child_input (void)
       else last_word("421 4.3.0 mail server out of step, closing connection\r\n", "out-of-step") ;
       return ;
     }
-    if (!code || !smtp_reply_fits(answers_what(owed), code))
+    if (!code || !smtp_reply_fits(answers_what(OWED), code))
     {
       last_word("421 4.3.0 mail server out of step, closing connection\r\n", "out-of-step") ;
       return ;
@@ -221,14 +246,20 @@ static void child_input (void)
     cout.tail += n ;
     mx_fifo_skip(&kin, n) ;
     last_code = code ;
-    if (owed == O_EHLO && code == 250)
+    if (OWED == O_EHLO || OWED == O_HELO) pipelining = 0 ;
+    if (OWED == O_EHLO && code == 250)
     {
+      static char look[BUFSZ] ;
+      unsigned int bits ;
+      memcpy(look, copy, n) ;
+      smtp_ehlo_filter(look, n, &bits) ;
+      pipelining = !!(bits & EXT_PIPELINING) ;
       size_t m = smtp_ehlo_starttls(copy, n, n + 16, conf->tls_ok && !tls_on) ;
       cout.tail -= n ;
       cout.tail += m ;
     }
     if (code == 421) { finish("child-421") ; return ; }
-    switch (owed)
+    switch (OWED)
     {
       case O_EHLO : case O_HELO : case O_RESET :
         if (code == 250) in_transaction = 0 ;
@@ -250,7 +281,8 @@ static void child_input (void)
         break ;
       default : break ;
     }
-    owed = O_NONE ;
+    oq_head = (oq_head + 1) % OWED_MAX ;
+    oq_len-- ;
     if (result) return ;
     client_input() ;
   }
@@ -368,10 +400,10 @@ char const *relay_run (relay_conf const *c, int fromchild, int tochild, relay_st
     {
       /* the child is gone: after a refusal of its own that was its last
          word; with an answer owed after anything else, it died */
-      if (owed != O_NONE && last_code < 400) last_word("421 4.3.0 mail server unavailable, closing connection\r\n", "child-died") ;
+      if (OWED != O_NONE && last_code < 400) last_word("421 4.3.0 mail server unavailable, closing connection\r\n", "child-died") ;
       else finish("child-exit") ;
     }
-    if (!result && client_eof && !mx_fifo_len(&cin) && owed == O_NONE && cmode != C_HANDSHAKE) finish("client-eof") ;
+    if (!result && client_eof && !mx_fifo_len(&cin) && OWED == O_NONE && cmode != C_HANDSHAKE) finish("client-eof") ;
     /* the child's input ends after QUIT, or at the end: exim waits for
        it before it says 221 */
     if ((result || quit_sent) && !mx_fifo_len(&kout) && !kout_closed) { close(tochild) ; kout_closed = 1 ; }
@@ -416,7 +448,7 @@ char const *relay_run (relay_conf const *c, int fromchild, int tochild, relay_st
       if (now < deadline()) continue ;
       if (result) break ;   /* the client reads nothing: give up */
       if (cmode == C_HANDSHAKE) { memcpy(stats->err, "handshake timed out", 20) ; finish("handshake-timeout") ; cout.head = cout.tail = 0 ; continue ; }
-      if (owed != O_NONE) last_word("421 4.3.0 mail server not answering, closing connection\r\n", "child-timeout") ;
+      if (OWED != O_NONE) last_word("421 4.3.0 mail server not answering, closing connection\r\n", "child-timeout") ;
       else last_word("421 4.4.2 timeout, closing connection\r\n", "timeout") ;
       continue ;
     }

@@ -2,9 +2,12 @@
  * TLS) and the child (the rest of the chain, on two pipes), as smtp-tls
  * relays it.
  *
- * smtp-tls reads the conversation the way rcptchecks does (mx_smtp.h),
- * one command at a time: a client line goes to the child, and the next
- * is read once the child has answered; a 354 starts the data phase
+ * smtp-tls reads the conversation the way rcptchecks does (mx_smtp.h):
+ * a client line goes to the child, and the next is read once the child
+ * has answered, but for the groups RFC 2920 allows (MAIL, RCPT and RSET
+ * may be followed before their answers when the server offered
+ * PIPELINING); its own answers (STARTTLS, line too long) wait for every
+ * answer owed before them; a 354 starts the data phase
  * (bytes relayed to CRLF.CRLF; a bare LF next to the final dot ends the
  * session with 421, as rcptchecks does), a 334 makes the next line an
  * AUTH answer. A reply nobody asked for, or one that does not fit its

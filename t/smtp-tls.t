@@ -136,6 +136,23 @@ subtest 'TLS 1.2 and 1.3 only' => sub {
   $s->stop;
 };
 
+subtest 'a pipelined group: answers in order, STARTTLS after the rest' => sub {
+  my ($s, $log) = scripted();
+  my $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/PIPELINING/, 'EHLO: PIPELINING');
+  $c->send("MAIL FROM:<a\@example.com>\r\nRCPT TO:<b\@example.org>\r\nRSET\r\nSTARTTLS\r\n");
+  my @got = map { ($c->read_reply(10))[1] // '(nothing)' } 1 .. 4;
+  like($got[0], qr/^250 /, 'MAIL: the server\'s 250');
+  like($got[1], qr/^250 /, 'RCPT: the server\'s 250');
+  like($got[2], qr/^250 /, 'RSET: the server\'s 250');
+  like($got[3], qr/^220 2\.0\.0 /, 'STARTTLS: 220, after the three (the transaction was reset)');
+  ok($c->starttls, 'the handshake') or diag $c->tls_error;
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT inside TLS');
+  like(slurp($log), qr/^MAIL .*\nRCPT .*\nRSET\n/m, 'the server got the group');
+  $s->stop;
+};
+
 subtest 'command injection: what was sent after STARTTLS in clear is dropped' => sub {
   my ($s, $log) = scripted();
   my $c = client($s);
