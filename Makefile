@@ -136,8 +136,8 @@ t/unit/tarpit-test: t/unit/tarpit-test.o rcptchecks/tarpit.o t/unit/tap.o conf-l
 t/unit/ip-test: t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
-t/unit/linger-test: t/unit/linger-test.o t/unit/tap.o common/mx_linger.o conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/linger-test.o t/unit/tap.o common/mx_linger.o
+t/unit/linger-test: t/unit/linger-test.o t/unit/tap.o common/mx_linger.o common/mx_secs.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/linger-test.o t/unit/tap.o common/mx_linger.o common/mx_secs.o $(SKALIBS)
 
 t/unit/proxyhdr-test.o: CPPFLAGS += -Iproxy-env
 t/unit/proxyhdr-test: t/unit/proxyhdr-test.o proxy-env/proxyhdr.o t/unit/tap.o $(COMMON_IP) conf-ld

@@ -3,26 +3,20 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
-static long long now_ms (void)
-{
-  struct timespec ts ;
-  clock_gettime(CLOCK_MONOTONIC, &ts) ;
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 ;
-}
+#include "mx_secs.h"
 
 void mx_linger (int rfd, int wfd, unsigned int ms)
 {
-  long long end = now_ms() + ms ;
+  long long end = mx_now_ms() + ms ;
   shutdown(wfd, SHUT_WR) ;
   for (;;)
   {
     char buf[4096] ;
     struct pollfd x = { .fd = rfd, .events = POLLIN } ;
-    long long left = end - now_ms() ;
+    long long left = end - mx_now_ms() ;
     int e ;
     if (left <= 0) return ;
     e = poll(&x, 1, (int)left) ;

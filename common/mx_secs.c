@@ -1,6 +1,8 @@
 /* mx_secs: see mx_secs.h. */
 #include "mx_secs.h"
 
+#include <time.h>
+
 #include <skalibs/types.h>
 
 int mx_secs_scan (char const *s, unsigned int max_ms, unsigned int *ms)
@@ -33,4 +35,11 @@ void mx_secs_fmt (char *out, unsigned int ms)
   out[n++] = '0' + (ms / 10) % 10 ;
   out[n++] = '0' + ms % 10 ;
   out[n] = 0 ;
+}
+
+long long mx_now_ms (void)
+{
+  struct timespec ts ;
+  clock_gettime(CLOCK_MONOTONIC, &ts) ;
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 ;
 }

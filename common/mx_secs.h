@@ -12,4 +12,8 @@ extern int mx_secs_scan (char const *s, unsigned int max_ms, unsigned int *ms) ;
 #define MX_SECS_FMT 16
 extern void mx_secs_fmt (char *out, unsigned int ms) ;
 
+/* The monotonic clock in milliseconds: every deadline of the programs
+   is taken from it. */
+extern long long mx_now_ms (void) ;
+
 #endif

@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <skalibs/sgetopt.h>
@@ -37,13 +36,6 @@
 #define dieusage() strerr_dieusage(100, USAGE)
 
 char const *PROG = "proxy-env" ;
-
-static long long now_ms (void)
-{
-  struct timespec ts ;
-  clock_gettime(CLOCK_MONOTONIC, &ts) ;
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 ;
-}
 
 static int refuse (char const *ipt, char const *why)
 {
@@ -81,7 +73,7 @@ int main (int argc, char const *const *argv)
   if (!argc || !*argv[0]) dieusage() ;
   mx_client_ip(&lb, ipt) ;   /* the balancer, as tcpserver saw it */
 
-  deadline = now_ms() + ms ;
+  deadline = mx_now_ms() + ms ;
   for (;;)
   {
     long need = proxyhdr_need(buf, have, versions) ;
@@ -90,7 +82,7 @@ int main (int argc, char const *const *argv)
     ssize_t r ;
     if (need < 0) return refuse(ipt, have >= PROXYHDR_V1_MAX ? "no PROXY header, or an overlong one" : "no PROXY header") ;
     if ((size_t)need == have) break ;
-    left = deadline - now_ms() ;
+    left = deadline - mx_now_ms() ;
     if (left <= 0) return refuse(ipt, "no complete PROXY header in time") ;
     r = poll(&x, 1, (int)left) ;
     if (r < 0) { if (errno == EINTR) continue ; strerr_diefu1sys(111, "poll") ; }

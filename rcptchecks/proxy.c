@@ -4,15 +4,14 @@
 #include "proxy.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mx_fifo.h"
-#include "rcptaddr.h"
+#include "mx_secs.h"
 #include "mx_smtp.h"
+#include "rcptaddr.h"
 
 #define BUFSZ 65536
 #define QMAX 128
@@ -79,13 +78,6 @@ static unsigned long long closing_at ;  /* the reply that is the child's last wo
 static unsigned int last_code ;         /* of the last reply passed on */
 static long long last_child ;           /* the child's last byte, or the last command given it */
 static long long client_gone_at ;       /* when the client's input ended */
-
-static long long now_ms (void)
-{
-  struct timespec ts ;
-  clock_gettime(CLOCK_MONOTONIC, &ts) ;
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 ;
-}
 
 /* consumed from the child: no longer counted in scanned */
 static void fromchild_skip (size_t n)
@@ -554,7 +546,7 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd_, int tochild_fd_, 
   tochild_fd = tochild_fd_ ;
   mx_fifo_nonblocking(0) ; mx_fifo_nonblocking(1) ;
   mx_fifo_nonblocking(fromchild_fd) ; mx_fifo_nonblocking(tochild_fd) ;
-  now = last_activity = last_child = now_ms() ;
+  now = last_activity = last_child = mx_now_ms() ;
   owe(W_GREETING, 0) ;
 
   for (;;)
@@ -563,7 +555,7 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd_, int tochild_fd_, 
     int np = 0, ci = -1, co = -1, ki = -1, ko = -1, e ;
     long long wake ;
 
-    now = now_ms() ;
+    now = mx_now_ms() ;
     if (!result)
     {
       client_input() ;
@@ -595,7 +587,7 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd_, int tochild_fd_, 
       if (errno == EINTR) continue ;
       return result ? result : "poll-error" ;
     }
-    now = now_ms() ;
+    now = mx_now_ms() ;
     if (!e)
     {
       if (now < idle_deadline()) continue ;   /* a delayed answer is due */

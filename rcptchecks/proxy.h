@@ -10,10 +10,12 @@
  * extensions the proxy understands are kept in EHLO answers
  * (smtp_ehlo_filter): no parameter of another reaches the child.
  *
- * Commands go to the child one at a time: the next is read only once
- * the child has answered the last, so every reply it sends belongs to
- * exactly one command. A reply nobody asked for, a second one where one
- * was owed, a malformed one or one of the wrong kind (354 to anything
+ * Commands go to the child one at a time, but for the groups RFC 2920
+ * allows (MAIL, RCPT and RSET may be followed before their answers when
+ * the server offered PIPELINING): the next command is read only once the
+ * child has answered every other, so a reply that answers nothing shows
+ * at once. A reply nobody asked for, a second one where one was owed
+ * (inside a group: the answers it shifts stop fitting), a malformed one or one of the wrong kind (354 to anything
  * but DATA, 3xx after the data) means the proxy and the server no
  * longer agree on where the session stands: the client is told 421 and
  * the session ends. The server's own 421, or a 4xx it sends unasked,

@@ -15,13 +15,10 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <sys/wait.h>
 
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>

@@ -4,10 +4,10 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mx_fifo.h"
+#include "mx_secs.h"
 #include "mx_smtp.h"
 #include "tls.h"
 
@@ -54,13 +54,6 @@ static unsigned int last_code ;
 static datascan scan ;
 static char const *result ;
 static long long now, last_activity, hs_deadline ;
-
-static long long now_ms (void)
-{
-  struct timespec ts ;
-  clock_gettime(CLOCK_MONOTONIC, &ts) ;
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 ;
-}
 
 static void finish (char const *why)
 {
@@ -378,7 +371,7 @@ char const *relay_run (relay_conf const *c, int fromchild, int tochild, relay_st
   stats = st ;
   mx_fifo_nonblocking(0) ; mx_fifo_nonblocking(1) ;
   mx_fifo_nonblocking(fromchild) ; mx_fifo_nonblocking(tochild) ;
-  now = last_activity = now_ms() ;
+  now = last_activity = mx_now_ms() ;
   if (conf->implicit) begin_handshake() ;
 
   for (;;)
@@ -387,7 +380,7 @@ char const *relay_run (relay_conf const *c, int fromchild, int tochild, relay_st
     int np = 0, ci = -1, co = -1, ki = -1, ko = -1, e ;
     long long wake ;
 
-    now = now_ms() ;
+    now = mx_now_ms() ;
     if (!result)
     {
       client_input() ;
@@ -442,7 +435,7 @@ char const *relay_run (relay_conf const *c, int fromchild, int tochild, relay_st
       if (!result) result = "poll-error" ;
       break ;
     }
-    now = now_ms() ;
+    now = mx_now_ms() ;
     if (!e && !(ci >= 0 && tls_on && tls_pending()))
     {
       if (now < deadline()) continue ;
