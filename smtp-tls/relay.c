@@ -116,6 +116,7 @@ static void command (char const *line, size_t len)
   switch (smtp_verb(line, len, &arg))
   {
     case VERB_STARTTLS : starttls(line, len, arg) ; return ;
+    case VERB_BDAT : say("502 5.5.1 BDAT not available here, use DATA\r\n") ; return ;
     case VERB_EHLO : forward(line, len, O_EHLO) ; return ;
     case VERB_HELO : forward(line, len, O_HELO) ; return ;
     case VERB_MAIL : forward(line, len, O_MAIL) ; return ;
@@ -142,10 +143,12 @@ static void data_bytes (void)
     last_word("421 4.5.0 bare LF next to the final dot (RFC 5321 4.1.1.4), message refused, closing connection\r\n", "bare-lf") ;
 }
 
-static int is_starttls (char const *line, size_t len)
+/* the commands smtp-tls answers itself */
+static int answered_here (char const *line, size_t len)
 {
   size_t arg ;
-  return smtp_verb(line, len, &arg) == VERB_STARTTLS ;
+  enum smtp_verb v = smtp_verb(line, len, &arg) ;
+  return v == VERB_STARTTLS || v == VERB_BDAT ;
 }
 
 /* Handles client input while the buffers allow. */
@@ -182,7 +185,7 @@ static void client_input (void)
     whole = len + 1 ;
     if (len && cin.s[cin.head + len - 1] == '\r') len-- ;
     /* our own answers come in turn: after every answer the child owes */
-    if (oq_len && (len > LINE_MAX_BYTES || is_starttls(cin.s + cin.head, len))) return ;
+    if (oq_len && (len > LINE_MAX_BYTES || answered_here(cin.s + cin.head, len))) return ;
     if (len > LINE_MAX_BYTES)
     {
       if (cmode == C_AUTHLINE) command("*", 1) ;
@@ -242,14 +245,14 @@ static void child_input (void)
     if (OWED == O_EHLO || OWED == O_HELO) pipelining = 0 ;
     if (OWED == O_EHLO && code == 250)
     {
-      static char look[BUFSZ] ;
+      /* only what the proxy can follow is offered (mx_smtp's allow-list:
+         no CHUNKING, whose chunks it would read as commands, no PRDR),
+         then its own STARTTLS */
       unsigned int bits ;
-      memcpy(look, copy, n) ;
-      smtp_ehlo_filter(look, n, &bits) ;
+      size_t m = smtp_ehlo_filter(copy, n, &bits) ;
       pipelining = !!(bits & EXT_PIPELINING) ;
-      size_t m = smtp_ehlo_starttls(copy, n, n + 16, conf->tls_ok && !tls_on) ;
       cout.tail -= n ;
-      cout.tail += m ;
+      cout.tail += smtp_ehlo_starttls(copy, m, n + 16, conf->tls_ok && !tls_on) ;
     }
     if (code == 421) { finish("child-421") ; return ; }
     switch (OWED)

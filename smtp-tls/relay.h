@@ -6,7 +6,7 @@
  * a client line goes to the child, and the next is read once the child
  * has answered, but for the groups RFC 2920 allows (MAIL, RCPT and RSET
  * may be followed before their answers when the server offered
- * PIPELINING); its own answers (STARTTLS, line too long) wait for every
+ * PIPELINING); its own answers (STARTTLS, BDAT, line too long) wait for every
  * answer owed before them; a 354 starts the data phase
  * (bytes relayed to CRLF.CRLF; a bare LF next to the final dot ends the
  * session with 421, as rcptchecks does), a 334 makes the next line an
@@ -14,6 +14,9 @@
  * command, ends the session with 421, but a 4xx, the server's last word,
  * which is passed on.
  *
+ * Only the extensions the proxy can follow are kept in EHLO answers
+ * (smtp_ehlo_filter's allow-list: no CHUNKING, whose chunks it would read
+ * as commands, no PRDR); BDAT is answered 502 here.
  * STARTTLS (RFC 3207) is the proxy's own: the server's STARTTLS line is
  * removed from every EHLO answer, and before TLS, when a certificate is
  * loaded, "250-STARTTLS" is added to it (not to HELO's). The command

@@ -136,6 +136,18 @@ subtest 'TLS 1.2 and 1.3 only' => sub {
   $s->stop;
 };
 
+subtest 'only what smtp-tls can follow is offered; BDAT answered here' => sub {
+  my ($s, $log) = scripted(ehlo => '250-scripted\r\n250-CHUNKING\r\n250-PRDR\r\n250-XCLIENT ADDR\r\n250-SMTPUTF8\r\n250-STARTTLS\r\n250 8BITMIME\r\n');
+  my $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250 8BITMIME\r\n", 'EHLO: CHUNKING, PRDR, XCLIENT, SMTPUTF8 removed');
+  like(cmd($c, 'BDAT 5 LAST'), qr/^502 5\.5\.1 BDAT /, 'BDAT: 502 from smtp-tls');
+  like(cmd($c, 'NOOP'), qr/^250 ok/, 'the session goes on');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  unlike(slurp($log), qr/BDAT/, 'the server never saw BDAT');
+  $s->stop;
+};
+
 subtest 'a pipelined group: answers in order, STARTTLS after the rest' => sub {
   my ($s, $log) = scripted();
   my $c = client($s);
