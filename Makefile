@@ -23,9 +23,9 @@ MARIADB = -ldl
 # SQL, which a static program cannot load: each is built twice, NAME
 # (static, mx_mariadb-static.o) and NAME-sql (dynamic, mx_mariadb.o), to
 # which NAME hands over when told to use SQL (common/mx_mariadb.h).
-PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls proxy-env/proxy-env report/mxguard-report
-MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 report/mxguard-report.8
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test
+PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward report/mxguard-report
+MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 report/mxguard-report.8
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_linger.o common/mx_fifo.o common/mx_child.o
@@ -108,6 +108,12 @@ PROXYENV = proxy-env/proxy-env.o proxy-env/proxyhdr.o
 proxy-env/proxy-env: $(PROXYENV) $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(PROXYENV) $(COMMON_RUN) $(SKALIBS)
 
+SMTPFORWARD = smtp-forward/smtp-forward.o smtp-forward/handshake.o smtp-forward/proxyout.o smtp-forward/connect.o smtp-forward/relay.o common/mx_smtp.o
+
+# static: the last link of every session to an MTA over TCP
+smtp-forward/smtp-forward: $(SMTPFORWARD) $(COMMON_RUN) $(DNS_SEALED) conf-ld
+	$(LD) $(SANITIZE) $(STATIC) -o $@ $(SMTPFORWARD) $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS)
+
 REPORT = report/mxguard-report.o report/logline.o report/tally.o
 
 report/mxguard-report: $(REPORT) conf-ld
@@ -143,6 +149,10 @@ t/unit/proxyhdr-test.o: CPPFLAGS += -Iproxy-env
 t/unit/proxyhdr-test: t/unit/proxyhdr-test.o proxy-env/proxyhdr.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/proxyhdr-test.o proxy-env/proxyhdr.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
+t/unit/forward-test.o: CPPFLAGS += -Ismtp-forward -Iproxy-env
+t/unit/forward-test: t/unit/forward-test.o smtp-forward/handshake.o smtp-forward/proxyout.o proxy-env/proxyhdr.o common/mx_smtp.o t/unit/tap.o $(COMMON_IP) conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/forward-test.o smtp-forward/handshake.o smtp-forward/proxyout.o proxy-env/proxyhdr.o common/mx_smtp.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
+
 t/unit/text-test: t/unit/text-test.o t/unit/tap.o common/mx_text.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/text-test.o t/unit/tap.o common/mx_text.o $(SKALIBS)
 
@@ -164,11 +174,11 @@ asan:
 # FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME (new inputs go to a
 # temporary directory) and fails if one crashes; the input that crashed
 # it is left as fuzz/NAME-crash-*. "make -j2 fuzz" runs two at a time.
-FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr
+FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 FUZZ_CC  = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(filter -std=% -W% -D%,$(CC))
-FUZZ_CPPFLAGS = -Icommon -Ircptchecks -Irblenv -Irelaydb -Ismtp-delay -Iproxy-env -It/unit
+FUZZ_CPPFLAGS = -Icommon -Ircptchecks -Irblenv -Irelaydb -Ismtp-delay -Iproxy-env -Ismtp-forward -It/unit
 # longest input per harness: a little over the longest the program takes
 FUZZ_MAXLEN_rcptaddr = 1100
 FUZZ_MAXLEN_smtp     = 2048
@@ -177,6 +187,7 @@ FUZZ_MAXLEN_loadline = 1024
 FUZZ_MAXLEN_listline = 1100
 FUZZ_MAXLEN_patterns = 1100
 FUZZ_MAXLEN_proxyhdr = 2100
+FUZZ_MAXLEN_handshake = 9000
 
 fuzz/%.o: fuzz/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
@@ -192,12 +203,15 @@ fuzz/%.o: smtp-delay/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 fuzz/%.o: proxy-env/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+fuzz/%.o: smtp-forward/%.c conf-cc
+	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 fuzz/%.o: t/unit/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 
 fuzz/rcptaddr-fuzz: fuzz/rcptaddr-fuzz.o fuzz/rcptaddr.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/qmail-model.o
 fuzz/smtp-fuzz:     fuzz/smtp-fuzz.o fuzz/mx_smtp.o
 fuzz/proxyhdr-fuzz: fuzz/proxyhdr-fuzz.o fuzz/proxyhdr.o fuzz/mx_ip.o
+fuzz/handshake-fuzz: fuzz/handshake-fuzz.o fuzz/handshake.o fuzz/mx_smtp.o fuzz/mx_ip.o
 fuzz/zonespec-fuzz: fuzz/zonespec-fuzz.o fuzz/zonespec.o
 fuzz/loadline-fuzz: fuzz/loadline-fuzz.o fuzz/loadline.o fuzz/mx_ip.o
 fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_text.o
@@ -236,4 +250,4 @@ clean:
 
 .PHONY: all test asan install clean fuzz fuzz-build $(FUZZ_NAMES:%=fuzz-run-%)
 
--include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d rblenv/*.d rcptchecks/*.d report/*.d t/unit/*.d fuzz/*.d)
+-include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d rblenv/*.d rcptchecks/*.d smtp-tls/*.d proxy-env/*.d smtp-forward/*.d report/*.d t/unit/*.d fuzz/*.d)

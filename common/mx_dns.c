@@ -139,6 +139,13 @@ static void take_answer (mx_dns_query *q, struct dns_transmit const *tx)
     for (i = 0 ; i + 4 <= out.len && q->na < MX_DNS_MAX_A ; i += 4)
       memcpy(q->a[q->na++], out.s + i, 4) ;
   }
+  else if (q->type == MX_DNS_AAAA)
+  {
+    size_t i ;
+    if (dns_ip6_packet(&out, tx->packet, tx->packetlen) < 0) goto done ;
+    for (i = 0 ; i + 16 <= out.len && q->na < MX_DNS_MAX_A ; i += 16)
+      memcpy(q->aaaa[q->na++], out.s + i, 16) ;
+  }
   else
   {
     if (dns_txt_packet(&out, tx->packet, tx->packetlen) < 0) goto done ;
@@ -176,7 +183,8 @@ int mx_dns_all (mx_dns_query *q, size_t n, unsigned int ms)
   {
     char *wire = 0 ;
     if (!dns_domain_fromdot(&wire, q[i].name, strlen(q[i].name))) continue ;
-    if (dns_transmit_start(&tx[i], servers, 1, wire, q[i].type == MX_DNS_A ? DNS_T_A : DNS_T_TXT, anylocal) == 0)
+    char const *qtype = q[i].type == MX_DNS_A ? DNS_T_A : q[i].type == MX_DNS_AAAA ? DNS_T_AAAA : DNS_T_TXT ;
+    if (dns_transmit_start(&tx[i], servers, 1, wire, qtype, anylocal) == 0)
     {
       q[i].status = MX_DNS_PENDING ;
       pending++ ;

@@ -59,7 +59,7 @@ for my $p (@programs) {
 my $sanitized = grep { /__asan_init|__ubsan_handle/ } `nm '$top/rcptchecks/rcptchecks' 2>/dev/null`;
 SKIP: {
   skip 'a sanitizer build links dynamically', 7 if $sanitized;
-  for my $p (qw(relaydb/relaydb-check rblenv/rblenv smtp-delay/smtp-delay rcptchecks/rcptchecks proxy-env/proxy-env)) {
+  for my $p (qw(relaydb/relaydb-check rblenv/rblenv smtp-delay/smtp-delay rcptchecks/rcptchecks proxy-env/proxy-env smtp-forward/smtp-forward)) {
     my @dyn = grep /NEEDED|INTERP/, `readelf -dl '$top/$p' 2>/dev/null`;
     ok(!@dyn, "$p is linked statically") or diag @dyn;
   }

@@ -13,10 +13,10 @@ use MXRun;
 
 my $top = top();
 plan skip_all => 'clang not installed' unless -x '/usr/bin/clang';
-my @files = sort map { glob "$top/$_/*.c" } qw(common relaydb rblenv rcptchecks smtp-delay smtp-tls proxy-env report t/unit);
+my @files = sort map { glob "$top/$_/*.c" } qw(common relaydb rblenv rcptchecks smtp-delay smtp-tls proxy-env smtp-forward report t/unit);
 cmp_ok(scalar @files, '>=', 40, 'the C files are found');
 my @flags = ('--analyze', '-std=c99', '-D_XOPEN_SOURCE=700', '-D_DEFAULT_SOURCE', '-DRCPTCHECKS_CDB="x"',
-  '-DRELAYDB_DIR="x"', '-I/usr/include/mariadb', map { "-I$top/$_" } qw(common relaydb rblenv rcptchecks smtp-delay smtp-tls proxy-env report t/unit));
+  '-DRELAYDB_DIR="x"', '-I/usr/include/mariadb', map { "-I$top/$_" } qw(common relaydb rblenv rcptchecks smtp-delay smtp-tls proxy-env smtp-forward report t/unit));
 # two at a time: each is a second or so of one core
 my @jobs;
 while (@files || @jobs) {
