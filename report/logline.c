@@ -18,7 +18,7 @@
 #define SECS_MAX 253402300799ULL   /* 9999-12-31 23:59:59 */
 #define RESULT_MAX 32
 
-static char const *const progs[] = { "smtp-delay", "rblenv", "rcptchecks", "relaydb-check", "relaydb-rec", "smtp-tls", 0 } ;
+static char const *const progs[] = { "smtp-delay", "rblenv", "rcptchecks", "relaydb-check", "relaydb-rec", "smtp-tls", "proxy-env", "smtp-forward", 0 } ;
 
 static int isdig (char c) { return c >= '0' && c <= '9' ; }
 
@@ -222,6 +222,10 @@ static char const *const rs_refused[] = { "too-many-unknown", "bare-lf", "lookup
 static char const *const rs_passed[] = { "quit", "client-eof", "child-exit", "child-421", "child-closed", "trusted", 0 } ;
 static char const *const st_refused[] = { "bare-lf", "out-of-step", 0 } ;
 static char const *const st_passed[] = { "quit", "client-eof", "child-exit", "child-421", "child-closed", 0 } ;
+static char const *const pe_refused[] = { "refused", 0 } ;
+static char const *const pe_passed[] = { "proxy", "local", 0 } ;
+static char const *const sf_refused[] = { "unavailable", 0 } ;
+static char const *const sf_passed[] = { "closed", "idle", "client-gone", 0 } ;
 static char const *const dc_passed[] = { "relay", "trusted", "unknown", "expired", 0 } ;
 static char const *const dr_passed[] = { "recorded", 0 } ;
 
@@ -239,6 +243,10 @@ static struct rule const rules[] =
   { "rcptchecks", 0, rs_passed, KIND_PASSED },
   { "smtp-tls", 0, st_refused, KIND_REFUSED },
   { "smtp-tls", 0, st_passed, KIND_PASSED },
+  { "proxy-env", 0, pe_refused, KIND_REFUSED },
+  { "proxy-env", 0, pe_passed, KIND_PASSED },
+  { "smtp-forward", 0, sf_refused, KIND_REFUSED },
+  { "smtp-forward", 0, sf_passed, KIND_PASSED },
   { "relaydb-check", 0, dc_passed, KIND_PASSED },
   { "relaydb-rec", 0, dr_passed, KIND_PASSED },
   { 0, 0, 0, KIND_OTHER }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -95,6 +96,15 @@ static int try_one (ip46 const *ip, unsigned int port, long long until, int *fd)
   return 0 ;
 }
 
+/* the relay writes what it has read at once: Nagle's wait for an
+   acknowledgement would only delay the server's view of a command */
+static int nodelay (int fd)
+{
+  int one = 1 ;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) ;
+  return fd ;
+}
+
 int fwd_connect (ip46 const *addrs, size_t n, unsigned int port, long long deadline, size_t *used)
 {
   size_t i ;
@@ -104,7 +114,7 @@ int fwd_connect (ip46 const *addrs, size_t n, unsigned int port, long long deadl
     long long now = mx_now_ms(), left = deadline - now ;
     int fd ;
     if (left <= 0) { errno = ETIMEDOUT ; break ; }
-    if (try_one(&addrs[i], port, now + left / (long long)(n - i), &fd)) { *used = i ; return fd ; }
+    if (try_one(&addrs[i], port, now + left / (long long)(n - i), &fd)) { *used = i ; return nodelay(fd) ; }
   }
   return -1 ;
 }

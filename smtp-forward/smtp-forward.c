@@ -22,8 +22,8 @@
  * The client is TCPREMOTEIP and TCPREMOTEPORT; -p also sends
  * TCPLOCALIP and TCPLOCALPORT. Either missing where needed: 421, 111.
  * Exit: 0 after a session; 100 usage; 111 no session.
- * Log: smtp-forward: info: pid P ip CLIENT server=A port=N mode=M result=forwarded
- *      ... up=BYTES down=BYTES result=closed|client-gone|idle
+ * Log, one line per session: smtp-forward: info: pid P ip CLIENT
+ *   server=A:PORT mode=M [name=N] up=BYTES down=BYTES result=closed|idle|client-gone
  *      smtp-forward: warning: pid P ip CLIENT server=.. result=unavailable reason=..
  */
 #include <errno.h>
@@ -259,14 +259,14 @@ int main (int argc, char const *const *argv)
     relay_count count = { 0, 0 } ;
     enum relay_end end ;
     char u[UINT64_FMT], d[UINT64_FMT] ;
-    if (xclient) mx_info(ipt, "server=", servert, " mode=", mode, " name=", name, " result=forwarded") ;
-    else mx_info(ipt, "server=", servert, " mode=", mode, " result=forwarded") ;
     mx_fifo_nonblocking(0) ;
     mx_fifo_nonblocking(1) ;
     end = relay_run(0, 1, sfd, &up, &down, idle_ms, &count) ;
     u[uint64_fmt(u, count.up)] = 0 ;
     d[uint64_fmt(d, count.down)] = 0 ;
-    mx_info(ipt, "server=", servert, " up=", u, " down=", d,
+    /* one line per session, at its end, as rcptchecks and smtp-tls */
+    mx_info(ipt, "server=", servert, " mode=", mode, xclient ? " name=" : "", xclient ? name : "",
+            " up=", u, " down=", d,
             " result=", end == RELAY_SERVER_CLOSED ? "closed" : end == RELAY_IDLE ? "idle" : "client-gone") ;
   }
   return 0 ;

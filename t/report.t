@@ -274,4 +274,19 @@ like($err, qr/unable to read \Q$dir\E: /, '... with the reason');
   like($out, qr/^ +1  smtp-tls warning$/m, 'the unusable key: a message, not a decision');
 }
 
+# proxy-env's and smtp-forward's lines: decisions of their own
+{
+  my $lines = join '', map { "$_\n" }
+    'proxy-env: info: pid 1 ip 192.0.2.100 client=192.0.2.7 port=4000 version=2 result=proxy',
+    'proxy-env: info: pid 2 ip 192.0.2.100 version=2 result=local',
+    'proxy-env: warning: pid 3 ip 192.0.2.100 result=refused reason=no PROXY header',
+    'smtp-forward: info: pid 4 ip 192.0.2.7 server=127.0.0.1:2525 mode=xclient name=mail.example.com up=120 down=900 result=closed',
+    'smtp-forward: info: pid 5 ip 192.0.2.8 server=127.0.0.1:2525 mode=proxy2 up=0 down=40 result=idle',
+    'smtp-forward: warning: pid 6 ip 192.0.2.9 server=127.0.0.1:2525 result=unavailable reason=XCLIENT not offered';
+  my ($rc, $out) = run_cmd(argv => [$bin, '-'], stdin => $lines, env => { TZ => 'UTC' });
+  is($rc, 0, 'proxy-env and smtp-forward lines: the report');
+  like($out, qr/^  proxy-env +1 +0 +2 +0$/m, 'proxy-env: 1 refused, 2 passed') or diag $out;
+  like($out, qr/^  smtp-forward +1 +0 +2 +0$/m, 'smtp-forward: 1 unavailable (refused), 2 sessions passed') or diag $out;
+}
+
 done_testing;
