@@ -12,6 +12,7 @@ use Time::HiRes qw(time sleep);
 use lib 't/lib';
 use MXTest;
 use MXRun;
+use MXService;
 
 my $top = top();
 my $pe = "$top/proxy-env/proxy-env";
@@ -137,6 +138,51 @@ subtest 'no header, a bad one, a late one: closed, logged, the chain never runs'
   my ($out, undef, $ip) = direct(2, $v2->(0, 0, ''));
   is($out, '', 'v2 LOCAL (a health check): closed quietly');
   ok(wait_until(5, sub { $srv{2}->log_text =~ /^proxy-env: info: pid \d+ ip \Q$ip\E version=2 result=local$/m }, 'the LOCAL line'), 'logged as local');
+};
+
+subtest 'examples/service/smtpd-balanced/run behind HAProxy, for real' => sub {
+  my $dir = tmpdir();
+  my $gip = loopback_ip();
+  my $gport = free_port($gip);
+  my $mta = exim_child();
+  my ($rc, undef, $err) = run_cmd(argv => ["$top/rcptchecks/rcptchecks-make", "$dir/r.cdb", "$dir/r.tmp"], stdin => "example.org\nalice\@example.org\n");
+  is($rc, 0, 'recipients') or diag $err;
+  my $built = join ':', map { "$top/$_" } qw(proxy-env relaydb rblenv smtp-delay smtp-tls rcptchecks);
+  install_script('service/smtpd-balanced/run', "$dir/run",
+    PATH => "$built:/usr/sbin:/usr/bin:/sbin:/bin", IP => $gip, PORT => $gport, LOCALNAME => 'mx.mxtest.test',
+    SMTPUID => $<, SMTPGID => (split ' ', $()[0], PROXYVERSION => '-a', RELAYSTORE => $store,
+    BLOCKLISTS => 'bl.mxtest.test', ALLOWLISTS => '', DNSCACHEIP => $dns->ip, TLSCERT => '',
+    RECIPIENTS => "$dir/r.cdb", QMAILCONTROL => "$dir/control", SMTPD => join(' ', @{ $mta->argv }));
+  my $job = start_cmd(argv => ["$dir/run"], env => { SMTPDELAY => '0', RELAYCLIENT => undef }, timeout => 60);
+  ok(wait_until(10, sub { IO::Socket::IP->new(PeerHost => $gip, PeerPort => $gport) }, 'the run script listens'), 'it listens');
+  my $bcfg = "$hdir/balanced.cfg";
+  my $bport = free_port($hip);
+  open my $fh, '>', $bcfg or die;
+  print {$fh} "global\n  maxconn 50\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n"
+    . "frontend mx\n  bind $hip:$bport\n  default_backend mx\nbackend mx\n  server mx1 $gip:$gport send-proxy-v2\n";
+  close $fh;
+  my $lb = start_cmd(argv => ['/usr/sbin/haproxy', '-db', '-f', $bcfg], timeout => 120);
+  ok(wait_until(10, sub { IO::Socket::IP->new(PeerHost => $hip, PeerPort => $bport, Timeout => 1) }, 'haproxy listens'), 'haproxy is up');
+
+  my $c = smtp_connect($hip, $bport, local_ip => $listed, timeout => 20);
+  $c->expect(qr/^220 rblsmtpd/, 15, "$listed, listed: rblsmtpd answers");
+  $c->sendline('HELO client.example'); $c->read_reply(10);
+  $c->sendline('MAIL FROM:<s@sender.example>'); $c->read_reply(10);
+  $c->sendline('RCPT TO:<alice@example.org>');
+  $c->expect(qr/^(?:451|553|554)[ -].*listed by mxtest/, 10, "... and refuses it at RCPT, with rblenv's text");
+  $c->close;
+  $c = smtp_connect($hip, $bport, local_ip => $plain, timeout => 20);
+  $c->expect(qr/^220 /, 15, "$plain is greeted");
+  $c->sendline('HELO client.example'); $c->expect(qr/^250 /);
+  $c->sendline('MAIL FROM:<s@sender.example>'); $c->expect(qr/^250 /);
+  $c->sendline('RCPT TO:<nobody@example.org>'); $c->expect(qr/^550 /, 10, 'rcptchecks refuses an unknown recipient');
+  $c->sendline('QUIT'); $c->expect(qr/^221 /);
+  my ($out, $errs) = ('', '');
+  kill 'TERM', $lb->pid; $lb->finish(15);
+  kill 'TERM', -$job->pid;
+  (undef, $out, $errs) = $job->finish(15);
+  like("$out$errs", qr/^rcptchecks: info: pid \d+ ip \Q$plain\E /m, "rcptchecks logs the client, $plain, not the balancer");
+  like("$out$errs", qr/^proxy-env: info: pid \d+ ip \S+ client=\Q$listed\E /m, 'proxy-env logs balancer and client');
 };
 
 kill 'TERM', $haproxy->pid;
