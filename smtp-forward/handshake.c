@@ -29,7 +29,10 @@ static unsigned int attr_bit (char const *s, size_t n)
 
 int xclient_offered (char const *reply, size_t len, unsigned int *attrs)
 {
-  size_t pos = 0 ;
+  /* the first line is the server's name ("250-xclient" is a host
+     called so), never a keyword */
+  char const *first = memchr(reply, '\n', len) ;
+  size_t pos = first ? (size_t)(first - reply) + 1 : len ;
   *attrs = 0 ;
   while (pos < len)
   {

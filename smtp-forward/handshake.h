@@ -32,7 +32,7 @@
 #define HANDSHAKE_NAME_MAX 255
 
 /* In a complete, well-formed 250 reply to EHLO (len bytes): 1 if a line
-   lists the XCLIENT keyword, with the attributes it names in *attrs;
+   after the first (the server's name) lists the XCLIENT keyword, with the attributes it names in *attrs;
    0 if none does. */
 extern int xclient_offered (char const *reply, size_t len, unsigned int *attrs) ;
 

@@ -70,14 +70,19 @@ static int unavailable (char const *why)
   return 111 ;
 }
 
-/* an environment variable holding a port number: 1, or 0 */
+/* An environment variable holding a TCP port (1 to 65535): 1 with
+   *port set, 0 if it is unset (*port untouched), -1 if it holds
+   anything else. */
 static int env_port (char const *var, unsigned int *port)
 {
   char const *s = getenv(var) ;
+  unsigned int p ;
   size_t n ;
   if (!s) return 0 ;
-  n = uint_scan(s, port) ;
-  return n && !s[n] && *port <= 65535 ;
+  n = uint_scan(s, &p) ;
+  if (!n || s[n] || !p || p > 65535) return -1 ;
+  *port = p ;
+  return 1 ;
 }
 
 /* all of s to the non-blocking fd by deadline: 1, or 0 */
@@ -122,6 +127,13 @@ static size_t read_reply (int fd, char *buf, size_t room, size_t *have, long lon
   }
 }
 
+/* Has fd something to read at this very moment? */
+static int readable_now (int fd)
+{
+  struct pollfd x = { .fd = fd, .events = POLLIN } ;
+  return poll(&x, 1, 0) > 0 ;
+}
+
 /* "[a.b.c.d]" or "[IPv6:...]": the address this end of fd has, as
    the EHLO argument */
 static void local_literal (int fd, char *out)
@@ -129,6 +141,7 @@ static void local_literal (int fd, char *out)
   struct sockaddr_storage ss ;
   socklen_t sl = sizeof ss ;
   size_t w = 0 ;
+  memset(&ss, 0, sizeof ss) ;
   out[w++] = '[' ;
   if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_INET6)
   {
@@ -149,8 +162,9 @@ int main (int argc, char const *const *argv)
   unsigned int ms = 30000, idle_ms = 1200000, proxy = 0, port, cport = 0 ;
   int xclient = 0, lookup = 1, sfd ;
   char iptext[MX_CLIENT_IPTEXT], name[HANDSHAKE_NAME_MAX + 1] = "[UNAVAILABLE]" ;
-  ip46 client, addrs[FWD_ADDR_MAX] ;
-  size_t naddrs, used ;
+  ip46 client, local, addrs[FWD_ADDR_MAX] ;
+  unsigned int lport = 0 ;
+  size_t naddrs, used = 0 ;
   long long deadline ;
   int have_client ;
 
@@ -184,13 +198,21 @@ int main (int argc, char const *const *argv)
   signal(SIGPIPE, SIG_IGN) ;
   have_client = mx_client_ip(&client, iptext) ;
   ipt = iptext ;
-  deadline = mx_now_ms() + ms ;
 
   /* what the server is told of the client must be true, or nothing is */
   if (xclient || proxy)
   {
+    int r = env_port("TCPREMOTEPORT", &cport) ;
     if (!have_client) return unavailable("no client address (TCPREMOTEIP)") ;
-    if (!env_port("TCPREMOTEPORT", &cport) && proxy) return unavailable("no client port (TCPREMOTEPORT)") ;
+    /* without a port XCLIENT sends none; a wrong one is never sent */
+    if (r < 0 || (!r && proxy)) return unavailable("no client port (TCPREMOTEPORT)") ;
+  }
+  if (proxy)
+  {
+    /* checked before the server sees a connection without a header */
+    char const *l = getenv("TCPLOCALIP") ;
+    if (!l || !mx_ip_scan(l, strlen(l), &local) || env_port("TCPLOCALPORT", &lport) <= 0)
+      return unavailable("no local address (TCPLOCALIP, TCPLOCALPORT)") ;
   }
   if (xclient && lookup)
   {
@@ -201,6 +223,7 @@ int main (int argc, char const *const *argv)
     else if (!r || !xclient_name_ok(name)) strcpy(name, "[UNAVAILABLE]") ;
   }
 
+  deadline = mx_now_ms() + ms ;   /* the connection's, after the name lookup */
   {
     char const *why = 0 ;
     naddrs = fwd_resolve(argv[0], addrs, FWD_ADDR_MAX, deadline, &why) ;
@@ -217,11 +240,6 @@ int main (int argc, char const *const *argv)
   if (proxy)
   {
     unsigned char hdr[PROXYOUT_MAX] ;
-    ip46 local ;
-    unsigned int lport ;
-    char const *l = getenv("TCPLOCALIP") ;
-    if (!l || !mx_ip_scan(l, strlen(l), &local) || !env_port("TCPLOCALPORT", &lport))
-      return unavailable("no local address (TCPLOCALIP, TCPLOCALPORT)") ;
     if (!send_all(sfd, (char const *)hdr, proxyout_make(hdr, proxy, &client, cport, &local, lport), deadline))
       return unavailable("the PROXY header could not be sent") ;
   }
@@ -247,8 +265,9 @@ int main (int argc, char const *const *argv)
         mx_fifo_put(&down, buf, have) ;
         break ;
       }
-      /* a server that speaks before it is asked is out of step */
-      if (have > n) return unavailable("the server spoke out of turn") ;
+      /* a server that speaks before it is asked is out of step: bytes
+         beyond the reply, or waiting to be read, before the command */
+      if (have > n || readable_now(sfd)) return unavailable("the server spoke out of turn") ;
       have = 0 ;
       if (!send_all(sfd, out, outlen, mx_now_ms() + ms)) return unavailable("the server stopped reading") ;
     }

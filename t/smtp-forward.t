@@ -220,6 +220,30 @@ subtest 'no XCLIENT offered: 421, fail closed' => sub {
   ok(eventually(sub { $g{noxc}->log_text =~ /end \d+ status 28416/ }), 'exit 111') or diag $g{noxc}->log_text;
 };
 
+subtest 'nothing untrue is told: a bad environment means no session' => sub {
+  my %base = (TCPREMOTEIP => $client, TCPREMOTEPORT => '4444', TCPLOCALIP => $guard_ip, TCPLOCALPORT => '25', DNSCACHEIP => $dns->ip);
+  for my $case (
+    ['-x, TCPREMOTEPORT=123abc', ['-x', '-H', $pip, $pf->port('x')], { TCPREMOTEPORT => '123abc' }, qr/no client port/],
+    ['-x, TCPREMOTEPORT=70000', ['-x', '-H', $pip, $pf->port('x')], { TCPREMOTEPORT => '70000' }, qr/no client port/],
+    ['-x, no TCPREMOTEIP', ['-x', '-H', $pip, $pf->port('x')], { TCPREMOTEIP => undef }, qr/no client address/],
+    ['-p 1, TCPREMOTEPORT=0', ['-p', '1', $pip, $pf->port('p')], { TCPREMOTEPORT => '0' }, qr/no client port/],
+    ['-p 2, TCPLOCALPORT=70000', ['-p', '2', $pip, $pf->port('p')], { TCPLOCALPORT => '70000' }, qr/no local address/],
+    ['-p 2, no TCPLOCALIP', ['-p', '2', $pip, $pf->port('p')], { TCPLOCALIP => undef }, qr/no local address/],
+  ) {
+    my ($name, $args, $env, $why) = @$case;
+    my $from = length $pf->maillog;
+    my ($rc, $out, $err) = run_cmd(argv => [$fwd, @$args], env => { %base, %$env }, stdin => "QUIT\r\n", timeout => 20);
+    is($rc, 111, "$name: exit 111");
+    like($out, qr/\A421 4\.3\.0 /, "$name: 421");
+    like($err, $why, "$name: logged") or diag $err;
+    sleep 0.3;
+    unlike(log_since($from), qr/: connect from/, "$name: the server never saw a connection");
+  }
+  my ($rc, $out) = run_cmd(argv => [$fwd, '-x', '-H', $pip, $pf->port('x')], env => { %base, TCPREMOTEPORT => undef },
+    stdin => "QUIT\r\n", timeout => 20);
+  like($out, qr/\A220 .*\r\n221 /s, '-x without TCPREMOTEPORT: a session, PORT not sent');
+};
+
 subtest 'the server silent, or gone: 421 within the deadline' => sub {
   # a socket that takes connections (the kernel's backlog) but never speaks
   my $sip = loopback_ip();

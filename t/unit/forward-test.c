@@ -27,6 +27,8 @@ static struct { char const *reply ; int found ; unsigned int attrs ; } const off
   { "250-inner.test\r\n250 XFORWARD ADDR NAME\r\n", 0, 0 },
   { "250-inner.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n", 0, 0 },
   { "250 inner.test XCLIENT ADDR NAME\r\n", 0, 0 },     /* on the greeting line: a name, not a keyword */
+  { "250 XCLIENT ADDR NAME\r\n", 0, 0 },                /* a server called XCLIENT offers nothing */
+  { "250-xclient\r\n250-PIPELINING\r\n250 XCLIENT ADDR NAME PORT\r\n", 1, XCLIENT_ADDR | XCLIENT_NAME | XCLIENT_PORT },  /* a server called xclient */
   { "250-inner.test\n250 XCLIENT ADDR NAME\n", 1, XCLIENT_ADDR | XCLIENT_NAME },
 } ;
 
