@@ -132,7 +132,23 @@ static void take_answer (mx_dns_query *q, struct dns_transmit const *tx)
 {
   stralloc out = { 0, 0, 0 } ;
   q->status = MX_DNS_FAILED ;
-  if (q->type == MX_DNS_A)
+  /* the server said NXDOMAIN: the same answer, with no records */
+  q->rcode = tx->packetlen >= 4 ? (unsigned char)tx->packet[3] & 15 : 0 ;
+  if (q->type == MX_DNS_MX)
+  {
+    /* records: a 2-byte preference, then the exchange, dotted, NUL-ended */
+    size_t i = 0 ;
+    if (dns_mx_packet(&out, tx->packet, tx->packetlen) < 0) goto done ;
+    while (i + 2 < out.len)
+    {
+      char const *name = out.s + i + 2 ;
+      size_t n = strnlen(name, out.len - i - 2) ;
+      q->na++ ;
+      if (!n || (n == 1 && name[0] == '.')) q->nullmx = 1 ;
+      i += 2 + n + 1 ;
+    }
+  }
+  else if (q->type == MX_DNS_A)
   {
     size_t i ;
     if (dns_ip4_packet(&out, tx->packet, tx->packetlen) < 0) goto done ;
@@ -168,7 +184,7 @@ int mx_dns_all (mx_dns_query *q, size_t n, unsigned int ms)
   size_t i, pending = 0 ;
   int r = 0 ;
 
-  for (i = 0 ; i < n ; i++) { q[i].status = MX_DNS_FAILED ; q[i].na = 0 ; q[i].txtlen = 0 ; q[i].ms = 0 ; }
+  for (i = 0 ; i < n ; i++) { q[i].status = MX_DNS_FAILED ; q[i].na = 0 ; q[i].nullmx = 0 ; q[i].rcode = 0 ; q[i].txtlen = 0 ; q[i].ms = 0 ; }
   if (!n) return 0 ;
   seed_once() ;
   if (dns_resolvconfip(servers) < 0) return -1 ;
@@ -183,7 +199,7 @@ int mx_dns_all (mx_dns_query *q, size_t n, unsigned int ms)
   {
     char *wire = 0 ;
     if (!dns_domain_fromdot(&wire, q[i].name, strlen(q[i].name))) continue ;
-    char const *qtype = q[i].type == MX_DNS_A ? DNS_T_A : q[i].type == MX_DNS_AAAA ? DNS_T_AAAA : DNS_T_TXT ;
+    char const *qtype = q[i].type == MX_DNS_A ? DNS_T_A : q[i].type == MX_DNS_AAAA ? DNS_T_AAAA : q[i].type == MX_DNS_MX ? DNS_T_MX : DNS_T_TXT ;
     if (dns_transmit_start(&tx[i], servers, 1, wire, qtype, anylocal) == 0)
     {
       q[i].status = MX_DNS_PENDING ;

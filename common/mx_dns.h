@@ -25,7 +25,7 @@ extern int mx_dns_fcrdns (char const *ip, int is6, unsigned int ms, char *name, 
 
 /* Many queries at once, all sent together and all bounded by one
    deadline (rblenv's DNSBL lookups, smtp-forward's A and AAAA). */
-enum mx_dns_type { MX_DNS_A, MX_DNS_AAAA, MX_DNS_TXT } ;
+enum mx_dns_type { MX_DNS_A, MX_DNS_AAAA, MX_DNS_TXT, MX_DNS_MX } ;
 enum mx_dns_status { MX_DNS_PENDING, MX_DNS_ANSWERED, MX_DNS_TIMEOUT, MX_DNS_FAILED } ;
 
 #define MX_DNS_MAX_A 8
@@ -39,7 +39,9 @@ struct mx_dns_query_s
   enum mx_dns_status status ;    /* out: ANSWERED covers "no such name" */
   unsigned char a[MX_DNS_MAX_A][4] ;  /* out, A: the first addresses */
   unsigned char aaaa[MX_DNS_MAX_A][16] ;  /* out, AAAA: the first addresses */
-  unsigned int na ;              /* out, A or AAAA: how many (0: not found) */
+  unsigned int na ;              /* out, A, AAAA or MX: how many records (0: none) */
+  unsigned int nullmx ;          /* out, MX: one of them is "." (RFC 7505) */
+  unsigned int rcode ;           /* out, ANSWERED: 0, or 3 (the name does not exist) */
   char txt[MX_DNS_TXT_MAX] ;     /* out, TXT: the strings joined, raw */
   size_t txtlen ;                /* out, TXT */
   unsigned int ms ;              /* out: milliseconds until it ended */

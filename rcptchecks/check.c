@@ -37,9 +37,10 @@ static size_t say (char *reply, char const *a, char const *b, char const *c)
 static void logit (check const *c, char const *shown, char const *result, unsigned int delay, char const *detail)
 {
   char d[MX_SECS_FMT] ;
+  char const *helo = c->env ? c->env->helo : "", *from = c->env ? c->env->from : "" ;
   mx_secs_fmt(d, delay) ;
-  if (detail) mx_warn(c->ip, "rcpt=<", shown, "> result=", result, c->dryrun ? " dryrun=1" : "", " error=", detail) ;
-  else mx_info(c->ip, "rcpt=<", shown, "> result=", result, c->dryrun ? " dryrun=1" : "", " delay=", d) ;
+  if (detail) mx_warn(c->ip, "helo=<", helo, "> from=<", from, "> rcpt=<", shown, "> result=", result, c->dryrun ? " dryrun=1" : "", " error=", detail) ;
+  else mx_info(c->ip, "helo=<", helo, "> from=<", from, "> rcpt=<", shown, "> result=", result, c->dryrun ? " dryrun=1" : "", " delay=", d) ;
 }
 
 /* a postmaster or abuse address, which a blocklisted client may still
@@ -116,7 +117,7 @@ enum check_verdict check_rcpt (check *c, char const *arg, size_t len, unsigned i
   }
   mx_text_safe(shown, SHOWN_MAX, addr, strlen(addr)) ;
 
-  if (c->rbllate && !(local && is_role(addr)) && form != RCPTADDR_POSTMASTER)
+  if (c->rbllate && !(c->env && c->env->sender_ok) && !(local && is_role(addr)) && form != RCPTADDR_POSTMASTER)
   {
     char text[SHOWN_MAX + 1] ;
     char const *t = c->rbllate ;

@@ -18,7 +18,8 @@
  * L and Q count as local whatever the source says. A key found and the
  * command goes to the child; none and it is refused with 550 5.1.1; a
  * failed lookup answers 451 4.3.0 (never a 5xx, never a pass).
- * With rblenv's late verdict (RBLLATE, not empty) every RCPT is refused
+ * With rblenv's late verdict (RBLLATE, not empty, and not lifted by an
+ * OK of the sender access list for this transaction: envelope.h) every RCPT is refused
  * with its text (451, or 553 when it starts with "-") except postmaster
  * and abuse at a local domain, which are checked as usual, and a bare
  * "postmaster".
@@ -29,6 +30,7 @@
 #define RCPTCHECKS_CHECK_H
 
 #include <stddef.h>
+#include "envelope.h"
 #include "source.h"
 #include "tarpit.h"
 
@@ -49,6 +51,7 @@ struct check_s
   char const *literal ;        /* L above, or 0 */
   int dryrun ;
   char const *ip ;             /* for log lines */
+  envelope *env ;              /* helo= and from= for log lines; its sender OK lifts rbllate */
   unsigned int failures ;      /* lookups failed in a row */
   /* counted for the session's log line */
   unsigned int rcpts, forwarded, unknown, refused, tempfail ;

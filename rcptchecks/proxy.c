@@ -11,6 +11,8 @@
 #include "mx_fifo.h"
 #include "mx_secs.h"
 #include "mx_smtp.h"
+#include "envelope.h"
+#include "mx_log.h"
 #include "rcptaddr.h"
 
 #define BUFSZ 65536
@@ -51,6 +53,7 @@ static answer queue[QMAX] ;
 static unsigned int qhead, qlen ;
 
 static proxy_conf const *conf ;
+static envelope *env ;         /* conf->chk->env */
 static proxy_stats *stats ;
 static enum mode mode = M_COMMAND ;
 static datascan scan ;
@@ -63,6 +66,7 @@ static long long now, last_activity ;
 static long long last_ready ;  /* when the last delayed answer is due */
 static unsigned int offered ;  /* EXT_ bits of the last EHLO answer passed on */
 static int may_follow ;        /* the last command given the child was MAIL, RCPT or RSET */
+static int pipelining_logged ; /* a warn-only pipelining check logs once */
 
 /* Which child reply answers which command. Counts since the start: the
    greeting is the first thing asked. A command is asked once all its
@@ -190,6 +194,44 @@ static void local (char const *reply)
   owe_local(reply, strlen(reply), 0, 0) ;
 }
 
+/* Unauthorised pipelining (RFC 2920; Postfix's smtpd_forbid_unauth_pipelining):
+   a command the client sent before the answer to the one before it, when
+   PIPELINING was not offered, or before the greeting or an EHLO answer.
+   Checked where it shows: when a command is taken while answers are still
+   owed to the client (early: the answer is not out yet), and when an
+   answer goes out with client bytes already waiting (held: EHLO, HELO,
+   DATA wait for their answers before the next line is read). Returns 1
+   if the session ends for it. */
+static int unauth_pipelining (enum what w)
+{
+  int warn ;
+  if (!env->mode[ENV_PIPELINING] || mode == M_DONE || mode == M_TRANSPARENT) return 0 ;
+  if (w == W_QUIT || w == W_AUTH) return 0 ;
+  if (w != W_GREETING && w != W_EHLO && (offered & EXT_PIPELINING)) return 0 ;
+  warn = env->mode[ENV_PIPELINING] == ENV_WARN ;
+  if (!warn || !pipelining_logged)
+    mx_info(conf->chk->ip, "helo=<", env->helo, "> from=<", env->from, "> result=pipelining", warn ? " dryrun=1" : "") ;
+  pipelining_logged = 1 ;
+  if (warn) return 0 ;
+  mx_fifo_skip(&in, mx_fifo_len(&in)) ;   /* never reaches the server */
+  last_word("554 5.5.0 Error: improper use of SMTP command pipelining\r\n", "pipelining") ;
+  return 1 ;
+}
+
+/* a command is about to be taken: is an answer still owed to the client? */
+static int early_command (void)
+{
+  unsigned int i ;
+  if (!qlen) return 0 ;
+  /* the oldest owed answer that pipelining may not overtake decides */
+  for (i = 0 ; i < qlen ; i++)
+  {
+    enum what w = (enum what)queue[(qhead + i) % QMAX].what ;
+    if (w == W_GREETING || w == W_EHLO || !(offered & EXT_PIPELINING)) return unauth_pipelining(w) ;
+  }
+  return 0 ;
+}
+
 /* One command line (len bytes, line end removed). */
 static void command (char const *line, size_t len)
 {
@@ -208,6 +250,20 @@ static void command (char const *line, size_t len)
   {
     local("500 5.5.2 NUL or bare CR in a command\r\n") ;
     return ;
+  }
+  if (env->mode[ENV_NONSMTP] && envelope_nonsmtp(line, len))
+  {
+    /* a web or proxy client, or a POP one, at the SMTP port: not
+       passed on (postscreen's non-SMTP command test) */
+    int warn = env->mode[ENV_NONSMTP] == ENV_WARN ;
+    mx_info(conf->chk->ip, "helo=<", env->helo, "> from=<", env->from, "> result=nonsmtp", warn ? " dryrun=1" : "") ;
+    if (!warn)
+    {
+      static char const r[] = "421 4.7.0 this is an SMTP server, closing connection\r\n" ;
+      owe_local(r, sizeof r - 1, 0, "nonsmtp") ;
+      mode = M_DONE ;
+      return ;
+    }
   }
   switch (smtp_verb(line, len, &arg))
   {
@@ -232,6 +288,8 @@ static void command (char const *line, size_t len)
         local("501 5.1.7 bad sender address syntax\r\n") ;
       else if (paramslen && !smtp_params_ok(line + arg + params, paramslen, offered, 0))
         local("555 5.5.4 MAIL parameter not recognised\r\n") ;
+      else if (!envelope_mail(env, line + arg, len - arg, params, paramslen, reply, &replylen))
+        owe_local(reply, replylen, 0, 0) ;
       else { forward_pipelined(line, len) ; owe(W_OTHER, 0) ; }
       return ;
     case VERB_DATA :
@@ -246,6 +304,7 @@ static void command (char const *line, size_t len)
       return ;
     case VERB_EHLO :
     case VERB_HELO :
+      envelope_helo(env, line + arg, len - arg) ;
       forward(line, len) ;
       owe(smtp_verb(line, len, &arg) == VERB_EHLO ? W_EHLO : W_HELO, 0) ;
       mode = M_HELD ;   /* what the answer offers decides what follows */
@@ -266,6 +325,7 @@ static void command (char const *line, size_t len)
       local("502 5.5.1 BDAT not available here, use DATA\r\n") ;
       return ;
     case VERB_RSET :
+      envelope_reset(env) ;
       forward_pipelined(line, len) ;
       owe(W_OTHER, 0) ;
       return ;
@@ -303,6 +363,7 @@ static void data_bytes (void)
   stats->databytes += used ;
   if (r == DATASCAN_END)
   {
+    envelope_reset(env) ;   /* the transaction ends with its data */
     asking() ;
     owe(W_DATAEND, 0) ;
     mode = M_COMMAND ;
@@ -358,6 +419,7 @@ static void client_input (void)
     len = (size_t)(nl - (in.s + in.head)) ;
     whole = len + 1 ;
     if (len && in.s[in.head + len - 1] == '\r') len-- ;
+    if (early_command()) return ;
     /* too long is decided before room is asked for: a line that fills
        the buffer must still be answered */
     if (len > line_limit())
@@ -502,6 +564,7 @@ static void answers (void)
     if (a->what == W_LOCAL)
     {
       if (mx_fifo_room(&out) < a->len) return ;
+      if (!a->close && mx_fifo_len(&in) && unauth_pipelining(W_LOCAL)) return ;
       mx_fifo_put(&out, text.s + text.head, a->len) ;
       mx_fifo_skip(&text, a->len) ;
       if (a->close) finish(a->close) ;
@@ -516,6 +579,7 @@ static void answers (void)
         return ;
       }
       if (mx_fifo_room(&out) < n) return ;
+      if (mx_fifo_len(&in) && unauth_pipelining((enum what)a->what)) return ;
       child_answer(a, n) ;
       if (result) return ;
     }
@@ -541,6 +605,7 @@ static long long idle_deadline (void)
 char const *proxy_run (proxy_conf const *c, int fromchild_fd_, int tochild_fd_, proxy_stats *st)
 {
   conf = c ;
+  env = c->chk->env ;
   stats = st ;
   fromchild_fd = fromchild_fd_ ;
   tochild_fd = tochild_fd_ ;

@@ -4,12 +4,14 @@
  * Usage: rcptchecks [ -c cdb | -g group [ -f file ] [ -D sql ] [ -A sql ]
  *          [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ]
  *          [ -u secs ] [ -M m ] [ -q name ] [ -L name ] [ -l bytes ]
- *          [ -t secs ] [ -n ] child...
+ *          [ -t secs ] [ -n ] [ -E checks ] [ -W checks ] [ -S cdb ]
+ *          [ -R zone ]... [ -y secs ] [ -Y ] child...
  *
  * With RELAYCLIENT set: execs child, nothing else. Otherwise runs child
  * on two pipes and relays the session (proxy.h), deciding on every RCPT
  * (check.h) with the tarpit (tarpit.h) and the recipient source
- * (source.h). See rcptchecks.8.
+ * (source.h), and on HELO, MAIL and the command stream with the
+ * envelope checks (envelope.h). See rcptchecks.8.
  * Exit: 100 usage; 111 the CDB cannot be opened (the client is told
  * 421) or the child cannot be started; 0 after a session.
  */
@@ -28,6 +30,7 @@
 #include <skalibs/types.h>
 
 #include "check.h"
+#include "envelope.h"
 #include "mx_child.h"
 #include "mx_client.h"
 #include "mx_exec.h"
@@ -43,7 +46,7 @@
 #error RCPTCHECKS_CDB must be defined (the Makefile takes it from conf-rcptchecks)
 #endif
 
-#define USAGE "rcptchecks [ -c cdb | -g group [ -f file ] [ -D sql ] [ -A sql ] [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ] [ -u secs ] [ -M m ] [ -q name ] [ -L name ] [ -l bytes ] [ -t secs ] [ -n ] child..."
+#define USAGE "rcptchecks [ -c cdb | -g group [ -f file ] [ -D sql ] [ -A sql ] [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ] [ -u secs ] [ -M m ] [ -q name ] [ -L name ] [ -l bytes ] [ -t secs ] [ -n ] [ -E checks ] [ -W checks ] [ -S cdb ] [ -R zone ]... [ -y secs ] [ -Y ] child..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
 char const *PROG = "rcptchecks" ;
@@ -93,6 +96,8 @@ int main (int argc, char const *const *argv)
   proxy_conf pc = { .chk = &chk, .linemax = 1000, .idle_ms = 1200000 } ;
   proxy_stats st = { 0 } ;
   static char ipt[MX_CLIENT_IPTEXT] ;   /* chk (static) keeps a pointer to it */
+  static envelope env = { .dns_ms = 5000 } ;
+  char const *warn_list = 0 ;
   int cdb_given = 0, sql_only = 0, fds[2] = { 0, 1 } ;
   char const *const *args = argv ;   /* as given, for the SQL handover */
   char const *rbllate, *result, *why ;
@@ -103,7 +108,7 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "c:g:f:D:A:T:Ce:N:d:u:M:q:L:l:t:n", &l) ;
+      int opt = subgetopt_r(argc, argv, "c:g:f:D:A:T:Ce:N:d:u:M:q:L:l:t:nE:W:S:R:y:Y", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -124,16 +129,35 @@ int main (int argc, char const *const *argv)
         case 'l' : pc.linemax = number(l.arg, PROXY_LINE_MAX) ; if (pc.linemax < 512) dieusage() ; break ;
         case 't' : pc.idle_ms = secs(l.arg, 86400000) ; if (!pc.idle_ms) dieusage() ; break ;
         case 'n' : chk.dryrun = 1 ; break ;
+        case 'E' : if (!envelope_modes(&env, l.arg, ENV_ON)) dieusage() ; break ;
+        case 'W' : warn_list = l.arg ; break ;
+        case 'S' : env.access = l.arg ; env.mode[ENV_ACCESS] = ENV_ON ; break ;
+        case 'R' :
+        {
+          char const *bad ;
+          if (env.nzones >= ENV_ZONES_MAX) strerr_dief1x(100, "too many -R zones") ;
+          if (!zonespec_parse(l.arg, &env.zones[env.nzones], &bad)) strerr_dief4x(100, "bad -R zone ", l.arg, ": ", bad) ;
+          env.nzones++ ;
+          env.mode[ENV_RHSBL] = ENV_ON ;
+          break ;
+        }
+        case 'y' : env.dns_ms = secs(l.arg, 60000) ; if (!env.dns_ms) dieusage() ; break ;
+        case 'Y' : env.rhsbl_temp = 1 ; break ;
         default : dieusage() ;
       }
     }
     argc -= l.ind ; argv += l.ind ;
   }
   if (!argc || !*argv[0]) dieusage() ;
+  /* after -E, -S and -R, whatever their order: -W makes a check warn-only */
+  if (warn_list && !envelope_modes(&env, warn_list, ENV_WARN)) dieusage() ;
   if ((cdb_given && src.group) || (sql_only && !src.group) || (src.group && !*src.group)) dieusage() ;
 
   mx_client_ip(&ip, ipt) ;
   chk.ip = ipt ;
+  env.client = ip ;
+  env.ip = ipt ;
+  chk.env = &env ;
   if (getenv("RELAYCLIENT"))
   {
     mx_info(ipt, "result=trusted") ;
@@ -174,7 +198,7 @@ int main (int argc, char const *const *argv)
     n[4][uint_fmt(n[4], chk.tempfail)] = 0 ;
     n[5][uint_fmt(n[5], st.messages)] = 0 ;
     n[6][uint64_fmt(n[6], st.databytes)] = 0 ;
-    mx_info(ipt, "rcpts=", n[0], " forwarded=", n[1], " unknown=", n[2], " refused=", n[3],
+    mx_info(ipt, "helo=<", env.helo, "> from=<", env.from, "> rcpts=", n[0], " forwarded=", n[1], " unknown=", n[2], " refused=", n[3],
             " tempfail=", n[4], " messages=", n[5], " databytes=", n[6], st.trusted ? " auth=1" : "",
             chk.dryrun ? " dryrun=1" : "", " result=", result) ;
   }

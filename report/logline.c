@@ -218,8 +218,10 @@ static char const *const rb_refused[] = { "refused", "late", 0 } ;
 static char const *const rb_passed[] = { "allowed", "clean", "trusted", "decided", 0 } ;
 static char const *const rr_refused[] = { "unknown", "rbllate", "syntax", "nodomain", "literal", "parameter", "tempfail", 0 } ;
 static char const *const rr_passed[] = { "known", "foreign", "postmaster", 0 } ;
-static char const *const rs_refused[] = { "too-many-unknown", "bare-lf", "lookups-failed", "out-of-step", "tempfail", 0 } ;
-static char const *const rs_passed[] = { "quit", "client-eof", "child-exit", "child-421", "child-closed", "trusted", 0 } ;
+static char const *const rs_refused[] = { "too-many-unknown", "bare-lf", "lookups-failed", "out-of-step", "tempfail",
+  "helo-invalid", "helo-not-fqdn", "helo-literal", "sender-not-fqdn", "sender-unknown", "sender-nullmx", "sender-tempfail",
+  "sender-rejected", "rhsbl", "pipelining", "nonsmtp", 0 } ;
+static char const *const rs_passed[] = { "quit", "client-eof", "child-exit", "child-421", "child-closed", "trusted", "sender-ok", 0 } ;
 static char const *const st_refused[] = { "bare-lf", "out-of-step", 0 } ;
 static char const *const st_passed[] = { "quit", "client-eof", "child-exit", "child-421", "child-closed", 0 } ;
 static char const *const pe_refused[] = { "refused", 0 } ;
@@ -304,6 +306,19 @@ enum logline_type logline_parse (char const *s, size_t len, logline *l)
   l->ip = s ; l->iplen = j ;
   s += j + 1 ; len -= j + 1 ;
 
+  /* rcptchecks' helo=<H> from=<F>: neither holds a blank or a '>' */
+  if (eq(l->prog, l->proglen, "rcptchecks") && has(s, len, "helo=<"))
+  {
+    char const *e1 = memchr(s + 6, '>', len - 6), *e2 ;
+    if (!e1 || (size_t)(e1 - s) + 8 > len || memcmp(e1, "> from=<", 8)) return LOGLINE_MALFORMED ;
+    e2 = memchr(e1 + 8, '>', len - (size_t)(e1 + 8 - s)) ;
+    if (!e2 || (size_t)(e2 - s) + 2 > len || e2[1] != ' ') return LOGLINE_MALFORMED ;
+    l->helo = s + 6 ; l->helolen = (size_t)(e1 - s) - 6 ;
+    l->from = e1 + 8 ; l->fromlen = (size_t)(e2 - e1) - 8 ;
+    if (memchr(l->helo, ' ', l->helolen) || memchr(l->from, ' ', l->fromlen)) return LOGLINE_MALFORMED ;
+    len -= (size_t)(e2 + 2 - s) ;
+    s = e2 + 2 ;
+  }
   if (eq(l->prog, l->proglen, "rcptchecks") && has(s, len, "rcpt=<"))
   {
     if (!rcpt_line(s, len, l)) return LOGLINE_MALFORMED ;

@@ -47,6 +47,8 @@ struct logline_s
   char const *ip ; size_t iplen ;
   char const *result ; size_t resultlen ;
   char const *rcpt ; size_t rcptlen ;     /* rcptchecks' rcpt=<...>: inside <> */
+  char const *helo ; size_t helolen ;     /* rcptchecks' helo=<...> and from=<...>: */
+  char const *from ; size_t fromlen ;     /* inside <> (0 on lines without them) */
   int dryrun ;
   enum logline_kind kind ;
 } ;

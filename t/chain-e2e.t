@@ -263,9 +263,9 @@ for my $order (@ORDERS) {
     wait_end($s, $c{named}, 'the unknown recipient\'s session');
     $pid = conn_pid($s, $c{named});
     my $rl = lines_of($s, 'rcptchecks', $c{named});
-    like($rl, qr/^rcptchecks: info: pid $pid ip \Q$c{named}\E rcpt=<nobody\@example\.org> result=unknown delay=\d+\.\d{3}$/m,
+    like($rl, qr/^rcptchecks: info: pid $pid ip \Q$c{named}\E helo=<[^>]*> from=<[^>]*> rcpt=<nobody\@example\.org> result=unknown delay=\d+\.\d{3}$/m,
       'unknown recipient: rcptchecks logged it');
-    like($rl, qr/^rcptchecks: info: pid $pid ip \Q$c{named}\E rcpts=1 forwarded=0 unknown=1 refused=1 tempfail=0 messages=0 databytes=0 result=quit$/m,
+    like($rl, qr/^rcptchecks: info: pid $pid ip \Q$c{named}\E helo=<[^>]*> from=<[^>]*> rcpts=1 forwarded=0 unknown=1 refused=1 tempfail=0 messages=0 databytes=0 result=quit$/m,
       'unknown recipient: never forwarded');
     like(lines_of($s, 'smtp-delay', $c{named}),
       qr/^smtp-delay: info: pid $pid ip \Q$c{named}\E class=named host=\Q$name{$order}{named}\E why=name delay=0\.300 waited=(?:0\.[3-9]|1\.)\d\d result=pass$/,
@@ -301,7 +301,7 @@ for my $order (@ORDERS) {
     wait_end($s, $c{sender}, 'the clean message\'s session');
     $pid = conn_pid($s, $c{sender});
     like(lines_of($s, 'rcptchecks', $c{sender}),
-      qr/^rcptchecks: info: pid $pid ip \Q$c{sender}\E rcpts=1 forwarded=1 unknown=0 refused=0 tempfail=0 messages=1 databytes=${\ length $wire} result=quit$/m,
+      qr/^rcptchecks: info: pid $pid ip \Q$c{sender}\E helo=<[^>]*> from=<[^>]*> rcpts=1 forwarded=1 unknown=0 refused=0 tempfail=0 messages=1 databytes=${\ length $wire} result=quit$/m,
       'clean message: rcptchecks counted the bytes as sent');
     like(lines_of($s, 'rblenv', $c{sender}), qr/^rblenv: info: pid $pid ip \Q$c{sender}\E zone=\Q$ZONE\E:nx,\d+ms score=0 result=clean elapsed=\d+$/m,
       'clean message: rblenv: clean');

@@ -218,9 +218,9 @@ subtest 'MariaDB killed and restarted' => sub {
   like(lines_of($sql_smtp, 'rblenv', $ip{roamer}), qr/ip \Q$ip{roamer}\E zone=\Q$ZONE\E:nx,\d+ms score=0 result=clean /,
     'rblenv looked the roamer up');
   my $rl = lines_of($sql_smtp, 'rcptchecks', $ip{roamer});
-  is(() = $rl =~ /^rcptchecks: warning: pid $pid ip \Q$ip{roamer}\E rcpt=<[^>]+> result=tempfail error=unable to connect/mg, 3,
+  is(() = $rl =~ /^rcptchecks: warning: pid $pid ip \Q$ip{roamer}\E helo=<[^>]*> from=<[^>]*> rcpt=<[^>]+> result=tempfail error=unable to connect/mg, 3,
     'rcptchecks logged three failed lookups');
-  like($rl, qr/^rcptchecks: info: pid $pid ip \Q$ip{roamer}\E rcpts=3 forwarded=0 unknown=0 refused=0 tempfail=3 messages=0 databytes=0 result=quit$/m,
+  like($rl, qr/^rcptchecks: info: pid $pid ip \Q$ip{roamer}\E helo=<[^>]*> from=<[^>]*> rcpts=3 forwarded=0 unknown=0 refused=0 tempfail=3 messages=0 databytes=0 result=quit$/m,
     'rcptchecks: nothing forwarded, three tempfails');
 
   $db->start;
@@ -299,7 +299,7 @@ subtest 'MariaDB hung (SIGSTOP), then resumed' => sub {
   like(lines_of($sql_smtp, 'relaydb-check', $ip{roamer}), qr/^relaydb-check: warning: pid $pid ip \Q$ip{roamer}\E store=sql result=error reason=unable to connect/m,
     'relaydb-check logged the error (fail closed)');
   like(lines_of($sql_smtp, 'rcptchecks', $ip{roamer}),
-    qr/^rcptchecks: info: pid $pid ip \Q$ip{roamer}\E rcpts=4 forwarded=1 unknown=1 refused=1 tempfail=2 messages=0 databytes=0 result=quit$/m,
+    qr/^rcptchecks: info: pid $pid ip \Q$ip{roamer}\E helo=<[^>]*> from=<[^>]*> rcpts=4 forwarded=1 unknown=1 refused=1 tempfail=2 messages=0 databytes=0 result=quit$/m,
     'rcptchecks: two tempfails, then one unknown and one forwarded');
   wait_until(10, sub { lines_of($sql_pop, 'relaydb-rec', $ip{hungpop}) =~ /store=sql result=(?:recorded|error)/ },
     'the pending write logs its result');
@@ -360,7 +360,7 @@ for my $how (qw(killed owed hung)) {
     my $pid = conn_pid($sql_smtp, $ip{$how});
     my $result = $how eq 'hung' ? 'child-timeout' : 'child-died';
     like(lines_of($sql_smtp, 'rcptchecks', $ip{$how}),
-      qr/^rcptchecks: info: pid $pid ip \Q$ip{$how}\E rcpts=1 forwarded=1 unknown=0 refused=0 tempfail=0 messages=0 databytes=\d+ result=$result$/m,
+      qr/^rcptchecks: info: pid $pid ip \Q$ip{$how}\E helo=<[^>]*> from=<[^>]*> rcpts=1 forwarded=1 unknown=0 refused=0 tempfail=0 messages=0 databytes=\d+ result=$result$/m,
       "rcptchecks logged result=$result, no message");
     sleep 0.3;
     is(scalar(() = $sql_mta->messages), $before, 'nothing was delivered');

@@ -51,7 +51,7 @@ sub cmd {
 
 sub session_result {
   my ($s) = @_;
-  my $re = qr/^rcptchecks: info: pid \d+ ip \S+ rcpts=.* result=(\S+)$/m;
+  my $re = qr/^rcptchecks: info: pid \d+ ip \S+ helo=<[^>]*> from=<[^>]*> rcpts=.* result=(\S+)$/m;
   wait_until(15, sub { $s->log_text =~ $re }, 'the session line');
   return ($s->log_text =~ $re)[0] // '';
 }
@@ -255,7 +255,7 @@ subtest 'every wait has a bound: -t' => sub {
   like(($c->read_reply(10))[1] // '', qr/^250 /, 'MAIL answered; the RCPTs wait for the tarpit');
   sleep 0.5;
   $c->close;   # nothing unread: a plain close, no reset
-  ok(wait_until(10, sub { $s->log_text =~ /^rcptchecks: info: pid \d+ ip \Q$ip\E rcpts=/m }, 'the session line'),
+  ok(wait_until(10, sub { $s->log_text =~ /^rcptchecks: info: pid \d+ ip \Q$ip\E helo=<[^>]*> from=<[^>]*> rcpts=/m }, 'the session line'),
     'the session ends within seconds of the client leaving (20 answers of up to 60 s each were owed)');
   $s->stop;
 };

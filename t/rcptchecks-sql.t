@@ -129,7 +129,7 @@ subtest 'known, unknown, extension, catch-all, foreign' => sub {
   unlike($elog, qr/<bob\@example\.org>/i, 'exim never saw bob@example.org');
   like($elog, qr/rejected RCPT <Some\.One\@Other\.Test>: relay not permitted/, 'exim saw the foreign address unchanged');
   my $log = session_log($srv, $mark);
-  like($log, qr/^rcptchecks: info: pid \d+ ip 127\.0\.0\.1 rcpt=<nobody\@example\.org> result=unknown delay=0\.000$/m,
+  like($log, qr/^rcptchecks: info: pid \d+ ip 127\.0\.0\.1 helo=<[^>]*> from=<[^>]*> rcpt=<nobody\@example\.org> result=unknown delay=0\.000$/m,
     'the unknown recipient is logged');
   unlike($log, qr/result=tempfail/, 'no lookup failed');
 
@@ -240,7 +240,7 @@ subtest 'SQL injection strings are just addresses' => sub {
   $db->sql('SET GLOBAL general_log = 0;', 'mysql');
   is($db->sql($tables), $before, 'both tables and their rows are intact');
   unlike($log, qr/result=tempfail/, 'no lookup failed');
-  like($log, qr/^rcptchecks: info: .* rcpt=<'OR'1'='1\@example\.org> result=unknown/m,
+  like($log, qr/^rcptchecks: info: .* helo=<[^>]*> from=<[^>]*> rcpt=<'OR'1'='1\@example\.org> result=unknown/m,
     'the OR 1=1 address is logged as unknown');
   my $gl = $db->sql("SELECT command_type, REPLACE(REPLACE(argument, '\\n', ' '), '\\t', ' ') FROM general_log "
     . "WHERE user_host LIKE 'mxtest[%' ORDER BY event_time", 'mysql');
@@ -337,7 +337,7 @@ subtest 'MariaDB stopped, killed and restarted during a session' => sub {
   like(rcpt($c, 'nobody@example.org'), $unknown, '... and 550 for an unknown address');
   quit($c);
   my $log = session_log($srv, $mark);
-  like($log, qr/^rcptchecks: warning: pid \d+ ip 127\.0\.0\.1 rcpt=<alice\@example\.org> result=tempfail error=\S.*$/m,
+  like($log, qr/^rcptchecks: warning: pid \d+ ip 127\.0\.0\.1 helo=<[^>]*> from=<[^>]*> rcpt=<alice\@example\.org> result=tempfail error=\S.*$/m,
     'the failed lookup is logged as a warning with result=tempfail');
   like($log, qr/result=tempfail error=.*(?:connect|server|Lost|gone)/i, '... with the reason') or diag $log;
   like($log, qr/ rcpts=5 .*tempfail=2 /, 'the session line counts two tempfails');
@@ -426,7 +426,7 @@ subtest 'bad queries' => sub {
     like(rcpt($c, 'nobody@example.org'), $tempfail, "$name: an unknown address gets 451, not 550");
     quit($c);
     my $log = session_log($srv, $mark);
-    like($log, qr/^rcptchecks: warning: pid \d+ ip \S+ rcpt=<nobody\@example\.org> result=tempfail $re/m,
+    like($log, qr/^rcptchecks: warning: pid \d+ ip \S+ helo=<[^>]*> from=<[^>]*> rcpt=<nobody\@example\.org> result=tempfail $re/m,
       "$name: logged with the reason") or diag $log;
     $srv->stop;
   }

@@ -104,7 +104,7 @@ sub rc_lines {
 sub session_line {
   my ($s, $ip, $timeout) = @_;
   local $Test::Builder::Level = $Test::Builder::Level + 1;
-  my $re = qr/^rcptchecks: info: pid \d+ ip \Q$ip\E rcpts=/;
+  my $re = qr/^rcptchecks: info: pid \d+ ip \Q$ip\E helo=<[^>]*> from=<[^>]*> rcpts=/;
   wait_until($timeout // 15, sub { grep { $_ =~ $re } rc_lines($s, $ip) }, "the session line for $ip");
   my @l = grep { $_ =~ $re } rc_lines($s, $ip);
   return $l[-1] // '(no session line)';
@@ -227,7 +227,7 @@ subtest 'recipients: known, unknown, extensions, catch-all, other domains' => su
   is_deeply(\@unk, ['nobody@example.org', 'bob@example.org', 'carol-other@example.org', 'Nobody2@example.org',
     'nobody5@example.org'],
     'one log line per unknown recipient, in order');
-  like((grep { /result=syntax/ } rc_lines($s, $ip))[-1] // '', qr/ rcpt=<TO:<n{190,200}> result=syntax delay=\d+\.\d{3}$/,
+  like((grep { /result=syntax/ } rc_lines($s, $ip))[-1] // '', qr/ helo=<[^>]*> from=<[^>]*> rcpt=<TO:<n{190,200}> result=syntax delay=\d+\.\d{3}$/,
     'the bad syntax logged (the text after the verb, cut short)');
   like(session_line($s, $ip), qr/ rcpts=19 forwarded=8 unknown=5 refused=11 tempfail=0 messages=1 databytes=\d+ result=quit$/,
     'the session line counts them');
@@ -876,7 +876,7 @@ subtest 'dry run: nothing refused, nothing delayed, all logged' => sub {
   is_deeply(delivered($mta), ['alice@example.org', 'nobody2@example.org', 'nobody@example.org'], 'delivered to all three');
   my @l = grep { /result=unknown/ } rc_lines($s, $ip);
   is(scalar @l, 2, 'both unknown recipients logged');
-  like($l[0] // '', qr/ rcpt=<nobody\@example\.org> result=unknown dryrun=1 delay=0\.000$/, '... with dryrun=1 and no delay');
+  like($l[0] // '', qr/ helo=<[^>]*> from=<[^>]*> rcpt=<nobody\@example\.org> result=unknown dryrun=1 delay=0\.000$/, '... with dryrun=1 and no delay');
   like(session_line($s, $ip), qr/ rcpts=3 forwarded=3 unknown=2 refused=0 .* dryrun=1 result=quit$/, 'the session line has dryrun=1');
   $s->stop;
 };

@@ -1,0 +1,38 @@
+/* sender: the reverse-path of MAIL FROM, as the sender checks see it
+ * (a pure function, no I/O). rcptaddr_mailfrom has already judged the
+ * syntax; this finds the address and its domain.
+ *
+ * Postfix's reject_non_fqdn_sender: an address without a domain, or
+ * whose domain is a name without a dot, is not in fully-qualified form
+ * (553 5.1.7). An address literal is (it names a host). The null
+ * reverse-path "<>" (bounces, RFC 5321 4.5.5) is never refused by a
+ * sender check.
+ */
+#ifndef RCPTCHECKS_SENDER_H
+#define RCPTCHECKS_SENDER_H
+
+#include <stddef.h>
+
+#define SENDER_MAX 900
+
+enum sender_form
+{
+  SENDER_NULL,        /* <> */
+  SENDER_DOMAIN,      /* local@domain, domain a DNS name with a dot */
+  SENDER_LITERAL,     /* local@[...] */
+  SENDER_NOT_FQDN,    /* no '@', an empty domain, or a domain that is no FQDN */
+} ;
+
+typedef struct sender_s sender ;
+struct sender_s
+{
+  char addr[SENDER_MAX + 1] ;     /* the address, without brackets, as written */
+  char domain[SENDER_MAX + 1] ;   /* lower-cased; "" for NULL and without '@' */
+  size_t locallen ;               /* bytes of addr before its last '@' */
+} ;
+
+/* The argument of MAIL (what follows "MAIL ", len bytes) that
+   rcptaddr_mailfrom accepted, with its parameters at params. */
+extern enum sender_form sender_parse (char const *arg, size_t len, size_t params, size_t paramslen, sender *s) ;
+
+#endif

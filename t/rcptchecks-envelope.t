@@ -1,0 +1,214 @@
+#!/usr/bin/perl
+# rcptchecks' envelope checks (envelope.h) in front of exim4 -bs, with a
+# real tinydns: the HELO name (invalid, not a FQDN, a literal that is not
+# the client's), the sender's form, its domain (MX, A, AAAA; NXDOMAIN,
+# no records, a null MX, a server that never answers), RHSBL zones with
+# filters and weights, the sender access list (REJECT, OK lifting
+# RBLLATE but never the recipient check), unauthorised pipelining and
+# non-SMTP commands. Each: refused, warn-only passes and logs, skipped
+# for RELAYCLIENT and after AUTH. Every decision line names helo= and
+# from=.
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(time);
+use lib 't/lib';
+use MXTest;
+use MXRun;
+
+my $top = top();
+my $bin = "$top/rcptchecks/rcptchecks";
+plan skip_all => "$bin not built" unless -x $bin;
+
+my $dir = tmpdir();
+my $cdb = "$dir/r.cdb";
+{
+  my ($rc, undef, $err) = run_cmd(argv => ["$top/rcptchecks/rcptchecks-make", $cdb, "$dir/r.tmp"],
+    stdin => "example.org\nalice\@example.org\npostmaster\@example.org\n");
+  is($rc, 0, 'recipients') or diag $err;
+  ($rc, undef, $err) = run_cmd(argv => ["$top/rcptchecks/rcptchecks-make", '-s', "$dir/s.cdb", "$dir/s.tmp"], stdin => <<'LIST');
+# the sender access list
+spammer@good.mxtest.test   REJECT you again
+@blocked.mxtest.test       REJECT
+friend@good.mxtest.test    OK
+.trusted.mxtest.test       OK
+LIST
+  is($rc, 0, 'sender access list') or diag $err;
+}
+
+my $nullmx = '@nullmx.mxtest.test::.:0';
+my $dns = start_tinydns(data => join '', map { "$_\n" }
+  '.mxtest.test::', '.dbl.mxtest.test::', '.half.mxtest.test::',
+  '@good.mxtest.test:127.0.0.25:mx', '+aonly.mxtest.test:127.0.0.26', "'nomail.mxtest.test:no mail here",
+  $nullmx, '@sub.trusted.mxtest.test:127.0.0.25:mx', '@blocked.mxtest.test:127.0.0.25:mx',
+  '@listed.mxtest.test:127.0.0.25:mx', '+listed.mxtest.test.dbl.mxtest.test:127.0.1.2',
+  '@fault.mxtest.test:127.0.0.25:mx', '+fault.mxtest.test.dbl.mxtest.test:127.255.255.254',
+  '@weak.mxtest.test:127.0.0.25:mx', '+weak.mxtest.test.half.mxtest.test:127.0.0.2');
+
+my $dbl = 'dbl.mxtest.test=127.0.1.[2..99]';
+sub guard {
+  my (%a) = @_;
+  my $mta = $a{mta} // exim_child();
+  my $s = start_tcpserver(opts => ['-R', '-H', '-l0'],
+    env => { RELAYCLIENT => undef, RBLLATE => undef, DNSCACHEIP => $dns->ip, %{ $a{env} || {} } },
+    argv => [$bin, '-c', $cdb, '-d', '0', '-u', '0', @{ $a{opts} }, @{ $mta->argv }]);
+  return $s;
+}
+sub client {
+  my ($s) = @_;
+  my $ip = loopback_ip();
+  my $c = smtp_connect($s->ip, $s->port, local_ip => $ip, timeout => 15);
+  return ($c, $ip);
+}
+sub cmd {
+  my ($c, $line, $timeout) = @_;
+  $c->sendline($line);
+  my (undef, $text) = $c->read_reply($timeout);
+  return $text // '';
+}
+sub lines { my ($s, $ip) = @_; grep { /^rcptchecks: \w+: pid \d+ ip \Q$ip\E / } split /\n/, $s->log_text }
+# greeting, HELO/EHLO with $helo, MAIL with $from: MAIL's reply
+sub mail_reply {
+  my ($s, $helo, $from, %o) = @_;
+  my ($c, $ip) = client($s);
+  $c->expect(qr/^220 /, 10);
+  my $h = cmd($c, ($o{verb} // 'EHLO') . " $helo");
+  my $r = cmd($c, "MAIL FROM:$from", 20);
+  my $rr = $o{rcpt} ? cmd($c, "RCPT TO:<$o{rcpt}>", 10) : '';
+  cmd($c, 'QUIT');
+  return wantarray ? ($r, $ip, $rr, $c) : $r;
+}
+sub eventually { my ($cond) = @_; my $t = time + 10; while (time < $t) { return 1 if $cond->(); select undef, undef, undef, 0.1 } $cond->() }
+
+my $all = guard(opts => ['-E', 'all', '-S', "$dir/s.cdb", '-R', $dbl, '-R', 'half.mxtest.test*0', '-y', '2']);
+
+subtest 'HELO: invalid, not a FQDN, a literal not the client\'s' => sub {
+  like(scalar mail_reply($all, 'bad_name.example', '<a@good.mxtest.test>'), qr/^501 5\.5\.2 <a\@good\.mxtest\.test>: Helo command rejected: Invalid name/, 'invalid: 501 5.5.2');
+  like(scalar mail_reply($all, 'localhost', '<a@good.mxtest.test>'), qr/^504 5\.5\.2 .*need fully-qualified hostname/, 'not a FQDN: 504 5.5.2');
+  like(scalar mail_reply($all, '[192.0.2.1]', '<a@good.mxtest.test>'), qr/^550 5\.7\.1 .*address literal/, 'another address literal: 550 5.7.1');
+  my ($c, $ip) = client($all);
+  $c->expect(qr/^220 /);
+  cmd($c, "EHLO [$ip]");
+  like(cmd($c, 'MAIL FROM:<a@good.mxtest.test>', 20), qr/^250 /, "the client's own literal [$ip]: passes");
+  cmd($c, 'QUIT');
+  my ($r, $ip2) = mail_reply($all, 'client.example', '<a@good.mxtest.test>');
+  like($r, qr/^250 /, 'a FQDN: passes');
+  my ($r3, $ip3) = mail_reply($all, 'localhost', '<a@good.mxtest.test>');
+  ok(eventually(sub { grep { /helo=<localhost> from=<a\@good\.mxtest\.test> result=helo-not-fqdn$/ } lines($all, $ip3) }), 'logged with helo= and from=');
+};
+
+subtest 'the sender: form, domain in the DNS' => sub {
+  like(scalar mail_reply($all, 'client.example', '<user@localhost>'), qr/^553 5\.1\.7 .*need fully-qualified address/, 'not a FQDN: 553 5.1.7');
+  like(scalar mail_reply($all, 'client.example', '<user>'), qr/^553 5\.1\.7 /, 'no domain: 553 5.1.7');
+  like(scalar mail_reply($all, 'client.example', '<>'), qr/^250 /, '<> (a bounce) passes');
+  like(scalar mail_reply($all, 'client.example', '<u@nx.mxtest.test>'), qr/^550 5\.1\.8 .*Domain not found/, 'NXDOMAIN: 550 5.1.8');
+  like(scalar mail_reply($all, 'client.example', '<u@nomail.mxtest.test>'), qr/^550 5\.1\.8 .*no mail server/, 'no MX, A or AAAA: 550 5.1.8');
+  like(scalar mail_reply($all, 'client.example', '<u@nullmx.mxtest.test>'), qr/^550 5\.1\.8 .*null MX/, 'a null MX (RFC 7505): 550 5.1.8');
+  like(scalar mail_reply($all, 'client.example', '<u@aonly.mxtest.test>'), qr/^250 /, 'an A record and no MX: passes');
+  my $t0 = time;
+  like(scalar mail_reply($all, 'client.example', '<u@silent.elsewhere.test>'), qr/^450 4\.1\.8 /, 'a server that never answers: 450 4.1.8, never a 5xx');
+  cmp_ok(time - $t0, '<', 6, 'within the DNS deadline (-y 2)');
+};
+
+subtest 'RHSBL: filters, weights, faults' => sub {
+  like(scalar mail_reply($all, 'client.example', '<u@listed.mxtest.test>'), qr/^550 5\.7\.1 .*listed by dbl\.mxtest\.test/, 'listed: 550 5.7.1 naming the zone');
+  my ($r, $ip) = mail_reply($all, 'client.example', '<u@fault.mxtest.test>');
+  like($r, qr/^250 /, '127.255.255.254 never counts');
+  ok(eventually(sub { grep { /zone=dbl\.mxtest\.test answer=127\.255\.255\.254 reason=configuration fault/ } lines($all, $ip) }), 'and is logged as a configuration fault');
+  like(scalar mail_reply($all, 'client.example', '<u@weak.mxtest.test>'), qr/^250 /, 'listed in a zone of weight 0: passes');
+  my $temp = guard(opts => ['-R', $dbl, '-Y']);
+  like(scalar mail_reply($temp, 'client.example', '<u@listed.mxtest.test>'), qr/^451 4\.7\.1 /, '-Y: 451 4.7.1');
+};
+
+subtest 'the sender access list' => sub {
+  like(scalar mail_reply($all, 'client.example', '<spammer@good.mxtest.test>'), qr/^550 5\.7\.1 <spammer\@good\.mxtest\.test>: you again/, 'REJECT with its text');
+  like(scalar mail_reply($all, 'client.example', '<anyone@blocked.mxtest.test>'), qr/^550 5\.7\.1 .*Access denied/, '@domain REJECT');
+  my $late = guard(opts => ['-S', "$dir/s.cdb", '-E', 'helo-fqdn'], env => { RBLLATE => 'listed in a test zone' });
+  my (undef, undef, $rr) = mail_reply($late, 'client.example', '<stranger@good.mxtest.test>', rcpt => 'alice@example.org');
+  like($rr, qr/^451 .*listed in a test zone/, 'RBLLATE refuses a stranger at RCPT');
+  my ($r, $ip, $rr2) = mail_reply($late, 'localhost', '<friend@good.mxtest.test>', rcpt => 'alice@example.org');
+  like($r, qr/^250 /, 'an OK sender skips the HELO check');
+  like($rr2, qr/^250 /, 'and RBLLATE is lifted for it');
+  my (undef, undef, $rr3) = mail_reply($late, 'client.example', '<x@sub.trusted.mxtest.test>', rcpt => 'nobody@example.org');
+  like($rr3, qr/^550 5\.1\.1 /, '.trusted.mxtest.test covers sub.trusted..., and the recipient check still applies');
+  ok(eventually(sub { grep { /from=<friend\@good\.mxtest\.test> result=sender-ok$/ } lines($late, $ip) }), 'sender-ok logged');
+};
+
+subtest 'warn-only: logged as would-refuse, passed' => sub {
+  my $warn = guard(opts => ['-W', 'all', '-S', "$dir/s.cdb", '-R', $dbl, '-y', '2']);
+  my ($r, $ip) = mail_reply($warn, 'localhost', '<spammer@good.mxtest.test>');
+  like($r, qr/^250 /, 'HELO localhost and a REJECTed sender: passes');
+  ($r, my $ip2) = mail_reply($warn, 'client.example', '<u@nx.mxtest.test>');
+  like($r, qr/^250 /, 'an NXDOMAIN sender: passes');
+  ok(eventually(sub { grep { /result=sender-rejected dryrun=1$/ } lines($warn, $ip) }), 'sender-rejected dryrun=1 logged');
+  ok(eventually(sub { grep { /result=sender-unknown dryrun=1$/ } lines($warn, $ip2) }), 'sender-unknown dryrun=1 logged');
+  my $wf = guard(opts => ['-E', 'helo-fqdn', '-W', 'helo-fqdn']);
+  like(scalar mail_reply($wf, 'localhost', '<a@good.mxtest.test>'), qr/^250 /, '-W after -E: warn-only wins');
+};
+
+subtest 'skipped for RELAYCLIENT and after AUTH' => sub {
+  my $relay = guard(opts => ['-E', 'all'], env => { RELAYCLIENT => '' });
+  like(scalar mail_reply($relay, 'localhost', '<user@localhost>'), qr/^250 /, 'RELAYCLIENT: nothing checked');
+  my $mta = exim_child(auth => 1);
+  my $auth = guard(mta => $mta, opts => ['-E', 'all']);
+  my ($c) = client($auth);
+  $c->expect(qr/^220 /);
+  cmd($c, 'EHLO localhost');
+  require MIME::Base64;
+  like(cmd($c, 'AUTH PLAIN ' . MIME::Base64::encode_base64("\0" . $mta->auth_user . "\0" . $mta->auth_password, '')), qr/^235 /, 'authenticated');
+  like(cmd($c, 'MAIL FROM:<user@localhost>'), qr/^250 /, 'after AUTH: nothing checked');
+  cmd($c, 'QUIT');
+};
+
+subtest 'unauthorised pipelining' => sub {
+  my $p = guard(opts => ['-E', 'pipelining']);
+  my ($c, $ip) = client($p);
+  $c->expect(qr/^220 /);
+  $c->send("HELO client.example\r\nMAIL FROM:<a\@good.mxtest.test>\r\nRCPT TO:<alice\@example.org>\r\n");
+  my ($all_out) = $c->read_all(10);
+  like($all_out, qr/^554 5\.5\.0 Error: improper use of SMTP command pipelining\r\n\z/m, 'after HELO: 554 5.5.0, and the end');
+  ok(eventually(sub { grep { /result=pipelining$/ } lines($p, $ip) }), 'logged');
+  ($c) = client($p);
+  $c->expect(qr/^220 /);
+  $c->send("EHLO client.example\r\nMAIL FROM:<a\@good.mxtest.test>\r\n");
+  ($all_out) = $c->read_all(10);
+  like($all_out, qr/554 5\.5\.0 /, 'before the EHLO answer: 554');
+  ($c) = client($p);
+  $c->send("EHLO early.example\r\n");
+  ($all_out) = $c->read_all(10);
+  like($all_out, qr/\A554 5\.5\.0 /, 'before the greeting: 554');
+  ($c) = client($p);
+  $c->expect(qr/^220 /);
+  like(cmd($c, 'EHLO client.example'), qr/^250-PIPELINING/m, 'EHLO offers PIPELINING');
+  $c->send("MAIL FROM:<a\@good.mxtest.test>\r\n" . join('', map { "RCPT TO:<alice\@example.org>\r\n" } 1 .. 50) . "DATA\r\n");
+  my $n = 0;
+  for (1 .. 52) { my ($code) = $c->read_reply(10); $n++ if defined $code && $code =~ /^[23]/ }
+  is($n, 52, 'announced PIPELINING: 50 pipelined RCPTs answered, nothing refused');
+  $c->send(".\r\nQUIT\r\n");
+};
+
+subtest 'non-SMTP commands' => sub {
+  my $p = guard(opts => ['-E', 'nonsmtp']);
+  for my $line ('GET / HTTP/1.0', 'CONNECT 192.0.2.1:25 HTTP/1.1', 'POST /x HTTP/1.1', 'USER alice', 'Host: mx.example.org', 'User-Agent: curl/8') {
+    my ($c, $ip) = client($p);
+    $c->expect(qr/^220 /);
+    $c->sendline($line);
+    my ($out, $eof) = $c->read_all(10);
+    like($out, qr/\A421 4\.7\.0 /, "$line: 421");
+    ok($eof, "$line: the end");
+  }
+  my ($c) = client($p);
+  $c->expect(qr/^220 /);
+  like(cmd($c, 'EHLO client.example'), qr/^250[ -]/, 'EHLO still passes');
+  like(cmd($c, 'MAIL FROM:<a@good.mxtest.test>'), qr/^250 /, 'MAIL still passes (no header-like line)');
+  cmd($c, 'QUIT');
+};
+
+subtest 'decision lines carry helo= and from=' => sub {
+  my ($r, $ip, $rr) = mail_reply($all, 'client.example', '<a@good.mxtest.test>', rcpt => 'nobody@example.org');
+  like($rr, qr/^550 /, 'an unknown recipient');
+  ok(eventually(sub { grep { /helo=<client\.example> from=<a\@good\.mxtest\.test> rcpt=<nobody\@example\.org> result=unknown/ } lines($all, $ip) }),
+    'the RCPT line names helo and from');
+};
+
+done_testing;
