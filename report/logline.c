@@ -117,6 +117,7 @@ static long stamp (char const *s, size_t len, logline *l)
     if (s[i] == '.') { i++ ; while (i < len && isdig(s[i])) i++ ; }
     if (i >= len || s[i] != ' ') return 0 ;
     l->stamp = STAMP_LOCAL ;
+    l->stampstr = s ;
     memcpy(l->day, s, 10) ;
     l->day[10] = 0 ;
   }

@@ -42,6 +42,7 @@ struct logline_s
   enum logline_stamp stamp ;
   uint64_t secs ;            /* STAMP_TAI64N: seconds since the epoch (UTC) */
   char day[11] ;             /* STAMP_LOCAL: "YYYY-MM-DD" as written */
+  char const *stampstr ;     /* STAMP_LOCAL: the stamp as written, to the second */
   char const *prog ; size_t proglen ;
   char const *level ; size_t levellen ;   /* info, warning, fatal, ... */
   char const *ip ; size_t iplen ;

@@ -1,7 +1,8 @@
 /* mxguard-report: the postmaster's morning report from the mxguard
  * programs' log lines.
  *
- * Usage: mxguard-report [ -n top ] [ -m keys ] [ -L ] [ -d day ] [ file ... ]
+ * Usage: mxguard-report [ -n top ] [ -m keys ] [ -L ] [ -d day ]
+ *          [ -l [ -r rcpt ] [ -s sender ] ] [ file ... ]
  *
  * Reads the lines smtp-delay, rblenv, rcptchecks, relaydb-check and
  * relaydb-rec write on stderr, from the files named ("-": stdin) or
@@ -14,6 +15,10 @@
  * LINE_MAX_BYTES, bad stamps). Which result counts as a refusal is the
  * table in logline.c, written out in the manual.
  *
+ * With -l, a listing instead: one line per refusal as it is read (time,
+ * client address, sender, recipient, program/result), only those for
+ * recipient -r and sender -s (an address, or @domain), streamed.
+ *
  * Memory is bounded whatever the input: one line buffer, and at most
  * -m distinct keys per table (report/tally.h); the report says when a
  * table was full. Every key printed comes from a line of printable ASCII.
@@ -25,6 +30,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <skalibs/allreadwrite.h>
@@ -37,7 +44,7 @@
 #include "logline.h"
 #include "tally.h"
 
-#define USAGE "mxguard-report [ -n top ] [ -m keys ] [ -L ] [ -d day ] [ file ... ]"
+#define USAGE "mxguard-report [ -n top ] [ -m keys ] [ -L ] [ -d day ] [ -l [ -r rcpt ] [ -s sender ] ] [ file ... ]"
 #define LINE_MAX_BYTES 32768
 #define KEYS_DEFAULT 100000
 #define KEYS_MAX 10000000
@@ -59,10 +66,12 @@ static char const *const kindname[TALLY_COLS] = { "refused", "dry-run", "passed"
 
 static struct
 {
-  tally days, reasons, ips, rcpts, programs, results, messages, tls ;
+  tally days, reasons, ips, rcpts, programs, results, messages, tls, senders, sdomains ;
   uint64_t lines, decisions, msgs, skipped[SKIP_N] ;
   int local ;
   char const *undated ;
+  int listing ;
+  char const *want_rcpt, *want_sender ;
 } st ;
 
 static char line[LINE_MAX_BYTES] ;
@@ -107,6 +116,54 @@ static size_t reason (char *out, logline const *l, int dry)
   return n ;
 }
 
+static void put (char const *s, size_t n) ;
+static void puts_ (char const *s) ;
+
+/* the last '@' of s (n bytes), or 0 */
+static char const *last_at (char const *s, size_t n)
+{
+  while (n--) if (s[n] == '@') return s + n ;
+  return 0 ;
+}
+
+/* -r and -s: an address, case apart, or "@domain" for any at the domain */
+static int matches (char const *want, char const *s, size_t n)
+{
+  size_t w = strlen(want) ;
+  if (want[0] == '@')
+  {
+    char const *at = last_at(s, n) ;
+    return at && (size_t)(s + n - at) == w && !strncasecmp(at, want, w) ;
+  }
+  return n == w && !strncasecmp(s, want, w) ;
+}
+
+/* -l: one refusal, as it was read */
+static void list_one (logline const *l, char const *day)
+{
+  char when[32], key[64] ;
+  size_t wn ;
+  if (st.want_rcpt && !(l->rcpt && matches(st.want_rcpt, l->rcpt, l->rcptlen))) return ;
+  if (st.want_sender && !(l->from && matches(st.want_sender, l->from, l->fromlen))) return ;
+  if (l->stamp == STAMP_TAI64N)
+  {
+    time_t t = (time_t)l->secs ;
+    struct tm tm ;
+    if (!(st.local ? localtime_r(&t, &tm) : gmtime_r(&t, &tm))) return ;
+    wn = strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm) ;
+  }
+  else if (l->stamp == STAMP_LOCAL) { memcpy(when, l->stampstr, 19) ; when[10] = ' ' ; wn = 19 ; }
+  else { wn = strlen(day) ; memcpy(when, day, wn) ; }
+  put(when, wn) ; puts_("  ") ;
+  put(l->ip, l->iplen) ; puts_("  <") ;
+  if (l->from) put(l->from, l->fromlen) ;
+  puts_(">  ") ;
+  if (l->rcpt) { puts_("<") ; put(l->rcpt, l->rcptlen) ; puts_(">") ; } else puts_("-") ;
+  puts_("  ") ;
+  put(key, reason(key, l, l->kind == KIND_DRYRUN)) ;
+  puts_("\n") ;
+}
+
 static void oneline (char const *s, size_t len)
 {
   logline l ;
@@ -144,6 +201,11 @@ static void oneline (char const *s, size_t len)
   else if (l.stamp == STAMP_LOCAL) d = l.day ;
   else d = st.undated ;
   st.decisions++ ;
+  if (st.listing)
+  {
+    if (l.kind == KIND_REFUSED || l.kind == KIND_DRYRUN) list_one(&l, d) ;
+    return ;
+  }
   add(&st.days, d, strlen(d), l.kind) ;
   add(&st.results, key, reason(key, &l, 0), l.kind) ;
   if (!l.rcpt) add(&st.programs, l.prog, l.proglen, l.kind) ;
@@ -154,6 +216,23 @@ static void oneline (char const *s, size_t len)
   {
     add(&st.ips, l.ip, l.iplen, 0) ;
     if (l.rcpt) add(&st.rcpts, l.rcpt - 1, l.rcptlen + 2, 0) ;   /* with its <> */
+    if (l.fromlen)
+    {
+      /* per day: "DAY <sender>" and "DAY domain" */
+      char k[11 + 3 + TALLY_KEYMAX] ;
+      size_t dl = strlen(d), fl = l.fromlen < TALLY_KEYMAX - 16 ? l.fromlen : TALLY_KEYMAX - 16 ;
+      char const *at = last_at(l.from, l.fromlen) ;
+      memcpy(k, d, dl) ; k[dl] = ' ' ; k[dl + 1] = '<' ;
+      memcpy(k + dl + 2, l.from, fl) ; k[dl + 2 + fl] = '>' ;
+      add(&st.senders, k, dl + 3 + fl, 0) ;
+      if (at && at + 1 < l.from + l.fromlen)
+      {
+        size_t al = (size_t)(l.from + l.fromlen - at - 1) ;
+        if (al > TALLY_KEYMAX - 16) al = TALLY_KEYMAX - 16 ;
+        memcpy(k + dl + 1, at + 1, al) ;
+        add(&st.sdomains, k, dl + 1 + al, 0) ;
+      }
+    }
   }
 }
 
@@ -248,6 +327,34 @@ static void ranked (char const *title, char const *col, char const *what, tally 
   if (t->full) { putnum(t->overtotal, 11) ; puts_("  (beyond the limit)\n") ; }
   note_full(t, what, max) ;
   free(a) ;
+}
+
+/* refused senders (or their domains) per day: the top of each day */
+static void per_day (char const *title, char const *col, tally const *t, size_t top, size_t max)
+{
+  tally_entry **days = tally_sorted(&st.days, 1), **a = tally_sorted(t, 0) ;
+  size_t i, j ;
+  if ((st.days.count && !days) || (t->count && !a)) dienomem() ;
+  puts_("\n") ; puts_(title) ;
+  if (top) { puts_(" (top ") ; putnum(top, 0) ; puts_(" a day)") ; }
+  puts_("\n") ;
+  if (!t->count && !t->full) { puts_("  none\n") ; free(days) ; free(a) ; return ; }
+  puts_("  day              count  ") ; puts_(col) ; puts_("\n") ;
+  for (i = 0 ; i < st.days.count ; i++)
+  {
+    size_t shown = 0, dl = days[i]->len ;
+    for (j = 0 ; j < t->count ; j++)
+    {
+      if (a[j]->len <= dl || memcmp(a[j]->key, days[i]->key, dl) || a[j]->key[dl] != ' ') continue ;
+      if (top && shown == top) break ;
+      puts_("  ") ; putpad(days[i]->key, dl, 11) ; putnum(a[j]->total, 11) ; puts_("  ") ;
+      put(a[j]->key + dl + 1, a[j]->len - dl - 1) ; puts_("\n") ;
+      shown++ ;
+    }
+  }
+  if (t->full) { puts_("  (beyond the limit)") ; putnum(t->overtotal, 11) ; puts_("\n") ; }
+  note_full(t, "keys", max) ;
+  free(days) ; free(a) ;
 }
 
 /* a table with a column per kind, in key order (days) or count order */
@@ -346,7 +453,7 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "n:m:Ld:", &l) ;
+      int opt = subgetopt_r(argc, argv, "n:m:Ld:lr:s:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -354,11 +461,16 @@ int main (int argc, char const *const *argv)
         case 'm' : if (!uint0_scan(l.arg, &max) || !max || max > KEYS_MAX) strerr_dieusage(100, USAGE) ; break ;
         case 'L' : st.local = 1 ; break ;
         case 'd' : if (!logline_dayok(l.arg, strlen(l.arg))) strerr_dieusage(100, USAGE) ; st.undated = l.arg ; break ;
+        case 'l' : st.listing = 1 ; break ;
+        case 'r' : st.want_rcpt = l.arg ; break ;
+        case 's' : st.want_sender = l.arg ; break ;
         default : strerr_dieusage(100, USAGE) ;
       }
     }
     argc -= l.ind ; argv += l.ind ;
   }
+  if ((st.want_rcpt || st.want_sender) && !st.listing) strerr_dieusage(100, USAGE) ;
+  st.senders.max = st.sdomains.max = max ;
   st.days.max = st.reasons.max = st.ips.max = st.rcpts.max = st.programs.max = st.results.max = st.messages.max = st.tls.max = max ;
 
   if (!argc) readfd(0, "stdin") ;
@@ -373,6 +485,11 @@ int main (int argc, char const *const *argv)
     }
   }
 
+  if (st.listing)
+  {
+    if (!buffer_flush(buffer_1)) strerr_diefu1sys(111, "write to stdout") ;
+    return 0 ;
+  }
   for (i = 0 ; i < SKIP_N ; i++) skipped += st.skipped[i] ;
   puts_("mxguard report: ") ;
   putnum(st.lines, 0) ; puts_(" lines, ") ;
@@ -386,6 +503,8 @@ int main (int argc, char const *const *argv)
   ranked("REFUSALS BY REASON", "program/result", "reasons", &st.reasons, top, max) ;
   ranked("CLIENT ADDRESSES REFUSED", "ip", "addresses", &st.ips, top, max) ;
   ranked("RECIPIENTS REFUSED", "rcpt", "recipients", &st.rcpts, top, max) ;
+  per_day("SENDERS REFUSED PER DAY (rcptchecks)", "sender", &st.senders, top, max) ;
+  per_day("SENDER DOMAINS REFUSED PER DAY (rcptchecks)", "domain", &st.sdomains, top, max) ;
   bykind("SESSIONS PER PROGRAM", "program", "programs", &st.programs, 0, 1, 0, max) ;
   bykind("DECISIONS BY PROGRAM AND RESULT", "program/result", "results", &st.results, 0, 0, top, max) ;
   ranked("OTHER MESSAGES OF THE PROGRAMS", "program level", "kinds", &st.messages, top, max) ;

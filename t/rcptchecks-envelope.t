@@ -211,4 +211,23 @@ subtest 'decision lines carry helo= and from=' => sub {
     'the RCPT line names helo and from');
 };
 
+subtest 'mxguard-report: refusals by sender and recipient, from this run\'s log' => sub {
+  my $report = "$top/report/mxguard-report";
+  my $log = "$dir/all.log";
+  open my $fh, '>', $log or die; print {$fh} $all->log_text; close $fh;
+  my ($rc, $out, $err) = run_cmd(argv => [$report, '-l', '-r', 'nobody@example.org', $log]);
+  is($rc, 0, 'listing for a recipient') or diag $err;
+  like($out, qr/^undated  \S+  <a\@good\.mxtest\.test>  <nobody\@example\.org>  rcptchecks\/rcpt-unknown$/m, 'who was refused for nobody@example.org, and from which sender');
+  unlike($out, qr/nx\.mxtest\.test/, 'nothing else');
+  ($rc, $out) = run_cmd(argv => [$report, '-l', '-s', '@NX.mxtest.test', $log]);
+  like($out, qr/^undated  \S+  <u\@nx\.mxtest\.test>  -  rcptchecks\/sender-unknown$/m, 'by sender domain (any case): the sender refused at MAIL');
+  is(scalar(() = $out =~ /\n/g), 1, 'one line');
+  ($rc, $out) = run_cmd(argv => [$report, '-d', '2026-12-01', $log]);
+  like($out, qr/^SENDERS REFUSED PER DAY \(rcptchecks\) \(top 20 a day\)\n  day +count  sender\n(?:  2026-12-01 +\d+  <[^>]*>\n)+/m, 'top refused senders per day') or diag $out;
+  like($out, qr/^  2026-12-01 +1  <spammer\@good\.mxtest\.test>$/m, '... among them the REJECTed one');
+  like($out, qr/^SENDER DOMAINS REFUSED PER DAY \(rcptchecks\).*\n.*\n(?:  2026-12-01 .*\n)*  2026-12-01 +\d+  nx\.mxtest\.test$/m, 'and domains');
+  ($rc) = run_cmd(argv => [$report, '-r', 'x@y', $log]);
+  is($rc, 100, '-r without -l: usage');
+};
+
 done_testing;
