@@ -43,7 +43,10 @@ my $dns = start_tinydns(data => join '', map { "$_\n" }
   $nullmx, '@sub.trusted.mxtest.test:127.0.0.25:mx', '@blocked.mxtest.test:127.0.0.25:mx',
   '@listed.mxtest.test:127.0.0.25:mx', '+listed.mxtest.test.dbl.mxtest.test:127.0.1.2',
   '@fault.mxtest.test:127.0.0.25:mx', '+fault.mxtest.test.dbl.mxtest.test:127.255.255.254',
-  '@weak.mxtest.test:127.0.0.25:mx', '+weak.mxtest.test.half.mxtest.test:127.0.0.2');
+  '@weak.mxtest.test:127.0.0.25:mx', '+weak.mxtest.test.half.mxtest.test:127.0.0.2',
+  '@outside.mxtest.test:127.0.0.25:mx', '+outside.mxtest.test.dbl.mxtest.test:10.0.0.1',
+  '@filtered.mxtest.test:127.0.0.25:mx', '+filtered.mxtest.test.dbl.mxtest.test:127.0.0.2',
+  ':aaaaonly.mxtest.test:28:' . ('\000' x 15) . '\001');
 
 my $dbl = 'dbl.mxtest.test=127.0.1.[2..99]';
 sub guard {
@@ -105,6 +108,7 @@ subtest 'the sender: form, domain in the DNS' => sub {
   like(scalar mail_reply($all, 'client.example', '<u@nomail.mxtest.test>'), qr/^550 5\.1\.8 .*no mail server/, 'no MX, A or AAAA: 550 5.1.8');
   like(scalar mail_reply($all, 'client.example', '<u@nullmx.mxtest.test>'), qr/^550 5\.1\.8 .*null MX/, 'a null MX (RFC 7505): 550 5.1.8');
   like(scalar mail_reply($all, 'client.example', '<u@aonly.mxtest.test>'), qr/^250 /, 'an A record and no MX: passes');
+  like(scalar mail_reply($all, 'client.example', '<u@aaaaonly.mxtest.test>'), qr/^250 /, 'an AAAA record and no MX: passes');
   my $t0 = time;
   like(scalar mail_reply($all, 'client.example', '<u@silent.elsewhere.test>'), qr/^450 4\.1\.8 /, 'a server that never answers: 450 4.1.8, never a 5xx');
   cmp_ok(time - $t0, '<', 6, 'within the DNS deadline (-y 2)');
@@ -116,6 +120,14 @@ subtest 'RHSBL: filters, weights, faults' => sub {
   like($r, qr/^250 /, '127.255.255.254 never counts');
   ok(eventually(sub { grep { /zone=dbl\.mxtest\.test answer=127\.255\.255\.254 reason=configuration fault/ } lines($all, $ip) }), 'and is logged as a configuration fault');
   like(scalar mail_reply($all, 'client.example', '<u@weak.mxtest.test>'), qr/^250 /, 'listed in a zone of weight 0: passes');
+  my ($r2, $ip2) = mail_reply($all, 'client.example', '<u@outside.mxtest.test>');
+  like($r2, qr/^250 /, 'an answer outside 127/8 never counts');
+  ok(eventually(sub { grep { /zone=dbl\.mxtest\.test answer=10\.0\.0\.1 reason=configuration fault/ } lines($all, $ip2) }), '... logged as a fault');
+  like(scalar mail_reply($all, 'client.example', '<u@filtered.mxtest.test>'), qr/^250 /, 'an answer the filter does not take (127.0.0.2 for 127.0.1.[2..99]): passes');
+  my $silent = guard(opts => ['-R', 'rbl.elsewhere.test', '-y', '1']);
+  my $t0 = time;
+  like(scalar mail_reply($silent, 'client.example', '<u@good.mxtest.test>'), qr/^250 /, 'a zone that never answers lists nothing');
+  cmp_ok(time - $t0, '<', 4, '... after the -y deadline');
   my $temp = guard(opts => ['-R', $dbl, '-Y']);
   like(scalar mail_reply($temp, 'client.example', '<u@listed.mxtest.test>'), qr/^451 4\.7\.1 /, '-Y: 451 4.7.1');
 };
