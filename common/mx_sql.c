@@ -23,22 +23,52 @@ MYSQL *mx_sql_connect (mx_mariadb const **my, char const *cnf, char const *group
     snprintf(why, MX_SQL_ERRMAX, "%s", loadwhy) ;
     return 0 ;
   }
-  m = (*my)->init(0) ;
-  if (!m)
+  /* group is one option-file group, or several separated by commas:
+     tried in order, each with the connect timeout, the first that takes
+     the connection used; nothing is remembered for the next process */
   {
-    snprintf(why, MX_SQL_ERRMAX, "unable to initialise the MariaDB client: out of memory") ;
-    return 0 ;
-  }
-  (*my)->optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout) ;
-  (*my)->optionsv(m, MYSQL_OPT_READ_TIMEOUT, &timeout) ;
-  (*my)->optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout) ;
-  if (cnf) (*my)->optionsv(m, MYSQL_READ_DEFAULT_FILE, cnf) ;
-  (*my)->optionsv(m, MYSQL_READ_DEFAULT_GROUP, group) ;
-  if (!(*my)->real_connect(m, 0, 0, 0, 0, 0, 0, 0))
-  {
-    snprintf(why, MX_SQL_ERRMAX, "unable to connect (MariaDB group %s): %s", group, (*my)->error(m)) ;
-    (*my)->close(m) ;
-    return 0 ;
+    char errs[MX_SQL_ERRMAX] = "" ;
+    size_t el = 0 ;
+    char const *g = group ;
+    m = 0 ;
+    while (*g)
+    {
+      char one[256] ;
+      size_t n = strcspn(g, ",") ;
+      MYSQL *try ;
+      if (n && n < sizeof one)
+      {
+        memcpy(one, g, n) ;
+        one[n] = 0 ;
+        try = (*my)->init(0) ;
+        if (!try)
+        {
+          snprintf(why, MX_SQL_ERRMAX, "unable to initialise the MariaDB client: out of memory") ;
+          return 0 ;
+        }
+        (*my)->optionsv(try, MYSQL_OPT_CONNECT_TIMEOUT, &timeout) ;
+        (*my)->optionsv(try, MYSQL_OPT_READ_TIMEOUT, &timeout) ;
+        (*my)->optionsv(try, MYSQL_OPT_WRITE_TIMEOUT, &timeout) ;
+        if (cnf) (*my)->optionsv(try, MYSQL_READ_DEFAULT_FILE, cnf) ;
+        (*my)->optionsv(try, MYSQL_READ_DEFAULT_GROUP, one) ;
+        if ((*my)->real_connect(try, 0, 0, 0, 0, 0, 0, 0)) { m = try ; break ; }
+        if (el < sizeof errs - 1)
+        {
+          /* one group: its error alone, as before; several: each named */
+          if (strchr(group, ',')) el += (size_t)snprintf(errs + el, sizeof errs - el, "%s%s: %s", el ? "; " : "", one, (*my)->error(try)) ;
+          else el += (size_t)snprintf(errs + el, sizeof errs - el, "%s", (*my)->error(try)) ;
+        }
+        if (el > sizeof errs - 1) el = sizeof errs - 1 ;
+        (*my)->close(try) ;
+      }
+      g += n ;
+      if (*g) g++ ;
+    }
+    if (!m)
+    {
+      snprintf(why, MX_SQL_ERRMAX, "unable to connect (MariaDB group %s): %s", group, errs[0] ? errs : "no group named") ;
+      return 0 ;
+    }
   }
   return m ;
 }

@@ -5,6 +5,12 @@
  * group (the password never appears on a command line): the group named
  * group, in the file cnf or, with cnf 0, in Connector/C's default files.
  * Connecting, reading and writing each time out after timeout seconds.
+ *
+ * Failover: group may name several groups, "node1,node2,node3" (one
+ * server each, e.g. the nodes of a Galera cluster): they are tried in
+ * order, each within the timeout, and the first that takes the
+ * connection is used. Nothing is remembered between processes: each
+ * connection starts again with the first.
  */
 #ifndef MX_SQL_H
 #define MX_SQL_H

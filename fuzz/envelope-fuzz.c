@@ -48,12 +48,14 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
   {
     enum helo_result r = helo_judge(s, size, &client) ;
     size_t n = size ;
-    while (n && (s[n-1] == ' ' || s[n-1] == '\t')) n-- ;
+    char const *h = s ;
+    while (n && (h[n-1] == ' ' || h[n-1] == '\t')) n-- ;
+    while (n && (h[0] == ' ' || h[0] == '\t')) { h++ ; n-- ; }
     check(r == HELO_OK || r == HELO_INVALID || r == HELO_NOT_FQDN || r == HELO_NOT_CLIENT) ;
     check(helo_is_domain(s, size) == grammar_ok(s, size)) ;
-    if (r == HELO_NOT_FQDN) check(grammar_ok(s, n) && !memchr(s, '.', n)) ;
-    if (r == HELO_OK && n && s[0] != '[') check(grammar_ok(s, n) && memchr(s, '.', n)) ;
-    if (r == HELO_OK && n && s[0] == '[') check(s[n-1] == ']') ;
+    if (r == HELO_NOT_FQDN) check(grammar_ok(h, n) && !memchr(h, '.', n)) ;
+    if (r == HELO_OK && n && h[0] != '[') check(grammar_ok(h, n) && memchr(h, '.', n)) ;
+    if (r == HELO_OK && n && h[0] == '[') check(h[n-1] == ']') ;
   }
   {
     size_t params, paramslen ;
@@ -66,6 +68,8 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
       for (size_t i = 0 ; i < dl ; i++) check(!(snd.domain[i] >= 'A' && snd.domain[i] <= 'Z')) ;
       if (f == SENDER_DOMAIN) check(grammar_ok(snd.domain, dl) && memchr(snd.domain, '.', dl)) ;
       if (f == SENDER_NULL) check(!snd.addr[0] && !dl) ;
+      /* a source route is dropped: no "@relay:" left in front */
+      if (f != SENDER_TOOLONG) check(strlen(snd.addr) <= 256 && !(snd.addr[0] == '@' && strchr(snd.addr, ':'))) ;
     }
   }
   {

@@ -57,6 +57,7 @@ void envelope_reset (envelope *e)
 {
   e->from[0] = 0 ;
   e->sender_ok = 0 ;
+  e->in_transaction = 0 ;
 }
 
 void envelope_helo (envelope *e, char const *arg, size_t len)
@@ -101,7 +102,7 @@ static int check_access (mailctx *m, verdict *v)
   cdb_data d ;
   char const *dom = m->s.domain ;
   int r = 0, found = 0 ;
-  if (!e->mode[ENV_ACCESS] || !e->access || m->form == SENDER_NULL) return 0 ;
+  if (!e->mode[ENV_ACCESS] || !e->access || m->form == SENDER_NULL || m->form == SENDER_TOOLONG) return 0 ;
   if (!cdb_init(&c, e->access))
   {
     mx_warn(e->ip, "result=tempfail error=unable to open ", e->access, ": ", strerror(errno)) ;
@@ -165,6 +166,10 @@ static int check_helo (mailctx *m, verdict *v)
 
 static int check_sender_form (mailctx *m, verdict *v)
 {
+  envelope *e = m->e ;
+  if (m->form == SENDER_TOOLONG && (e->mode[ENV_ACCESS] || e->mode[ENV_SENDER_FQDN] || e->mode[ENV_SENDER_DOMAIN] || e->mode[ENV_RHSBL]))
+    return refuse(v, e->mode[ENV_SENDER_FQDN] ? ENV_SENDER_FQDN : e->mode[ENV_SENDER_DOMAIN] ? ENV_SENDER_DOMAIN : e->mode[ENV_ACCESS] ? ENV_ACCESS : ENV_RHSBL,
+      "sender-too-long", "553 5.1.7", "Sender address rejected: path longer than 256 bytes") ;
   if (!m->e->mode[ENV_SENDER_FQDN] || m->form != SENDER_NOT_FQDN || m->e->sender_ok) return 0 ;
   return refuse(v, ENV_SENDER_FQDN, "sender-not-fqdn", "553 5.1.7", "Sender address rejected: need fully-qualified address") ;
 }
@@ -228,8 +233,12 @@ static int check_dns (mailctx *m, verdict *v)
   if (domain)
   {
     mx_dns_query const *mx = &q[0], *a = &q[1], *aaaa = &q[2] ;
-    int nx = (mx->status == MX_DNS_ANSWERED && mx->rcode == 3) || (a->status == MX_DNS_ANSWERED && a->rcode == 3) ;
-    if (mx->status == MX_DNS_ANSWERED && mx->nullmx)
+    /* NXDOMAIN only when no question found a record */
+    int any = (mx->status == MX_DNS_ANSWERED && mx->na) || (a->status == MX_DNS_ANSWERED && a->na) || (aaaa->status == MX_DNS_ANSWERED && aaaa->na) ;
+    int nx = !any && ((mx->status == MX_DNS_ANSWERED && mx->rcode == 3) || (a->status == MX_DNS_ANSWERED && a->rcode == 3)
+      || (aaaa->status == MX_DNS_ANSWERED && aaaa->rcode == 3)) ;
+    /* RFC 7505: a null MX is the domain's only MX */
+    if (mx->status == MX_DNS_ANSWERED && mx->nullmx && mx->na == 1)
       return refuse(v, ENV_SENDER_DOMAIN, "sender-nullmx", "550 5.1.8", "Sender address rejected: the domain accepts no mail (null MX)") ;
     if (nx)
       return refuse(v, ENV_SENDER_DOMAIN, "sender-unknown", "550 5.1.8", "Sender address rejected: Domain not found") ;

@@ -24,7 +24,11 @@
  * weights; 550 5.7.1 naming the zone at a score of 1, or 451 4.7.1 with
  * -Y; a timeout is not a listing; answers outside 127/8 or
  * 127.255.255.x never count and are logged as configuration faults).
- * The null sender "<>" meets none of the sender checks.
+ * The null sender "<>" meets none of the sender checks; a path longer
+ * than RFC 5321's 256 bytes is refused (553 5.1.7) when any sender check
+ * is on, rather than checked cut short. A second MAIL inside a
+ * transaction is refused with 503 before any check (proxy.c), so that an
+ * OK sender never lifts anything for another's transaction.
  *
  * Two checks act on the command stream (proxy.c): pipelining (a client
  * that sends a command before the answer to the one before when
@@ -68,6 +72,7 @@ struct envelope_s
   int helo_given ;
   int helo_verdict ;               /* enum helo_result of the last HELO */
   int sender_ok ;                  /* the access list said OK for this transaction */
+  int in_transaction ;             /* a MAIL was passed on, no RSET, HELO or end of data since */
 } ;
 
 /* Parses a -E or -W list ("helo-syntax,sender-domain,...", or "all")

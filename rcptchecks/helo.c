@@ -76,7 +76,9 @@ static enum helo_result literal (char const *s, size_t n, ip46 const *client)
 
 enum helo_result helo_judge (char const *arg, size_t len, ip46 const *ip)
 {
+  /* blanks around the name are the separator's, as servers split it */
   while (len && (arg[len-1] == ' ' || arg[len-1] == '\t')) len-- ;
+  while (len && (arg[0] == ' ' || arg[0] == '\t')) { arg++ ; len-- ; }
   if (!len) return HELO_INVALID ;
   if (arg[0] == '[')
   {

@@ -20,7 +20,7 @@
 #define TEXTSZ 16384
 
 /* what an owed answer answers */
-enum what { W_LOCAL, W_GREETING, W_OTHER, W_EHLO, W_HELO, W_DATA, W_DATAEND, W_AUTH, W_QUIT } ;
+enum what { W_LOCAL, W_GREETING, W_OTHER, W_MAIL, W_EHLO, W_HELO, W_DATA, W_DATAEND, W_AUTH, W_QUIT } ;
 
 /* where client input stands */
 enum mode
@@ -206,11 +206,14 @@ static int unauth_pipelining (enum what w)
 {
   int warn ;
   if (!env->mode[ENV_PIPELINING] || mode == M_DONE || mode == M_TRANSPARENT) return 0 ;
-  if (w == W_QUIT || w == W_AUTH) return 0 ;
+  /* the answer to the end of the data is never withheld: the message
+     is the server's by then (commands sent right after "." are taken) */
+  if (w == W_QUIT || w == W_AUTH || w == W_DATAEND) return 0 ;
   if (w != W_GREETING && w != W_EHLO && (offered & EXT_PIPELINING)) return 0 ;
   warn = env->mode[ENV_PIPELINING] == ENV_WARN ;
-  if (!warn || !pipelining_logged)
-    mx_info(conf->chk->ip, "helo=<", env->helo, "> from=<", env->from, "> result=pipelining", warn ? " dryrun=1" : "") ;
+  /* refused: the session's own line says result=pipelining */
+  if (warn && !pipelining_logged)
+    mx_info(conf->chk->ip, "helo=<", env->helo, "> from=<", env->from, "> result=pipelining dryrun=1") ;
   pipelining_logged = 1 ;
   if (warn) return 0 ;
   mx_fifo_skip(&in, mx_fifo_len(&in)) ;   /* never reaches the server */
@@ -256,7 +259,8 @@ static void command (char const *line, size_t len)
     /* a web or proxy client, or a POP one, at the SMTP port: not
        passed on (postscreen's non-SMTP command test) */
     int warn = env->mode[ENV_NONSMTP] == ENV_WARN ;
-    mx_info(conf->chk->ip, "helo=<", env->helo, "> from=<", env->from, "> result=nonsmtp", warn ? " dryrun=1" : "") ;
+    /* refused: the session's own line says result=nonsmtp */
+    if (warn) mx_info(conf->chk->ip, "helo=<", env->helo, "> from=<", env->from, "> result=nonsmtp dryrun=1") ;
     if (!warn)
     {
       static char const r[] = "421 4.7.0 this is an SMTP server, closing connection\r\n" ;
@@ -284,13 +288,16 @@ static void command (char const *line, size_t len)
       }
       return ;
     case VERB_MAIL :
-      if (!rcptaddr_mailfrom(line + arg, len - arg, &params, &paramslen))
+      /* a second MAIL inside a transaction is refused here, as the
+         server would: the envelope's sender stays the transaction's */
+      if (env->in_transaction) local("503 5.5.1 Error: nested MAIL command\r\n") ;
+      else if (!rcptaddr_mailfrom(line + arg, len - arg, &params, &paramslen))
         local("501 5.1.7 bad sender address syntax\r\n") ;
       else if (paramslen && !smtp_params_ok(line + arg + params, paramslen, offered, 0))
         local("555 5.5.4 MAIL parameter not recognised\r\n") ;
       else if (!envelope_mail(env, line + arg, len - arg, params, paramslen, reply, &replylen))
         owe_local(reply, replylen, 0, 0) ;
-      else { forward_pipelined(line, len) ; owe(W_OTHER, 0) ; }
+      else { env->in_transaction = 1 ; forward_pipelined(line, len) ; owe(W_MAIL, 0) ; }
       return ;
     case VERB_DATA :
       forward(line, len) ;
@@ -508,6 +515,10 @@ static void child_answer (answer const *a, size_t n)
       break ;
     case W_DATAEND :
       if (code >= 200 && code < 300) stats->messages++ ;
+      break ;
+    case W_MAIL :
+      /* the server refused the sender: no transaction after all */
+      if (code / 100 != 2) envelope_reset(env) ;
       break ;
     case W_QUIT :
       finish("quit") ;

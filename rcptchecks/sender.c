@@ -16,7 +16,15 @@ enum sender_form sender_parse (char const *arg, size_t len, size_t params, size_
   while (end > i && arg[end-1] == ' ') end-- ;
   if (end > i && arg[i] == '<' && arg[end-1] == '>') { i++ ; end-- ; }
   if (end == i) return SENDER_NULL ;
-  if (end - i > SENDER_MAX) end = i + SENDER_MAX ;
+  /* a source route: the mailbox is what follows its last colon (an
+     unquoted local part holds none) */
+  if (arg[i] == '@')
+  {
+    size_t c = end ;
+    while (c > i && arg[c-1] != ':') c-- ;
+    if (c > i) i = c ;
+  }
+  if (end - i > 256) return SENDER_TOOLONG ;
   memcpy(s->addr, arg + i, end - i) ;
   s->addr[end - i] = 0 ;
   at = strrchr(s->addr, '@') ;

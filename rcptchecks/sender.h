@@ -21,6 +21,7 @@ enum sender_form
   SENDER_DOMAIN,      /* local@domain, domain a DNS name with a dot */
   SENDER_LITERAL,     /* local@[...] */
   SENDER_NOT_FQDN,    /* no '@', an empty domain, or a domain that is no FQDN */
+  SENDER_TOOLONG,     /* a path longer than 256 bytes (RFC 5321 4.5.3.1.3): not judged */
 } ;
 
 typedef struct sender_s sender ;

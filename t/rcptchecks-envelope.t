@@ -199,6 +199,43 @@ subtest 'unauthorised pipelining' => sub {
   $c->send(".\r\nQUIT\r\n");
 };
 
+subtest 'pipelining: the end of the data is never withheld' => sub {
+  my $mta = exim_child();
+  my $p = guard(mta => $mta, opts => ['-E', 'pipelining']);
+  my ($c, $ip) = client($p);
+  $c->expect(qr/^220 /);
+  like(cmd($c, 'HELO client.example'), qr/^250 /, 'HELO');
+  like(cmd($c, 'MAIL FROM:<a@good.mxtest.test>'), qr/^250 /, 'MAIL');
+  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
+  like(cmd($c, 'DATA'), qr/^354 /, 'DATA');
+  $c->send("Subject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n");
+  my ($out) = $c->read_all(10);
+  like($out, qr/\A250 .*\r\n221 /s, 'QUIT right after the final dot: the 250, then 221');
+  unlike($out, qr/554/, 'no 554 for a delivered message');
+  is(scalar($mta->wait_messages(1)), 1, 'delivered');
+};
+
+subtest 'a second MAIL in a transaction lifts nothing' => sub {
+  my $late = guard(opts => ['-S', "$dir/s.cdb"], env => { RBLLATE => 'listed in a test zone' });
+  my ($c) = client($late);
+  $c->expect(qr/^220 /);
+  cmd($c, 'EHLO client.example');
+  like(cmd($c, 'MAIL FROM:<spam@good.mxtest.test>'), qr/^250 /, 'MAIL from a stranger');
+  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^451 .*listed in a test zone/, 'RBLLATE refuses');
+  like(cmd($c, 'MAIL FROM:<friend@good.mxtest.test>'), qr/^503 5\.5\.1 /, 'a nested MAIL from an OK sender: 503 here');
+  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^451 /, 'RBLLATE still refuses for the first sender\'s transaction');
+  like(cmd($c, 'RSET'), qr/^250 /, 'RSET');
+  like(cmd($c, 'MAIL FROM:<friend@good.mxtest.test>'), qr/^250 /, 'a new transaction for the OK sender');
+  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'RBLLATE lifted for it');
+  cmd($c, 'QUIT');
+};
+
+subtest 'a source route does not hide a REJECTed sender' => sub {
+  like(scalar mail_reply($all, 'client.example', '<@relay.example:spammer@good.mxtest.test>'), qr/^550 5\.7\.1 .*you again/, 'refused as the mailbox after the route');
+  my $long = '<' . ('a' x 300) . '@good.mxtest.test>';
+  like(scalar mail_reply($all, 'client.example', $long), qr/^553 5\.1\.7 .*256 bytes/, 'a path over 256 bytes: 553, never checked cut short');
+};
+
 subtest 'non-SMTP commands' => sub {
   my $p = guard(opts => ['-E', 'nonsmtp']);
   for my $line ('GET / HTTP/1.0', 'CONNECT 192.0.2.1:25 HTTP/1.1', 'POST /x HTTP/1.1', 'USER alice', 'Host: mx.example.org', 'User-Agent: curl/8') {
@@ -234,9 +271,17 @@ subtest 'mxguard-report: refusals by sender and recipient, from this run\'s log'
   ($rc, $out) = run_cmd(argv => [$report, '-l', '-s', '@NX.mxtest.test', $log]);
   like($out, qr/^undated  \S+  <u\@nx\.mxtest\.test>  -  rcptchecks\/sender-unknown$/m, 'by sender domain (any case): the sender refused at MAIL');
   is(scalar(() = $out =~ /\n/g), 1, 'one line');
+  my $pl = guard(opts => ['-E', 'pipelining']);
+  my ($pc, $pip) = client($pl);
+  $pc->send("EHLO early.example\r\n");
+  $pc->read_all(10);
+  ok(eventually(sub { grep { /result=pipelining$/ } lines($pl, $pip) }), 'a pipelining refusal');
+  open my $pf, '>', "$dir/pl.log" or die; print {$pf} $pl->log_text; close $pf;
+  ($rc, $out) = run_cmd(argv => [$report, "$dir/pl.log"]);
+  like($out, qr/^ +1  rcptchecks\/pipelining$/m, '... counted once in the report') or diag $out;
   ($rc, $out) = run_cmd(argv => [$report, '-d', '2026-12-01', $log]);
   like($out, qr/^SENDERS REFUSED PER DAY \(rcptchecks\) \(top 20 a day\)\n  day +count  sender\n(?:  2026-12-01 +\d+  <[^>]*>\n)+/m, 'top refused senders per day') or diag $out;
-  like($out, qr/^  2026-12-01 +1  <spammer\@good\.mxtest\.test>$/m, '... among them the REJECTed one');
+  like($out, qr/^  2026-12-01 +2  <spammer\@good\.mxtest\.test>$/m, '... among them the REJECTed one');
   like($out, qr/^SENDER DOMAINS REFUSED PER DAY \(rcptchecks\).*\n.*\n(?:  2026-12-01 .*\n)*  2026-12-01 +\d+  nx\.mxtest\.test$/m, 'and domains');
   ($rc) = run_cmd(argv => [$report, '-r', 'x@y', $log]);
   is($rc, 100, '-r without -l: usage');

@@ -8,7 +8,9 @@ package MXGalera;
 #
 #   my $g = start_galera(nodes => 3);
 #   $g->cnf;  $g->group($i)  (option file and group "node$i": socket,
-#                             user mxtest, its password, database mxtest)
+#                             user mxtest, its password, database mxtest,
+#                             and init-command=SET SESSION wsrep_sync_wait=1:
+#                             a read waits for what other nodes committed)
 #   $g->groups               ("node1,node2,node3": every node, in order)
 #   $g->sql($i, $statements) (as root, database mxtest)
 #   $g->status($i, $var)     (SHOW STATUS, or undef when it is down)
@@ -65,7 +67,8 @@ sub start_galera {
     CREATE USER 'mxtest'\@'localhost' IDENTIFIED BY '$self->{password}';
     GRANT ALL ON mxtest.* TO 'mxtest'\@'localhost';", 'mysql');
   MXTest::_write("$dir/my.cnf", join '', map {
-    "[node$_]\nsocket=$self->{nodes}[$_]{socket}\nuser=mxtest\npassword=$self->{password}\ndatabase=mxtest\n\n" } 1 .. $n);
+    "[node$_]\nsocket=$self->{nodes}[$_]{socket}\nuser=mxtest\npassword=$self->{password}\ndatabase=mxtest\n"
+    . "init-command=SET SESSION wsrep_sync_wait=1\n\n" } 1 .. $n);
   chmod 0644, "$dir/my.cnf";
   return $self;
 }
