@@ -8,6 +8,18 @@
 
 MYSQL *mx_sql_connect (mx_mariadb const **my, char const *cnf, char const *group, unsigned int timeout, char *why)
 {
+  unsigned int at = 0 ;
+  return mx_sql_connect_at(my, cnf, group, timeout, why, &at) ;
+}
+
+MYSQL *mx_sql_connect_at (mx_mariadb const **my, char const *cnf, char const *group, unsigned int timeout, char *why, unsigned int *at)
+{
+  unsigned int index = 0, count = 1 ;
+  char const *c ;
+  /* past the last group: from the first again (one server that went
+     away and came back is connected to again) */
+  for (c = group ; *c ; c++) if (*c == ',') count++ ;
+  if (*at >= count) *at = 0 ;
   char const *loadwhy ;
   MYSQL *m ;
   /* Connector/C skips an option file it cannot read, and then fails
@@ -36,6 +48,7 @@ MYSQL *mx_sql_connect (mx_mariadb const **my, char const *cnf, char const *group
       char one[256] ;
       size_t n = strcspn(g, ",") ;
       MYSQL *try ;
+      if (index++ < *at) { g += n ; if (*g) g++ ; continue ; }
       if (n && n < sizeof one)
       {
         memcpy(one, g, n) ;
@@ -51,7 +64,7 @@ MYSQL *mx_sql_connect (mx_mariadb const **my, char const *cnf, char const *group
         (*my)->optionsv(try, MYSQL_OPT_WRITE_TIMEOUT, &timeout) ;
         if (cnf) (*my)->optionsv(try, MYSQL_READ_DEFAULT_FILE, cnf) ;
         (*my)->optionsv(try, MYSQL_READ_DEFAULT_GROUP, one) ;
-        if ((*my)->real_connect(try, 0, 0, 0, 0, 0, 0, 0)) { m = try ; break ; }
+        if ((*my)->real_connect(try, 0, 0, 0, 0, 0, 0, 0)) { m = try ; *at = index - 1 ; break ; }
         if (el < sizeof errs - 1)
         {
           /* one group: its error alone, as before; several: each named */

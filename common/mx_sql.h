@@ -24,4 +24,10 @@
    went wrong, in words an administrator can act on. */
 extern MYSQL *mx_sql_connect (mx_mariadb const **my, char const *cnf, char const *group, unsigned int timeout, char *why) ;
 
+/* The same, trying the groups from the *at-th on (0: the first), and
+   setting *at to the one connected to: a program whose server went away
+   under a statement goes on from the next one (past the last, from the
+   first again). */
+extern MYSQL *mx_sql_connect_at (mx_mariadb const **my, char const *cnf, char const *group, unsigned int timeout, char *why, unsigned int *at) ;
+
 #endif

@@ -13,8 +13,11 @@
 #define CR_SERVER_LOST_EXT 2055
 #define ER_CONNECTION_KILLED_CODE 1927
 #define ER_CLIENT_INTERACTION_TIMEOUT 4031
+/* a Galera node outside the primary component: "WSREP has not yet
+   prepared node for application use"; another node may answer */
+#define ER_UNKNOWN_COM_ERROR_CODE 1047
 #define is_lost(e) ((e) == CR_SERVER_GONE || (e) == CR_SERVER_LOST_CODE || (e) == CR_SERVER_LOST_EXT \
-  || (e) == ER_CONNECTION_KILLED_CODE || (e) == ER_CLIENT_INTERACTION_TIMEOUT)
+  || (e) == ER_CONNECTION_KILLED_CODE || (e) == ER_CLIENT_INTERACTION_TIMEOUT || (e) == ER_UNKNOWN_COM_ERROR_CODE)
 
 static int fail (source *s, char const *what, char const *detail)
 {
@@ -134,19 +137,20 @@ static int sql_try (source *s, MYSQL_STMT **st, char const *sql, unsigned int ma
 static int sql_has (source *s, int domain, char const *key)
 {
   int tries ;
-  for (tries = 0 ; tries < 2 ; tries++)
+  for (tries = 0 ; tries < 3 ; tries++)
   {
     int lost = 0, r ;
     if (!s->m)
     {
-      s->m = mx_sql_connect(&s->my, s->cnf, s->group, s->timeout, s->err) ;
+      s->m = mx_sql_connect_at(&s->my, s->cnf, s->group, s->timeout, s->err, &s->at) ;
       if (!s->m) return -1 ;
     }
     r = domain ? sql_try(s, &s->domain_st, s->domain_sql, 1, key, &lost)
                : sql_try(s, &s->address_st, s->address_sql, 2, key, &lost) ;
     if (r >= 0) return r ;
     if (!lost) return -1 ;
-    sql_drop(s) ;   /* and reconnect, once */
+    sql_drop(s) ;   /* and reconnect, once, from the next group of -g */
+    s->at++ ;
   }
   return -1 ;
 }

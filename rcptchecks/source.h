@@ -38,6 +38,7 @@ struct source_s
   cdb c ;
   mx_mariadb const *my ;
   MYSQL *m ;
+  unsigned int at ;              /* which group of -g it is connected to */
   MYSQL_STMT *domain_st ;
   MYSQL_STMT *address_st ;
   unsigned int address_params ;

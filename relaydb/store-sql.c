@@ -27,6 +27,16 @@
 #define EXPIRE_BATCH 10000
 #define EXPIRE_BATCH_TEXT "10000"
 #define is_retryable(e) ((e) == ER_LOCK_DEADLOCK_CODE || (e) == ER_LOCK_WAIT_TIMEOUT_CODE)
+/* The server went away under the statement (killed, restarted), or is a
+   Galera node outside the primary component ("WSREP has not yet
+   prepared node for application use"): connect again, to the first
+   group of the list that answers, and run it there. Every statement of
+   the store is safe to run twice (an upsert, a delete, a read). */
+#define CR_SERVER_GONE_ERROR_CODE 2006
+#define CR_SERVER_LOST_CODE 2013
+#define ER_UNKNOWN_COM_ERROR_CODE 1047
+#define ER_CONNECTION_KILLED_CODE 1927
+#define is_gone(e) ((e) == CR_SERVER_GONE_ERROR_CODE || (e) == CR_SERVER_LOST_CODE || (e) == ER_UNKNOWN_COM_ERROR_CODE || (e) == ER_CONNECTION_KILLED_CODE)
 
 static mx_mariadb const *my ;  /* Connector/C, loaded by ssql_open */
 
@@ -53,7 +63,7 @@ static int fail_stmt (store *s, MYSQL_STMT *st, char const *what)
 int ssql_open (store *s)
 {
   char why[MX_SQL_ERRMAX] ;
-  s->sql = mx_sql_connect(&my, s->conf.cnf, s->conf.group, s->conf.timeout ? s->conf.timeout : 5, why) ;
+  s->sql = mx_sql_connect_at(&my, s->conf.cnf, s->conf.group, s->conf.timeout ? s->conf.timeout : 5, why, &s->sql_at) ;
   return s->sql ? 1 : store_fail(s, why) ;
 }
 
@@ -137,7 +147,7 @@ static long long run_once (store *s, char const *sql, char const *ip, uint64_t c
    a concurrent one is run again, each time followed by the statement. */
 static long long run (store *s, char const *sql, char const *ip, uint64_t const *ts, uint64_t *out)
 {
-  int created = 0, tries = 0 ;
+  int created = 0, tries = 0, reconnects = 0 ;
   for (;;)
   {
     unsigned int err = 0 ;
@@ -146,6 +156,13 @@ static long long run (store *s, char const *sql, char const *ip, uint64_t const 
     if (err == ER_NO_SUCH_TABLE_CODE && !created++)
     {
       if (my->query((MYSQL *)s->sql, create_sql)) return fail_db(s, "create table " TABLE), -1 ;
+    }
+    else if (is_gone(err) && reconnects++ < RETRIES)
+    {
+      /* on from the next group of the list: this one is gone */
+      ssql_close(s) ;
+      s->sql_at++ ;
+      if (!ssql_open(s)) return -1 ;
     }
     else if (!is_retryable(err) || ++tries > RETRIES) return -1 ;
   }

@@ -38,6 +38,7 @@ struct store_s
   int dirfd ;           /* directory store: the open directory */
   unsigned long seq ;   /* makes this process's temp names unique */
   void *sql ;           /* MariaDB store: the MYSQL handle */
+  unsigned int sql_at ; /* MariaDB store: which group of -g it is connected to */
   char err[256] ;       /* why the last call failed */
 } ;
 

@@ -42,7 +42,7 @@ SQL
 sub connect_from {
   my ($server, $src) = @_;
   return IO::Socket::IP->new(PeerHost => $server->ip, PeerPort => $server->port, LocalHost => $src, Timeout => 5)
-    or die "connect: $@";
+    || die "connect: $@";
 }
 sub line_of { my ($s) = @_; $s->timeout(10); my $l = <$s> // ''; return $l }
 sub verdict { my ($server, $src) = @_; my $s = connect_from($server, $src); my $l = line_of($s); close $s; return $l }

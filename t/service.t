@@ -36,7 +36,8 @@ ok(!@missing, 'daemontools is installed (svscan, supervise, svc, svstat, multilo
   or diag "missing: @missing (package daemontools, package/debs)";
 
 for my $f (qw(service/smtpd/run service/smtpd/log/run service/pop3d/run service/pop3d/log/run
-  service/smtpd-forward/run service/smtpd-forward/log/run service/smtpd-balanced/run service/smtpd-balanced/log/run)) {
+  service/smtpd-forward/run service/smtpd-forward/log/run service/smtpd-balanced/run service/smtpd-balanced/log/run
+  dovecot/relaydb-postlogin)) {
   ok(-x "$ex/$f", "examples/$f is executable");
   my ($rc, $out, $err) = run_cmd(argv => ['/bin/sh', '-n', "$ex/$f"], timeout => 10);
   is($rc, 0, "sh -n examples/$f") or diag $err;
