@@ -107,7 +107,7 @@ subtest 'a store down, full or unwritable never fails or delays the login' => su
     like(pop3($d, $c, 'secret'), qr/\+OK Logged in/, "$name: POP3 login served");
     like(imap($d, $c, 'secret'), qr/^a OK /m, "$name: IMAP login served");
     cmp_ok(time - $t0, '<', 4, "$name: within the -t bound");
-    ok(wait_until(5, sub { $d->log_text =~ /relaydb-rec: warning: pid \d+ ip \Q$c\E store=\w+ result=error/ }, 'logged'), "$name: logged")
+    ok(wait_until(20, sub { $d->log_text =~ /relaydb-rec: warning: pid \d+ ip \Q$c\E store=\w+ result=error/ }, 'logged'), "$name: logged")
       or diag $d->log_text;
     $d->stop;
   }
