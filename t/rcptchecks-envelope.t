@@ -81,7 +81,7 @@ sub mail_reply {
   cmd($c, 'QUIT');
   return wantarray ? ($r, $ip, $rr, $c) : $r;
 }
-sub eventually { my ($cond) = @_; my $t = time + 10; while (time < $t) { return 1 if $cond->(); select undef, undef, undef, 0.1 } $cond->() }
+sub eventually { my ($cond) = @_; my $t = time + 20; while (time < $t) { return 1 if $cond->(); select undef, undef, undef, 0.1 } $cond->() }
 
 my $all = guard(opts => ['-E', 'all', '-S', "$dir/s.cdb", '-R', $dbl, '-R', 'half.mxtest.test*0', '-y', '2']);
 

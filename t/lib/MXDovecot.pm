@@ -34,6 +34,9 @@ service imap {
 service postlogin {
   executable = script-login $a{postlogin}
   user = \$default_internal_user
+  # no address-space limit: under make asan the script's programs
+  # reserve AddressSanitizer's shadow memory, far past the default 256M
+  vsz_limit = 0
   unix_listener postlogin {
   }
 }
