@@ -101,7 +101,7 @@ static int check_access (mailctx *m, verdict *v)
   cdb c = CDB_ZERO ;
   cdb_data d ;
   char const *dom = m->s.domain ;
-  int r = 0, found = 0 ;
+  int r = 0 ;
   if (!e->mode[ENV_ACCESS] || !e->access || m->form == SENDER_NULL || m->form == SENDER_TOOLONG) return 0 ;
   if (!cdb_init(&c, e->access))
   {
@@ -121,21 +121,18 @@ static int check_access (mailctx *m, verdict *v)
     for (i = 0 ; i < nk && !r ; i++) r = cdb_find(&c, &d, keys[i], (uint32_t)strlen(keys[i])) ;
   }
   if (r < 0) { cdb_free(&c) ; return refuse(v, ENV_ACCESS, "sender-tempfail", "451 4.3.0", "sender access list unreadable, try again later") ; }
-  if (r == 1)
+  if (r == 1 && d.len >= 6 && !memcmp(d.s, "REJECT", 6))
   {
-    found = 1 ;
-    if (d.len >= 6 && !memcmp(d.s, "REJECT", 6))
-    {
-      size_t tl = d.len > 7 ? d.len - 7 : 0 ;
-      if (tl > ENV_SHOWN_MAX) tl = ENV_SHOWN_MAX ;
-      if (tl) mx_text_safe(m->extra, ENV_SHOWN_MAX, d.s + 7, tl) ;
-      else strcpy(m->extra, "Access denied") ;
-      cdb_free(&c) ;
-      return refuse(v, ENV_ACCESS, "sender-rejected", "550 5.7.1", m->extra) ;
-    }
+    /* the text is copied before the database is let go */
+    size_t tl = d.len > 7 ? d.len - 7 : 0 ;
+    if (tl > ENV_SHOWN_MAX) tl = ENV_SHOWN_MAX ;
+    if (tl) mx_text_safe(m->extra, ENV_SHOWN_MAX, d.s + 7, tl) ;
+    else strcpy(m->extra, "Access denied") ;
+    cdb_free(&c) ;
+    return refuse(v, ENV_ACCESS, "sender-rejected", "550 5.7.1", m->extra) ;
   }
   cdb_free(&c) ;
-  if (found)
+  if (r == 1)
   {
     /* OK: this transaction is lifted out of the rest of the table */
     e->sender_ok = e->mode[ENV_ACCESS] == ENV_ON ;

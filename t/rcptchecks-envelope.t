@@ -15,6 +15,7 @@ use Time::HiRes qw(time);
 use lib 't/lib';
 use MXTest;
 use MXRun;
+use MXChain qw(eventually);
 
 my $top = top();
 my $bin = "$top/rcptchecks/rcptchecks";
@@ -81,7 +82,6 @@ sub mail_reply {
   cmd($c, 'QUIT');
   return wantarray ? ($r, $ip, $rr, $c) : $r;
 }
-sub eventually { my ($cond) = @_; my $t = time + 20; while (time < $t) { return 1 if $cond->(); select undef, undef, undef, 0.1 } $cond->() }
 
 my $all = guard(opts => ['-E', 'all', '-S', "$dir/s.cdb", '-R', $dbl, '-R', 'half.mxtest.test*0', '-y', '2']);
 
@@ -97,7 +97,7 @@ subtest 'HELO: invalid, not a FQDN, a literal not the client\'s' => sub {
   my ($r, $ip2) = mail_reply($all, 'client.example', '<a@good.mxtest.test>');
   like($r, qr/^250 /, 'a FQDN: passes');
   my ($r3, $ip3) = mail_reply($all, 'localhost', '<a@good.mxtest.test>');
-  ok(eventually(sub { grep { /helo=<localhost> from=<a\@good\.mxtest\.test> result=helo-not-fqdn$/ } lines($all, $ip3) }), 'logged with helo= and from=');
+  ok(eventually(20, sub { grep { /helo=<localhost> from=<a\@good\.mxtest\.test> result=helo-not-fqdn$/ } lines($all, $ip3) }), 'logged with helo= and from=');
 };
 
 subtest 'the sender: form, domain in the DNS' => sub {
@@ -118,11 +118,11 @@ subtest 'RHSBL: filters, weights, faults' => sub {
   like(scalar mail_reply($all, 'client.example', '<u@listed.mxtest.test>'), qr/^550 5\.7\.1 .*listed by dbl\.mxtest\.test/, 'listed: 550 5.7.1 naming the zone');
   my ($r, $ip) = mail_reply($all, 'client.example', '<u@fault.mxtest.test>');
   like($r, qr/^250 /, '127.255.255.254 never counts');
-  ok(eventually(sub { grep { /zone=dbl\.mxtest\.test answer=127\.255\.255\.254 reason=configuration fault/ } lines($all, $ip) }), 'and is logged as a configuration fault');
+  ok(eventually(20, sub { grep { /zone=dbl\.mxtest\.test answer=127\.255\.255\.254 reason=configuration fault/ } lines($all, $ip) }), 'and is logged as a configuration fault');
   like(scalar mail_reply($all, 'client.example', '<u@weak.mxtest.test>'), qr/^250 /, 'listed in a zone of weight 0: passes');
   my ($r2, $ip2) = mail_reply($all, 'client.example', '<u@outside.mxtest.test>');
   like($r2, qr/^250 /, 'an answer outside 127/8 never counts');
-  ok(eventually(sub { grep { /zone=dbl\.mxtest\.test answer=10\.0\.0\.1 reason=configuration fault/ } lines($all, $ip2) }), '... logged as a fault');
+  ok(eventually(20, sub { grep { /zone=dbl\.mxtest\.test answer=10\.0\.0\.1 reason=configuration fault/ } lines($all, $ip2) }), '... logged as a fault');
   like(scalar mail_reply($all, 'client.example', '<u@filtered.mxtest.test>'), qr/^250 /, 'an answer the filter does not take (127.0.0.2 for 127.0.1.[2..99]): passes');
   my $silent = guard(opts => ['-R', 'rbl.elsewhere.test', '-y', '1']);
   my $t0 = time;
@@ -143,7 +143,7 @@ subtest 'the sender access list' => sub {
   like($rr2, qr/^250 /, 'and RBLLATE is lifted for it');
   my (undef, undef, $rr3) = mail_reply($late, 'client.example', '<x@sub.trusted.mxtest.test>', rcpt => 'nobody@example.org');
   like($rr3, qr/^550 5\.1\.1 /, '.trusted.mxtest.test covers sub.trusted..., and the recipient check still applies');
-  ok(eventually(sub { grep { /from=<friend\@good\.mxtest\.test> result=sender-ok$/ } lines($late, $ip) }), 'sender-ok logged');
+  ok(eventually(20, sub { grep { /from=<friend\@good\.mxtest\.test> result=sender-ok$/ } lines($late, $ip) }), 'sender-ok logged');
 };
 
 subtest 'warn-only: logged as would-refuse, passed' => sub {
@@ -152,8 +152,8 @@ subtest 'warn-only: logged as would-refuse, passed' => sub {
   like($r, qr/^250 /, 'HELO localhost and a REJECTed sender: passes');
   ($r, my $ip2) = mail_reply($warn, 'client.example', '<u@nx.mxtest.test>');
   like($r, qr/^250 /, 'an NXDOMAIN sender: passes');
-  ok(eventually(sub { grep { /result=sender-rejected dryrun=1$/ } lines($warn, $ip) }), 'sender-rejected dryrun=1 logged');
-  ok(eventually(sub { grep { /result=sender-unknown dryrun=1$/ } lines($warn, $ip2) }), 'sender-unknown dryrun=1 logged');
+  ok(eventually(20, sub { grep { /result=sender-rejected dryrun=1$/ } lines($warn, $ip) }), 'sender-rejected dryrun=1 logged');
+  ok(eventually(20, sub { grep { /result=sender-unknown dryrun=1$/ } lines($warn, $ip2) }), 'sender-unknown dryrun=1 logged');
   my $wf = guard(opts => ['-E', 'helo-fqdn', '-W', 'helo-fqdn']);
   like(scalar mail_reply($wf, 'localhost', '<a@good.mxtest.test>'), qr/^250 /, '-W after -E: warn-only wins');
 };
@@ -179,7 +179,7 @@ subtest 'unauthorised pipelining' => sub {
   $c->send("HELO client.example\r\nMAIL FROM:<a\@good.mxtest.test>\r\nRCPT TO:<alice\@example.org>\r\n");
   my ($all_out) = $c->read_all(10);
   like($all_out, qr/^554 5\.5\.0 Error: improper use of SMTP command pipelining\r\n\z/m, 'after HELO: 554 5.5.0, and the end');
-  ok(eventually(sub { grep { /result=pipelining$/ } lines($p, $ip) }), 'logged');
+  ok(eventually(20, sub { grep { /result=pipelining$/ } lines($p, $ip) }), 'logged');
   ($c) = client($p);
   $c->expect(qr/^220 /);
   $c->send("EHLO client.example\r\nMAIL FROM:<a\@good.mxtest.test>\r\n");
@@ -256,7 +256,7 @@ subtest 'non-SMTP commands' => sub {
 subtest 'decision lines carry helo= and from=' => sub {
   my ($r, $ip, $rr) = mail_reply($all, 'client.example', '<a@good.mxtest.test>', rcpt => 'nobody@example.org');
   like($rr, qr/^550 /, 'an unknown recipient');
-  ok(eventually(sub { grep { /helo=<client\.example> from=<a\@good\.mxtest\.test> rcpt=<nobody\@example\.org> result=unknown/ } lines($all, $ip) }),
+  ok(eventually(20, sub { grep { /helo=<client\.example> from=<a\@good\.mxtest\.test> rcpt=<nobody\@example\.org> result=unknown/ } lines($all, $ip) }),
     'the RCPT line names helo and from');
 };
 
@@ -275,7 +275,7 @@ subtest 'mxguard-report: refusals by sender and recipient, from this run\'s log'
   my ($pc, $pip) = client($pl);
   $pc->send("EHLO early.example\r\n");
   $pc->read_all(10);
-  ok(eventually(sub { grep { /result=pipelining$/ } lines($pl, $pip) }), 'a pipelining refusal');
+  ok(eventually(20, sub { grep { /result=pipelining$/ } lines($pl, $pip) }), 'a pipelining refusal');
   open my $pf, '>', "$dir/pl.log" or die; print {$pf} $pl->log_text; close $pf;
   ($rc, $out) = run_cmd(argv => [$report, "$dir/pl.log"]);
   like($out, qr/^ +1  rcptchecks\/pipelining$/m, '... counted once in the report') or diag $out;

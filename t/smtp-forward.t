@@ -18,6 +18,7 @@ use Time::HiRes qw(time sleep);
 use lib 't/lib';
 use MXTest;
 use MXRun;
+use MXChain qw(eventually);
 use MXPostfix;
 use MXService;
 
@@ -93,10 +94,10 @@ subtest 'XCLIENT: Postfix judges the client, by address, port and name' => sub {
   unlike($r[1], qr/XCLIENT/, 'XCLIENT is not offered to the client');
   like($r[3], qr/^454 4\.7\.1 .*Relay access denied/, 'relaying refused: Postfix judges the client, not 127.0.0.1');
   like($r[4], qr/^250 /, 'a local recipient is taken');
-  ok(eventually(sub { log_since($from) =~ /disconnect from client\.mxtest\.test\[\Q$client\E\]:\d+/ }),
+  ok(eventually(10, sub { log_since($from) =~ /disconnect from client\.mxtest\.test\[\Q$client\E\]:\d+/ }),
     "Postfix logs the client's forward-confirmed name, address and port") or diag log_since($from);
   like(log_since($from), qr/reject: RCPT from client\.mxtest\.test\[\Q$client\E\]:\d+: 454/, 'and refuses that client');
-  ok(eventually(sub { $g{x}->log_text =~ /^smtp-forward: info: pid \d+ ip \Q$client\E server=\Q$pip\E:\d+ mode=xclient name=client\.mxtest\.test up=\d+ down=\d+ result=closed$/m }),
+  ok(eventually(10, sub { $g{x}->log_text =~ /^smtp-forward: info: pid \d+ ip \Q$client\E server=\Q$pip\E:\d+ mode=xclient name=client\.mxtest\.test up=\d+ down=\d+ result=closed$/m }),
     'smtp-forward logs the session, at its end') or diag $g{x}->log_text;
 };
 
@@ -113,7 +114,7 @@ for my $v (1, 2) {
     like($r[0], qr/^220 inner\.mxtest\.test /, 'greeting');
     like($r[3], qr/^454 4\.7\.1 .*Relay access denied/, 'relaying refused');
     like($r[4], qr/^250 /, 'a local recipient is taken');
-    ok(eventually(sub { log_since($from) =~ /connect from unknown\[\Q$client\E\]:\d+/ }), "Postfix logs $client") or diag log_since($from);
+    ok(eventually(10, sub { log_since($from) =~ /connect from unknown\[\Q$client\E\]:\d+/ }), "Postfix logs $client") or diag log_since($from);
     unlike(log_since($from), qr/: connect from \S*\[127\.0\.0\.1\]/, 'and never the guard');
   };
 }
@@ -158,7 +159,7 @@ subtest '20 MB delivered byte for byte' => sub {
   ok($c->send("$stuffed.\r\n", 120), 'sent');
   $c->expect(qr/^250 2\.0\.0 Ok: queued/, 120, 'queued by Postfix');
   $c->sendline('QUIT'); $c->expect(qr/^221 /);
-  ok(eventually(sub { my @m = $pf->messages; @m > $before }, 60), 'delivered');
+  ok(eventually(60, sub { my @m = $pf->messages; @m > $before }), 'delivered');
   my $got = ($pf->messages)[-1] // '';
   (my $want = $msg) =~ s/\r\n/\n/g;    # a maildir file has LF line ends
   ok(length $got > length $want && substr($got, -length $want) eq $want, 'the message arrives byte for byte')
@@ -173,7 +174,7 @@ subtest 'smtp-tls in front: TLS to the guard, XCLIENT to Postfix' => sub {
   my ($rc, $out) = swaks(server => $tls, opts => ['--tls', '--local-interface', $client, '--from', 's@sender.test',
     '--to', 'a@example.org', '--header', 'Subject: over TLS']);
   is($rc, 0, 'swaks --tls through smtp-tls, rcptchecks and smtp-forward') or diag $out;
-  ok(eventually(sub { my @m = $pf->messages; @m > $before }, 20), 'delivered');
+  ok(eventually(20, sub { my @m = $pf->messages; @m > $before }), 'delivered');
   like(($pf->messages)[-1] // '', qr/^Received: from \S+ \(client\.mxtest\.test \[\Q$client\E\]\)/m, 'Postfix names the client');
   like(($pf->messages)[-1] // '', qr/^Subject: over TLS/m, 'the message');
 };
@@ -185,7 +186,7 @@ subtest 'names: every address of the name is tried, IPv6 too' => sub {
   }
   my @r = session($g{six}, 'QUIT');
   like($r[0], qr/^220 six\.mxtest\.test scripted/, 'a name with only an AAAA record (::1)');
-  ok(eventually(sub { $g{six}->log_text =~ /server=::1:\d+ mode=plain up=\d+ down=\d+ result=closed/ }), 'connected over IPv6')
+  ok(eventually(10, sub { $g{six}->log_text =~ /server=::1:\d+ mode=plain up=\d+ down=\d+ result=closed/ }), 'connected over IPv6')
     or diag $g{six}->log_text;
 };
 
@@ -198,7 +199,7 @@ subtest 'examples/service/smtpd-forward/run: the qpsmtpd layout, for real' => su
     SMTPUID => $<, SMTPGID => (split ' ', $()[0], RULES => '', RELAYSTORE => $dbdir, BLOCKLISTS => '', ALLOWLISTS => '',
     DNSCACHEIP => $dns->ip, TLSCERT => '', RECIPIENTS => $cdb, MTAHOST => $pip, MTAPORT => $pf->port('x'), MTATIMEOUT => 5);
   my $job = start_cmd(argv => ["$dir/run"], env => { SMTPDELAY => '0', RELAYCLIENT => undef }, timeout => 60);
-  ok(eventually(sub { IO::Socket::IP->new(PeerHost => $guard_ip, PeerPort => $port) }), 'the run script listens');
+  ok(eventually(10, sub { IO::Socket::IP->new(PeerHost => $guard_ip, PeerPort => $port) }), 'the run script listens');
   my $from = length $pf->maillog;
   my $c = smtp_connect($guard_ip, $port, local_ip => $client, timeout => 20);
   $c->expect(qr/^220 inner\.mxtest\.test /, 10, 'Postfix greets through the whole chain');
@@ -207,7 +208,7 @@ subtest 'examples/service/smtpd-forward/run: the qpsmtpd layout, for real' => su
   $c->sendline('RCPT TO:<nobody@example.org>'); $c->expect(qr/^550 /, 10, 'unknown recipient: 550 from rcptchecks');
   $c->sendline('RCPT TO:<someone@elsewhere.example>'); $c->expect(qr/^454 4\.7\.1 /, 10, 'relaying: refused by Postfix');
   $c->sendline('QUIT'); $c->expect(qr/^221 /);
-  ok(eventually(sub { log_since($from) =~ /reject: RCPT from client\.mxtest\.test\[\Q$client\E\]/ }), 'Postfix judged the client');
+  ok(eventually(10, sub { log_since($from) =~ /reject: RCPT from client\.mxtest\.test\[\Q$client\E\]/ }), 'Postfix judged the client');
   kill 'TERM', -$job->pid;
   $job->finish(10);
 };
@@ -217,7 +218,7 @@ subtest 'no XCLIENT offered: 421, fail closed' => sub {
   my @r = session($g{noxc}, 'EHLO client.mxtest.test');
   like($r[0], qr/^421 4\.3\.0 /, '421 4.3.0 instead of a session the server would take for the guard\'s');
   like($g{noxc}->log_text, qr/^smtp-forward: warning: pid \d+ ip \Q$client\E server=\Q$pip\E:\d+ result=unavailable reason=XCLIENT not offered$/m, 'logged');
-  ok(eventually(sub { $g{noxc}->log_text =~ /end \d+ status 28416/ }), 'exit 111') or diag $g{noxc}->log_text;
+  ok(eventually(10, sub { $g{noxc}->log_text =~ /end \d+ status 28416/ }), 'exit 111') or diag $g{noxc}->log_text;
 };
 
 subtest 'nothing untrue is told: a bad environment means no session' => sub {
@@ -269,11 +270,5 @@ subtest 'the server silent, or gone: 421 within the deadline' => sub {
   like($r[0], qr/^220 /, 'Postfix back: sessions again');
 };
 
-sub eventually {
-  my ($cond, $timeout) = @_;
-  my $deadline = time + ($timeout // 10);
-  while (time < $deadline) { return 1 if $cond->(); sleep 0.1 }
-  return $cond->();
-}
 
 done_testing;

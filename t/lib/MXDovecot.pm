@@ -41,6 +41,9 @@ service postlogin {
   }
 }
 POST
+  # each login service on its port in clear, its TLS port off
+  my $listeners = join '', map { "service $_-login {\n  inet_listener $_ {\n    address = $ip\n    port = $port{$_}\n  }\n"
+    . "  inet_listener ${_}s {\n    port = 0\n  }\n}\n" } qw(pop3 imap);
   MXTest::_write("$dir/dovecot.conf", <<"CONF" . $post);
 base_dir = $dir/run
 state_dir = $dir/state
@@ -62,25 +65,7 @@ userdb {
   driver = passwd-file
   args = $dir/users
 }
-service pop3-login {
-  inet_listener pop3 {
-    address = $ip
-    port = $port{pop3}
-  }
-  inet_listener pop3s {
-    port = 0
-  }
-}
-service imap-login {
-  inet_listener imap {
-    address = $ip
-    port = $port{imap}
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service anvil {
+${listeners}service anvil {
   unix_listener anvil-auth-penalty {
     mode = 0
   }
