@@ -52,6 +52,17 @@ for my $p (@programs) {
     or diag "libowfat-only globals in $p: $which";
 }
 
+# libidn2 and libunistring are linked beside skalibs (common/LIBRARIES):
+# they must define no global name that skalibs defines
+for my $lib (map { "/usr/lib/x86_64-linux-gnu/$_" } qw(libidn2.a libunistring.a)) {
+  SKIP: {
+    skip "$lib not installed", 1 unless -e $lib;
+    my $g = defined_globals($lib);
+    my @clash = grep { $g->{$_} } sort keys %$sk;
+    ok(keys %$g > 10 && !@clash, "$lib shares no global name with skalibs") or diag "@clash[0 .. ($#clash < 9 ? $#clash : 9)]";
+  }
+}
+
 # the SMTP chain's links are exec'd once per connection: static, so that
 # no dynamic loading is paid each time (Makefile: not under the
 # sanitizers, whose runtimes want a dynamic program); the -sql builds
