@@ -10,9 +10,11 @@
  * usage error, exit 100. The peer is TCPREMOTEIP as tcpserver set it;
  * a peer not in the list (or TCPREMOTEIP unset or not an address) is
  * refused before a byte is read: logged, the connection closed, exit
- * 100, child never runs. For a peer in the list: reads from fd 0 exactly the header's bytes (proxyhdr.h), nothing of
- * what follows, within -t seconds (default 5, at most 300): -1 takes
- * version 1 only, -2 version 2 only, -a (default) either. Then execs
+ * 100, child never runs. From a balancer, reads from fd 0 exactly the
+ * header's bytes (proxyhdr.h), nothing of what follows (a v1 line is
+ * peeked at, on a socket, and taken up to its LF), within -t seconds
+ * (default 5, at most 300): -1 takes version 1 only, -2 version 2
+ * only, -a (default) either. Then execs
  * child with TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP, TCPLOCALPORT and
  * PROTO (TCP or TCP6) set from the header, and TCPREMOTEHOST and
  * TCPREMOTEINFO removed (they were the balancer's).
@@ -27,6 +29,7 @@
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
@@ -44,6 +47,23 @@
 #define dieusage() strerr_dieusage(100, USAGE)
 
 char const *PROG = "proxy-env" ;
+
+/* A version 1 line ends at its LF, and not a byte past it may be
+   taken. Rather than a read per byte: peek at what has come (fd 0 a
+   socket) and take up to the LF, or all of it while there is no LF yet
+   (every byte before the LF is the header's). Returns how many bytes
+   to read; 1 where fd 0 cannot be peeked at (a pipe, a file). */
+static size_t v1_take (unsigned char *buf, size_t have)
+{
+  static int nopeek = 0 ;
+  unsigned char const *lf ;
+  ssize_t r ;
+  if (nopeek || have >= PROXYHDR_V1_MAX) return 1 ;
+  r = recv(0, buf + have, PROXYHDR_V1_MAX - have, MSG_PEEK | MSG_DONTWAIT) ;
+  if (r <= 0) { if (r < 0 && errno == ENOTSOCK) nopeek = 1 ; return 1 ; }
+  lf = memchr(buf + have, '\n', (size_t)r) ;
+  return lf ? (size_t)(lf - (buf + have)) + 1 : (size_t)r ;
+}
 
 static int refuse (char const *ipt, char const *why)
 {
@@ -99,6 +119,7 @@ int main (int argc, char const *const *argv)
     r = poll(&x, 1, (int)left) ;
     if (r < 0) { if (errno == EINTR) continue ; strerr_diefu1sys(111, "poll") ; }
     if (!r) continue ;
+    if ((size_t)need == have + 1 && have >= 8 && !memcmp(buf, "PROXY ", 6)) need = (long)(have + v1_take(buf, have)) ;
     r = read(0, buf + have, (size_t)need - have) ;
     if (r < 0) { if (errno == EINTR || errno == EAGAIN) continue ; return refuse(ipt, "the connection failed") ; }
     if (!r) return refuse(ipt, "the connection ended inside the PROXY header") ;
