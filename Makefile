@@ -27,7 +27,7 @@ IDN2 = -l:libidn2.a -l:libunistring.a
 # which NAME hands over when told to use SQL (common/mx_mariadb.h).
 PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward report/mxguard-report
 MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 report/mxguard-report.8
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_linger.o common/mx_fifo.o common/mx_child.o
@@ -107,7 +107,7 @@ SMTPTLS = smtp-tls/smtp-tls.o smtp-tls/relay.o smtp-tls/tls.o common/mx_smtp.o
 smtp-tls/smtp-tls: $(SMTPTLS) $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) -o $@ $(SMTPTLS) $(COMMON_RUN) $(SKALIBS) $(OPENSSL)
 
-PROXYENV = proxy-env/proxy-env.o proxy-env/proxyhdr.o
+PROXYENV = proxy-env/proxy-env.o proxy-env/proxyhdr.o common/mx_net.o
 
 # static: the first link of every connection behind a balancer
 proxy-env/proxy-env: $(PROXYENV) $(COMMON_RUN) conf-ld
@@ -165,6 +165,8 @@ t/unit/forward-test: t/unit/forward-test.o smtp-forward/handshake.o smtp-forward
 
 t/unit/utf8-test: t/unit/utf8-test.o t/unit/tap.o common/mx_utf8.o common/mx_text.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/utf8-test.o t/unit/tap.o common/mx_utf8.o common/mx_text.o $(IDN2)
+t/unit/net-test: t/unit/net-test.o t/unit/tap.o common/mx_net.o $(COMMON_IP) conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/net-test.o t/unit/tap.o common/mx_net.o $(COMMON_IP) $(SKALIBS)
 
 t/unit/text-test: t/unit/text-test.o t/unit/tap.o common/mx_text.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/text-test.o t/unit/tap.o common/mx_text.o $(SKALIBS)
@@ -187,7 +189,7 @@ asan:
 # FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME (new inputs go to a
 # temporary directory) and fails if one crashes; the input that crashed
 # it is left as fuzz/NAME-crash-*. "make -j2 fuzz" runs two at a time.
-FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8
+FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 FUZZ_CC  = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(filter -std=% -W% -D%,$(CC))
@@ -203,6 +205,7 @@ FUZZ_MAXLEN_proxyhdr = 2100
 FUZZ_MAXLEN_handshake = 9000
 FUZZ_MAXLEN_envelope = 1100
 FUZZ_MAXLEN_utf8     = 300
+FUZZ_MAXLEN_netlist = 4200
 
 fuzz/%.o: fuzz/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
@@ -233,6 +236,7 @@ fuzz/loadline-fuzz: fuzz/loadline-fuzz.o fuzz/loadline.o fuzz/mx_ip.o
 fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_text.o
 fuzz/patterns-fuzz: fuzz/patterns-fuzz.o fuzz/classify.o
 fuzz/utf8-fuzz:     fuzz/utf8-fuzz.o fuzz/mx_utf8.o fuzz/mx_text.o
+fuzz/netlist-fuzz: fuzz/netlist-fuzz.o fuzz/mx_net.o fuzz/mx_ip.o
 $(FUZZERS):
 	$(FUZZ_CC) -o $@ $^ $(SKALIBS) $(IDN2)
 

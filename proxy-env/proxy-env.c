@@ -2,24 +2,34 @@
  * send-proxy / send-proxy-v2): reads the PROXY header it sends before
  * the client's first byte and hands the chain the real client.
  *
- * Usage: proxy-env [ -t secs ] [ -1 | -2 | -a ] child...
+ * Usage: proxy-env -b addr[/bits][,...] [ -b ... ] [ -t secs ] [ -1 | -2 | -a ] child...
  *
- * Reads from fd 0 exactly the header's bytes (proxyhdr.h), nothing of
- * what follows, within -t seconds (default 5, at most 300): -1 takes
- * version 1 only, -2 version 2 only, -a (default) either. Then execs
+ * -b names the balancers, the only peers whose header is believed
+ * (mx_net.h: IPv4 and IPv6 addresses and prefixes, ::ffff:a.b.c.d as
+ * the IPv4 address; repeatable). Without -b, or with a malformed list:
+ * usage error, exit 100. The peer is TCPREMOTEIP as tcpserver set it;
+ * a peer not in the list (or TCPREMOTEIP unset or not an address) is
+ * refused before a byte is read: logged, the connection closed, exit
+ * 100, child never runs. From a balancer, reads from fd 0 exactly the
+ * header's bytes (proxyhdr.h), nothing of what follows (a v1 line is
+ * peeked at, on a socket, and taken up to its LF), within -t seconds
+ * (default 5, at most 300): -1 takes version 1 only, -2 version 2
+ * only, -a (default) either. Then execs
  * child with TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP, TCPLOCALPORT and
  * PROTO (TCP or TCP6) set from the header, and TCPREMOTEHOST and
  * TCPREMOTEINFO removed (they were the balancer's).
  * A missing, malformed, oversized or late header: logged, the
  * connection closed, exit 100; child never runs. The balancer's own
  * connection (v2 LOCAL, v1 UNKNOWN: a health check): closed, exit 0.
- * Log: proxy-env: info: pid P ip BALANCER client=A:PORT version=N result=proxy
- * (and result=local, or a warning with result=refused reason=...).
+ * Log: proxy-env: info: pid P ip BALANCER client=A port=PORT version=N result=proxy
+ * (and result=local, or a warning with result=refused reason=...;
+ * reason=untrusted peer for a peer not named with -b).
  */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
@@ -29,13 +39,31 @@
 #include "mx_exec.h"
 #include "mx_ip.h"
 #include "mx_log.h"
+#include "mx_net.h"
 #include "mx_secs.h"
 #include "proxyhdr.h"
 
-#define USAGE "proxy-env [ -t secs ] [ -1 | -2 | -a ] child..."
+#define USAGE "proxy-env -b addr[/bits][,addr[/bits]...] [ -t secs ] [ -1 | -2 | -a ] child..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
 char const *PROG = "proxy-env" ;
+
+/* A version 1 line ends at its LF, and not a byte past it may be
+   taken. Rather than a read per byte: peek at what has come (fd 0 a
+   socket) and take up to the LF, or all of it while there is no LF yet
+   (every byte before the LF is the header's). Returns how many bytes
+   to read; 1 where fd 0 cannot be peeked at (a pipe, a file). */
+static size_t v1_take (unsigned char *buf, size_t have)
+{
+  static int nopeek = 0 ;
+  unsigned char const *lf ;
+  ssize_t r ;
+  if (nopeek || have >= PROXYHDR_V1_MAX) return 1 ;
+  r = recv(0, buf + have, PROXYHDR_V1_MAX - have, MSG_PEEK | MSG_DONTWAIT) ;
+  if (r <= 0) { if (r < 0 && errno == ENOTSOCK) nopeek = 1 ; return 1 ; }
+  lf = memchr(buf + have, '\n', (size_t)r) ;
+  return lf ? (size_t)(lf - (buf + have)) + 1 : (size_t)r ;
+}
 
 static int refuse (char const *ipt, char const *why)
 {
@@ -46,6 +74,7 @@ static int refuse (char const *ipt, char const *why)
 int main (int argc, char const *const *argv)
 {
   static unsigned char buf[16 + PROXYHDR_V2_BODY_MAX] ;
+  static mx_netlist balancers = MX_NETLIST_ZERO ;
   unsigned int ms = 5000, versions = PROXYHDR_V1 | PROXYHDR_V2 ;
   char ipt[MX_CLIENT_IPTEXT] ;
   size_t have = 0 ;
@@ -57,10 +86,11 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "t:12a", &l) ;
+      int opt = subgetopt_r(argc, argv, "b:t:12a", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
+        case 'b' : if (!mx_netlist_scan(&balancers, l.arg, strlen(l.arg))) dieusage() ; break ;
         case 't' : if (!mx_secs_scan(l.arg, 300000, &ms) || !ms) dieusage() ; break ;
         case '1' : versions = PROXYHDR_V1 ; break ;
         case '2' : versions = PROXYHDR_V2 ; break ;
@@ -70,8 +100,10 @@ int main (int argc, char const *const *argv)
     }
     argc -= l.ind ; argv += l.ind ;
   }
-  if (!argc || !*argv[0]) dieusage() ;
-  mx_client_ip(&lb, ipt) ;   /* the balancer, as tcpserver saw it */
+  if (!argc || !*argv[0] || !balancers.n) dieusage() ;
+  /* the peer, as tcpserver saw it: a header is believed from a balancer only */
+  if (!mx_client_ip(&lb, ipt) || !mx_netlist_match(&balancers, &lb))
+    return refuse(ipt, "untrusted peer") ;
 
   deadline = mx_now_ms() + ms ;
   for (;;)
@@ -87,6 +119,7 @@ int main (int argc, char const *const *argv)
     r = poll(&x, 1, (int)left) ;
     if (r < 0) { if (errno == EINTR) continue ; strerr_diefu1sys(111, "poll") ; }
     if (!r) continue ;
+    if ((size_t)need == have + 1 && have >= 8 && !memcmp(buf, "PROXY ", 6)) need = (long)(have + v1_take(buf, have)) ;
     r = read(0, buf + have, (size_t)need - have) ;
     if (r < 0) { if (errno == EINTR || errno == EAGAIN) continue ; return refuse(ipt, "the connection failed") ; }
     if (!r) return refuse(ipt, "the connection ended inside the PROXY header") ;
