@@ -3,7 +3,11 @@
 # tcpserver: a message to example.org is delivered with its body byte for
 # byte (dot lines, long lines, 8-bit bytes), exim sees the client's
 # address from the socket, a recipient elsewhere gets a 5xx, and five
-# concurrent sessions are all delivered.
+# concurrent sessions are all delivered, with the panic log empty.
+# Behind a link that runs exim on pipes (rcptchecks), exim4-smtpd (run
+# as Debian-exim) gives exim the client's address, name and HELO from
+# tcpserver's environment: each delivered message's Received line says
+# so.
 use strict;
 use warnings;
 use Test::More;
@@ -62,6 +66,37 @@ my %seen = map { /^concurrent (\d)(?:\r\n)+\z/ ? ($1 => 1) : () } $exim->message
 is_deeply([sort keys %seen], [1 .. 5], 'each concurrent message arrived once, intact');
 
 $smtp->stop;
-like($exim->log_text, qr/exim user lost privilege for using -C option/, "exim's logs are readable (and say why -C is harmless here)");
+like($exim->log_text, qr/<= sender\@other\.test H=\(\S+\) \[\Q$client\E\]/, "exim's logs are readable");
+is($exim->panic_text, '', "exim's panic log stays empty (-C, run by root)");
+
+# behind a link that runs exim on pipes (rcptchecks), as at the end of
+# the chain: examples/service/smtpd/exim4-smtpd, run as exim's own user,
+# gives it the client's address and name from tcpserver's environment
+my $chain = exim_child();
+my $peer = loopback_ip();
+my $dns = start_tinydns(data => ".127.in-addr.arpa::\n.mxguard.test::\n=peer.mxguard.test:$peer\n");
+my $cdb = tmpdir() . '/recipients.cdb';
+{
+  my ($rc, $out, $err) = run_cmd(argv => [top() . '/rcptchecks/rcptchecks-make', $cdb, "$cdb.tmp"],
+    stdin => "example.org\nalice\@example.org\n", timeout => 10);
+  is($rc, 0, 'a recipient database for rcptchecks') or diag $err;
+}
+my $behind = start_tcpserver(opts => ['-R', '-l0'], env => { DNSCACHEIP => $dns->ip },
+  argv => [top() . '/rcptchecks/rcptchecks', '-c', $cdb, @{ $chain->chain_argv }]);
+for my $n (1 .. 3) {
+  ($rc, $transcript) = swaks(server => $behind, opts => ['--local-interface', $peer, '--ehlo', "helo$n.test",
+    '--from', 'sender@other.test', '--to', 'alice@example.org', '--timeout', '10']);
+  is($rc, 0, "behind rcptchecks, session $n: accepted") or diag $transcript;
+}
+my @files = $chain->wait_messages(3, 20);
+my @received = map { $chain->received($_) // '' } @files;
+is(scalar(grep { /^Received: from peer\.mxguard\.test\s+\(\[\Q$peer\E\] helo=helo\d\.test\)\s+by mx\.example\.org with esmtp /s } @received), 3,
+  "each message's Received line names the client ($peer), its name and its HELO, received over SMTP")
+  or diag join "\n", @received;
+unlike("@received", qr/ident=|local-esmtp|from root/, '... not a local submission, no ident') or diag "@received";
+like($chain->log_text, qr/<= sender\@other\.test H=peer\.mxguard\.test \(helo1\.test\) \[\Q$peer\E\] P=esmtp /,
+  "exim's log names the client too");
+is($chain->panic_text, '', "exim's panic log stays empty after three sessions as Debian-exim with -C") or diag $chain->panic_text;
+$behind->stop;
 
 done_testing;

@@ -8,8 +8,11 @@
 # delivers a clean message byte-identical, refuses an unknown recipient
 # with 550 and a client listed in the DNSBL (a local tinydns) through
 # rblsmtpd, relays for a client in the relay store, and multilog keeps
-# every program's log lines with TAI64N stamps. svc -dx and the end of
-# svscan stop everything.
+# every program's log lines with TAI64N stamps. The chain runs as
+# Debian-exim and ends in exim4-smtpd: exim's Received line names the
+# client, its panic log stays empty. A second copy with IMPLICITTLS=yes
+# takes mail with implicit TLS (swaks --tlsc) and refuses a listed
+# client inside TLS. svc -dx and the end of svscan stop everything.
 #
 # Nothing outside temporary directories is touched; everything binds
 # to 127.0.0.0/8.
@@ -18,6 +21,7 @@ use warnings;
 use Test::More;
 use IO::Socket::IP;
 use File::Path qw(make_path);
+use File::Copy qw(copy);
 use POSIX qw(:sys_wait_h);
 use lib 't/lib';
 use MXTest;
@@ -35,7 +39,7 @@ my @missing = grep { !-x } @daemontools;
 ok(!@missing, 'daemontools is installed (svscan, supervise, svc, svstat, multilog, setuidgid)')
   or diag "missing: @missing (package daemontools, package/debs)";
 
-for my $f (qw(service/smtpd/run service/smtpd/log/run service/pop3d/run service/pop3d/log/run
+for my $f (qw(service/smtpd/run service/smtpd/log/run service/smtpd/exim4-smtpd service/pop3d/run service/pop3d/log/run
   service/smtpd-forward/run service/smtpd-forward/log/run service/smtpd-balanced/run service/smtpd-balanced/log/run
   dovecot/relaydb-postlogin)) {
   ok(-x "$ex/$f", "examples/$f is executable");
@@ -93,16 +97,20 @@ my $mta = exim_child();
 
 make_path("$work/control");
 my ($tlscert, $tlskey) = make_cert($work, 'mx.mxguard.test');
+# the chain runs as Debian-exim, a user exim trusts: it must reach the
+# rules, the recipients, the relay store and the key
+my ($eximuid, $eximgid) = (getpwnam 'Debian-exim')[2, 3];
+chmod 0711, $work or die "chmod $work: $!";
+chown $eximuid, $eximgid, $tlskey or die "chown $tlskey: $!";
 { open my $me, '>', "$work/control/me" or die; print {$me} "example.org\n"; close $me }
 my $sv = "$work/service";
 my $svc = "$sv/smtpd";
 make_path("$svc/log");
 my $built = join ':', map { "$top/$_" } qw(relaydb rblenv smtp-delay smtp-tls rcptchecks);
-my $gid = (split ' ', $()[0];
-install_script('service/smtpd/run', "$svc/run",
+my %settings = (
   PATH => "$built:/usr/sbin:/usr/bin:/sbin:/bin",
   IP => $ip, PORT => $port, LOCALNAME => 'mx.mxguard.test',
-  SMTPUID => $<, SMTPGID => $gid,
+  SMTPUID => $eximuid, SMTPGID => $eximgid,
   RULES => "$work/tcp.smtp.cdb",
   RELAYSTORE => $store,
   BLOCKLISTS => 'bl.mxguard.test=127.0.0.[2..11]*3',
@@ -111,9 +119,21 @@ install_script('service/smtpd/run', "$svc/run",
   RECIPIENTS => "$work/recipients.cdb",
   QMAILCONTROL => "$work/control",
   TLSCERT => $tlscert, TLSKEY => $tlskey,
-  SMTPD => join(' ', @{ $mta->argv }));
+  SMTPD => './exim4-smtpd -C ' . $mta->argv->[2] . ' -odi');
+install_script('service/smtpd/run', "$svc/run", %settings);
 install_script('service/smtpd/log/run', "$svc/log/run",
   PATH => '/usr/bin:/bin', LOGUSER => scalar getpwuid($<));
+# the same directory again as the implicit TLS service (port 465's)
+my $tlsport = free_port($ip);
+my $svcs = "$sv/smtps";
+make_path("$svcs/log");
+install_script('service/smtpd/run', "$svcs/run", %settings, PORT => $tlsport, IMPLICITTLS => 'yes');
+install_script('service/smtpd/log/run', "$svcs/log/run",
+  PATH => '/usr/bin:/bin', LOGUSER => scalar getpwuid($<));
+for my $dir ($svc, $svcs) {
+  copy("$ex/service/smtpd/exim4-smtpd", "$dir/exim4-smtpd") or die "copy exim4-smtpd: $!";
+  chmod 0755, "$dir/exim4-smtpd";
+}
 
 # ---------------------------------------------------------------------------
 # svscan
@@ -143,6 +163,11 @@ SKIP: {
   my ($got) = $mta->message_bodies;
   ok(defined $got && $got eq "$body\r\n", '... and delivered byte-identical')
     or diag 'got: ' . ($got // 'nothing');
+
+  # exim4-smtpd told exim who the client is
+  my $received = $mta->received($file) // '';
+  like($received, qr/^Received: from good\.mxguard\.test\s+\(\[\Q$good\E\] helo=\S+\)\s+by mx\.example\.org with esmtp /,
+    "exim's Received line names the client ($good), its name and its HELO") or diag $received;
 
   ($rc, $out) = swaks(ip => $ip, port => $port, timeout => 20,
     opts => ['--local-interface', $fast, '--to', 'nobody@example.org', '--timeout', '10']);
@@ -180,6 +205,21 @@ SKIP: {
   is($rc, 0, '... then that client relays') or diag $out;
   $mta->wait_messages(2, 10);
 
+  # the implicit TLS copy (IMPLICITTLS=yes)
+  ok(wait_until(15, sub { IO::Socket::IP->new(PeerHost => $ip, PeerPort => $tlsport, LocalHost => $good, Timeout => 1) },
+    "the implicit TLS service listens on port $tlsport"), 'the implicit TLS copy is up');
+  ($rc, $out) = swaks(ip => $ip, port => $tlsport, timeout => 20,
+    opts => ['--local-interface', $good, '--tlsc', '--from', 'sender@other.test', '--to', 'alice@example.org', '--timeout', '10']);
+  is($rc, 0, 'implicit TLS: swaks --tlsc delivers through the copy with IMPLICITTLS=yes') or diag $out;
+  like($out, qr/^<~  220 /m, '... the greeting inside TLS');
+  ($rc, $out) = swaks(ip => $ip, port => $tlsport, timeout => 20,
+    opts => ['--local-interface', $bad, '--tlsc', '--to', 'alice@example.org', '--timeout', '10']);
+  like($out, qr/^<~\* 451 \Q$listing\E/m, '... and a listed client is refused by rblsmtpd inside TLS') or diag $out;
+  my @all = $mta->wait_messages(3, 10);
+  is(scalar(grep { ($mta->received($_) // '') =~ /^Received: from \S+\s+\(\[[\d.]+\] helo=/ } @all), scalar @all,
+    "every delivered message's Received line names its client") or diag join '', map { $mta->received($_) // '' } @all;
+  is($mta->panic_text, '', "exim's panic log is empty");
+
   my ($pids, $said_now) = service_up($svc);
   ok(@$first && "@$pids" eq "@$first", 'svstat: neither was restarted meanwhile') or diag $said_now;
 
@@ -204,7 +244,7 @@ SKIP: {
 # ---------------------------------------------------------------------------
 # stop
 
-my $said = stop_services($svscan, $sv, $ip, $port, $svc, "$svc/log");
+my $said = stop_services($svscan, $sv, $ip, $port, $svc, "$svc/log", $svcs, "$svcs/log");
 diag "svscan said: $said\nlog/main/current:\n" . (slurp($current) // '(none)') unless $up;
 
 done_testing;

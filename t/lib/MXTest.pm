@@ -181,12 +181,19 @@ only the generated copy of the configuration:
               proxy does with it; nothing here completes a handshake
 
 Returns an object: ->argv (['/usr/sbin/exim4', '-C', $config, '-bs',
-'-odi'], the end of a chain), ->dir, ->messages (paths of the delivered
+'-odi'], the end of a chain: exim takes the client's address from its
+stdin when that is the client's socket, and is a local submission
+behind a link that runs it on pipes), ->chain_argv (examples/service/
+smtpd/exim4-smtpd run as Debian-exim with -C $config -odi: exim is told
+the client's address, name and the local address from tcpserver's
+environment, as behind the whole chain), ->dir, ->messages (paths of the delivered
 messages, oldest first), ->message_bodies (each message's bytes after
 the blank line ending its header), ->wait_messages($n, $timeout)
 (waits until at least $n messages are delivered; returns ->messages,
 fails the test on timeout), ->log_text (exim's main, reject and panic
-logs).
+logs), ->panic_text (the panic log alone, '' if there is none),
+->received($file) (the Received: header exim put at the top of a
+delivered message, continuation lines included).
 
 Why it works: Debian's exim4 is built with TRUSTED_CONFIG_LIST
 /etc/exim4/trusted_configs (absent) and "Fixed never_users: 0". An
@@ -194,8 +201,10 @@ untrusted -C file makes exim give up its setuid privilege, which changes
 nothing when the caller is root, but exim still opens its logs and
 spool as the exim user (Debian-exim) and may not deliver as root. So the
 spool, log and mail directories belong to Debian-exim, the transport
-runs as Debian-exim, and every session logs "exim user lost privilege
-for using -C option" to the panic log: expected, harmless.
+runs as Debian-exim, and deliver_drop_privilege keeps exim from
+re-executing itself for root to deliver (which with -C logs "exim user
+lost privilege for using -C option" to the panic log): the panic log
+stays empty. Root and Debian-exim are both trusted callers (-oMa).
 
 =head2 swaks(server => $obj | ip => ..., port => ..., opts => [...], data => $bytes, timeout => $s)
 
@@ -706,6 +715,9 @@ AUTH
 package MXTest::Exim {
   sub dir  { $_[0]{dir} }
   sub argv { ['/usr/sbin/exim4', '-C', $_[0]{config}, '-bs', '-odi'] }
+  sub chain_argv {
+    ['/usr/bin/setuidgid', 'Debian-exim', "$TOP/examples/service/smtpd/exim4-smtpd", '-C', $_[0]{config}, '-odi']
+  }
   sub auth_user     { $EXIM_USER }
   sub auth_password { $EXIM_PASSWORD }
 
@@ -724,6 +736,16 @@ package MXTest::Exim {
   sub log_text {
     my ($self) = @_;
     return join '', map { MXTest::_slurp("$self->{dir}/log/$_") } qw(mainlog rejectlog paniclog);
+  }
+
+  sub panic_text { MXTest::_slurp("$_[0]{dir}/log/paniclog") // '' }
+
+  # the Received: header exim put at the top of message file $file,
+  # continuation lines joined with their white space
+  sub received {
+    my ($self, $file) = @_;
+    my ($head) = (MXTest::_slurp($file) // '') =~ /\A(Received:.*?\r?\n)(?!\s)/s or return undef;
+    return $head;
   }
 
   sub wait_messages {
