@@ -163,6 +163,31 @@ subtest 'a receiver without SMTPUTF8: each sender refuses the UTF-8 message' => 
   is(scalar(() = $plain->messages), 1, 'the receiver got only the ASCII message');
 };
 
+# nothing listens yet: each MTA defers, then delivers within seconds
+# once the server is up (the short retry times of MXSenders)
+subtest 'a deferred message is retried within seconds' => sub {
+  my $ip = MXTest::loopback_ip();
+  my $port = MXTest::free_port($ip);
+  my $pf = postfix_sender(host => $ip, port => $port);
+  my $ex = exim_sender(host => $ip, port => $port);
+  my ($id, $text) = message(from => 'a@example.net', to => $DELIA, subject => 'Postfix, retried');
+  my ($id2, $text2) = message(from => 'a@example.net', to => $DELIA, subject => 'exim, retried');
+  is(($pf->sendmail('a@example.net', [$DELIA], $text))[0], 0, 'Postfix takes the message');
+  is(($ex->sendmail('a@example.net', [$DELIA], $text2))[0], 0, 'exim takes the message');
+  my ($d) = grep { $_->{status} eq 'deferred' } $pf->wait_status('deferred', 1, 20);
+  like($d->{said} // '', qr/Connection refused/, 'Postfix defers: connection refused');
+  ($d) = grep { $_->{status} eq 'deferred' } $ex->wait_status('deferred', 1, 20);
+  like($d->{line} // '', qr/defer \(111\): Connection refused/, 'exim defers: connection refused');
+  my $late = start_tcpserver(ip => $ip, port => $port, opts => ['-R', '-H', '-l0'], argv => $mta->argv);
+  $pf->wait_delivered(1, 15);
+  $ex->wait_delivered(1, 15);
+  MXTest::wait_until(10, sub { delivered($mta, $id) && delivered($mta, $id2) }, 'both in the maildir');
+  check_arrival($mta, $id, $text, 'a@example.net', $DELIA, 'Postfix, retried');
+  check_arrival($mta, $id2, $text2, 'a@example.net', $DELIA, 'exim, retried');
+  $pf->stop;
+  $late->stop;
+};
+
 # smtp-tls offers the extensions of its allow-list only (common/mx_smtp),
 # so the messages here are plain ASCII: what is tested is each sender's
 # tls option against a self-signed certificate
