@@ -12,15 +12,16 @@ package MXSenders;
 #                           main => "extra main.cf lines\n");
 #   my ($rc, $out) = $pf->sendmail($from, \@to, $bytes, @sendmail_options);
 #   $pf->wait_delivered($n, $timeout); $pf->wait_status($status, $n, $timeout);
-#   $pf->status_lines; $pf->maillog; $pf->dir; $pf->stop
+#   $pf->status_lines; $pf->maillog; $pf->dir; $pf->stop; $pf->start
 #
 #   my $ex = exim_sender(host => $ip, port => $port,
 #                        tls => 'none'|'try'|'require',
 #                        utf8_downconvert => '0'|'-1'|'1',
 #                        dsn => 'drop'|'relay', chunking => 1|0);
-#   my ($rc, $out) = $ex->sendmail($from, \@to, $bytes);
+#   my ($rc, $out) = $ex->sendmail($from, \@to, $bytes, @exim_options);
 #   $ex->wait_delivered($n, $timeout); $ex->wait_status($status, $n, $timeout);
-#   $ex->delivery_lines; $ex->status_lines; $ex->mainlog; $ex->paniclog; $ex->stop
+#   $ex->delivery_lines; $ex->status_lines; $ex->mainlog; $ex->paniclog;
+#   $ex->run_queue; $ex->dir; $ex->stop (nothing runs between calls)
 #
 #   my ($ok, $error, $transcript) = smtplib_send(host => $ip, port => $port,
 #       from => $bytes, to => [$bytes, ...], message => $bytes,
@@ -47,26 +48,32 @@ package MXSenders;
 # directory as root (mode 0444, readable by pickup, which runs as nobody
 # and owns the directory); Postfix's sendmail asks for SMTPUTF8 by
 # itself when an address or a header is UTF-8 (smtputf8_autodetect_classes).
+# Its cleanup adds a Received: header, and Date: and Message-ID: when
+# the message has none. main: more main.cf lines (a later line wins).
 #
 # exim_sender: /usr/sbin/exim4 with a -C configuration of its own in a
 # new directory (spool and log owned by Debian-exim, as for
 # MXTest::exim_child): one manualroute router sends every domain to host
-# on port, tls "none" (hosts_avoid_tls = *, the default), "try"
-# (STARTTLS when offered, exim's own default) or "require"
-# (hosts_require_tls = *), never a certificate check. utf8_downconvert is the smtp transport's option of
-# that name: "0" (default) never converts a UTF-8 address to A-labels,
-# so a message that needs SMTPUTF8 to a server without it fails; "-1"
+# on port; tls "none" (default: hosts_avoid_tls = *), "try" (STARTTLS
+# when offered, exim's own default) or "require" (hosts_require_tls =
+# *), never a certificate check. utf8_downconvert is the smtp
+# transport's option of that name: "0" (default) never converts a UTF-8
+# address to A-labels, so a message that needs SMTPUTF8 bounces at a
+# server without it ("utf8 support required but not offered"); "-1"
 # converts only for a server without SMTPUTF8; "1" always converts.
 # exim asks for SMTPUTF8 when the message needs it (a UTF-8 envelope
 # address), and sends the message with BDAT when the server offers
-# CHUNKING (its default; chunking => 0: DATA always). A failed delivery is retried (retry rule F,1h,1s): each
-# ->wait_* forces a queue run (-qf) every two seconds meanwhile.
-# ->sendmail runs "exim4 -C conf -odi -oi -f from -- to..." as root:
-# root may give -f and exim stays privileged, and
-# deliver_drop_privilege = true makes exim run its deliveries as
-# Debian-exim without re-executing itself to regain root, the step
-# that logs "exim user lost privilege for using -C option" to the panic
-# log for an untrusted -C file: the panic log stays empty.
+# CHUNKING (exim's default; chunking => 0: DATA always). A failed
+# delivery is retried (retry rule F,1h,1s): each ->wait_* forces a
+# queue run (-qf) every two seconds meanwhile. ->sendmail runs
+# "exim4 -C conf -odi -oi -f from -- to..." as root, who may give -f
+# and keeps exim's privilege despite the untrusted -C file. Without
+# more, exim would deliver in processes that re-execute exim as
+# Debian-exim with the same -C, and each of these logs "exim user lost
+# privilege for using -C option" to the panic log; with
+# deliver_drop_privilege = true exim delivers as Debian-exim without
+# re-executing itself for privilege, and a process run by Debian-exim
+# with -C logs normally: the panic log stays empty.
 #
 # dsn (both MTAs): "drop" (default) throws away the delivery status
 # notifications the sender would send (null sender) instead of relaying
@@ -75,13 +82,15 @@ package MXSenders;
 # "relay" sends them like any other message.
 #
 # Status lines, for both MTAs: hashes with queue_id, to (the recipient
-# as written in the log, UTF-8 bytes), relay, dsn (Postfix; exim's
-# "**" lines carry the SMTP reply), status ("sent", "bounced",
-# "deferred", plus Postfix's "expired"), said (the reply text, e.g.
-# "250 OK id=..." or "host ... said: 553 ..."), and line (the whole
-# log line). Postfix's come from its smtp, error and bounce daemons, not
-# from the discard that drops a notification (relay=none);
-# exim's from its "=>" (sent), "**" (bounced) and "==" (deferred) lines.
+# as written in the log, UTF-8 bytes), relay ("host[ip]:port" for
+# Postfix, "host [ip]" for exim), dsn (Postfix's dsn=; for exim the
+# enhanced status code in the reply, if any), status ("sent",
+# "bounced", "deferred"), said (the reply or the reason, e.g. "250 OK
+# id=..." or "SMTPUTF8 is required, but was not offered by host ..."),
+# and line (the whole log line). Postfix's are its delivery agents'
+# "to=<...>, relay=..., dsn=..., status=..." lines, but for the discard
+# that drops a notification; exim's its "=>" (sent), "**" (bounced)
+# and "==" (deferred) lines, but for the :blackhole: of a notification.
 # wait_delivered($n, $timeout) waits for at least $n "sent" lines,
 # wait_status($status, $n, $timeout) for $n lines of that status; both
 # return the status lines and fail the test (with the log) on timeout
