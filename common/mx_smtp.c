@@ -29,6 +29,16 @@ enum smtp_verb smtp_verb (char const *line, size_t len, size_t *arg)
   return VERB_UNKNOWN ;
 }
 
+int smtp_starttls_line (char const *line, size_t len)
+{
+  size_t i = 0 ;
+  while (i < len && (line[i] == ' ' || line[i] == '\t')) i++ ;
+  if (len - i < 8 || strncasecmp(line + i, "STARTTLS", 8)) return 0 ;
+  if (i) return 2 ;
+  for (i = 8 ; i < len ; i++) if (line[i] != ' ' && line[i] != '\t') return 2 ;
+  return 1 ;
+}
+
 size_t smtp_reply_len (char const *buf, size_t len)
 {
   size_t start = 0 ;
@@ -81,7 +91,7 @@ static struct { char const *name ; unsigned int bit ; } const extensions[] =
 {
   { "PIPELINING", EXT_PIPELINING }, { "SIZE", EXT_SIZE }, { "8BITMIME", EXT_8BITMIME },
   { "ENHANCEDSTATUSCODES", EXT_ENHANCEDSTATUSCODES }, { "DSN", EXT_DSN },
-  { "AUTH", EXT_AUTH }, { "HELP", EXT_HELP },
+  { "AUTH", EXT_AUTH }, { "HELP", EXT_HELP }, { "SMTPUTF8", EXT_SMTPUTF8 },
 } ;
 
 /* the bit of an EHLO line's keyword ("250-KEYWORD params"), 0 if the
@@ -101,6 +111,11 @@ static unsigned int extension (char const *line, size_t len)
 
 size_t smtp_ehlo_filter (char *reply, size_t len, unsigned int *offered)
 {
+  return smtp_ehlo_keep(reply, len, EXT_DEFAULT, offered) ;
+}
+
+size_t smtp_ehlo_keep (char *reply, size_t len, unsigned int keep, unsigned int *offered)
+{
   size_t in = 0, out = 0, last = 0 ;
   int first = 1 ;
   *offered = 0 ;
@@ -108,7 +123,7 @@ size_t smtp_ehlo_filter (char *reply, size_t len, unsigned int *offered)
   {
     char const *nl = memchr(reply + in, '\n', len - in) ;
     size_t n = nl ? (size_t)(nl - reply) + 1 - in : len - in ;
-    unsigned int bit = first ? 0 : extension(reply + in, n) ;
+    unsigned int bit = first ? 0 : extension(reply + in, n) & keep ;
     /* the first line is the greeting, never an extension */
     if (first || bit)
     {
@@ -211,7 +226,7 @@ static struct { char const *name ; unsigned int bit ; int rcpt ; } const paramet
 {
   { "SIZE", EXT_SIZE, 0 }, { "BODY", EXT_8BITMIME, 0 }, { "AUTH", EXT_AUTH, 0 },
   { "RET", EXT_DSN, 0 }, { "ENVID", EXT_DSN, 0 },
-  { "NOTIFY", EXT_DSN, 1 }, { "ORCPT", EXT_DSN, 1 },
+  { "NOTIFY", EXT_DSN, 1 }, { "ORCPT", EXT_DSN, 1 }, { "SMTPUTF8", EXT_SMTPUTF8, 0 },
 } ;
 
 /* one "KEYWORD[=VALUE]" (n bytes) */
@@ -235,6 +250,7 @@ static int parameter_ok (char const *s, size_t n, unsigned int offered, int rcpt
     if (parameters[i].rcpt == rcpt && (offered & parameters[i].bit)
      && k == strlen(parameters[i].name) && !strncasecmp(s, parameters[i].name, k))
     {
+      if (parameters[i].bit == EXT_SMTPUTF8) return !eq ;   /* RFC 6531 3.4: no value */
       /* BODY=BINARYMIME needs CHUNKING, which is never offered */
       if (parameters[i].bit == EXT_8BITMIME)
         return eq && ((n - k - 1 == 4 && !strncasecmp(eq + 1, "7BIT", 4))

@@ -23,6 +23,15 @@ enum smtp_verb
    argument's: "RCPT  TO:" is not exim's "rcpt to:"), or len. */
 extern enum smtp_verb smtp_verb (char const *line, size_t len, size_t *arg) ;
 
+/* Is this command line (len bytes, without its line end) STARTTLS, in
+   any form a server might take for it? 1: "STARTTLS" alone or followed
+   by blanks only (spaces, TABs: a blank tail is no parameter); 2: any
+   other line that starts with STARTTLS after optional blanks
+   ("STARTTLS x", "STARTTLSX", " STARTTLS"); 0: not STARTTLS. A proxy
+   that ends TLS itself answers 1 and 2 and passes neither on; this is
+   apart from smtp_verb, which splits like qmail-smtpd. */
+extern int smtp_starttls_line (char const *line, size_t len) ;
+
 /* Length of the first complete reply in buf (its last line "NNN " or a
    line that does not continue, through its LF), or 0 if incomplete. */
 extern size_t smtp_reply_len (char const *buf, size_t len) ;
@@ -61,20 +70,31 @@ extern size_t smtp_ehlo_starttls (char *reply, size_t len, size_t room, int add)
 #define EXT_DSN 0x10
 #define EXT_AUTH 0x20
 #define EXT_HELP 0x40
+#define EXT_SMTPUTF8 0x80   /* RFC 6531: known, kept only when asked */
+
+/* What smtp_ehlo_filter keeps: all of the above but SMTPUTF8, which
+   only a proxy that does not read addresses (smtp-tls) may keep for
+   now. */
+#define EXT_DEFAULT (EXT_PIPELINING | EXT_SIZE | EXT_8BITMIME | EXT_ENHANCEDSTATUSCODES | EXT_DSN | EXT_AUTH | EXT_HELP)
 
 /* Keeps in a 250 EHLO reply (len bytes, complete) the greeting line and
-   the lines of the extensions above, and drops every other (STARTTLS,
-   CHUNKING, PRDR, XCLIENT, SMTPUTF8, ...), fixing the continuation
-   marks. Edits in place; returns the new length; *offered gets the
-   EXT_ bits of the lines kept. */
+   the lines of the extensions in EXT_DEFAULT, and drops every other
+   (STARTTLS, CHUNKING, PRDR, XCLIENT, SMTPUTF8, ...), fixing the
+   continuation marks. Edits in place; returns the new length; *offered
+   gets the EXT_ bits of the lines kept. */
 extern size_t smtp_ehlo_filter (char *reply, size_t len, unsigned int *offered) ;
+
+/* The same, keeping the lines of the extensions in keep (EXT_ bits)
+   only: smtp_ehlo_filter is smtp_ehlo_keep with EXT_DEFAULT. */
+extern size_t smtp_ehlo_keep (char *reply, size_t len, unsigned int keep, unsigned int *offered) ;
 
 /* Judges the parameters of MAIL (rcpt 0) or RCPT (rcpt 1): s (len
    bytes) is blank-separated "KEYWORD[=VALUE]" items (RFC 5321 4.1.2
    syntax, and no '<', '>', '"' or backslash in a value but MAIL's
    AUTH=<>). Each must belong to an extension in offered: MAIL SIZE
    (SIZE), BODY=7BIT or 8BITMIME (8BITMIME), AUTH (AUTH), RET and ENVID
-   (DSN); RCPT NOTIFY and ORCPT (DSN). Returns 1 if all do. */
+   (DSN), SMTPUTF8 without a value (SMTPUTF8); RCPT NOTIFY and ORCPT
+   (DSN). Returns 1 if all do. */
 extern int smtp_params_ok (char const *s, size_t len, unsigned int offered, int rcpt) ;
 
 /* The end of the DATA phase, found as the bytes go by.

@@ -1,6 +1,7 @@
 /* smtp-fuzz: libFuzzer harness for rcptchecks' SMTP functions
  * (smtp.h): smtp_verb, smtp_reply_len, smtp_reply_code,
- * smtp_reply_valid, smtp_params_ok, smtp_ehlo_filter on a copy, and datascan_run, fed the whole input at
+ * smtp_reply_valid, smtp_params_ok, smtp_starttls_line, smtp_ehlo_filter
+ * and smtp_ehlo_keep on a copy, and datascan_run, fed the whole input at
  * once, a byte at a time and in chunks of pseudo-random sizes (seeded
  * by the first byte). Aborts when a result breaks the contract of
  * smtp.h or the three data scans disagree with each other or with a
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mx_smtp.h"
 
@@ -108,6 +110,26 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
   if (!memchr(s, ' ', size)) check(arg == size) ;
   if (v != VERB_UNKNOWN) check(arg >= 4) ;
 
+  /* STARTTLS as a TLS proxy reads it: 1 only for "STARTTLS" and
+     blanks, 2 for any other line that starts with it after blanks,
+     and every line smtp_verb takes for STARTTLS is one of them */
+  {
+    int st = smtp_starttls_line(s, size) ;
+    size_t i ;
+    check(st >= 0 && st <= 2) ;
+    if (st == 1)
+    {
+      check(size >= 8 && !strncasecmp(s, "STARTTLS", 8)) ;
+      for (i = 8 ; i < size ; i++) check(s[i] == ' ' || s[i] == '\t') ;
+    }
+    if (st == 0)
+    {
+      for (i = 0 ; i < size && (s[i] == ' ' || s[i] == '\t') ; i++) ;
+      check(size - i < 8 || strncasecmp(s + i, "STARTTLS", 8)) ;
+    }
+    if (v == VERB_STARTTLS) check(st != 0) ;
+  }
+
   n = smtp_reply_len(s, size) ;
   check(n <= size) ;
   if (n) check(s[n-1] == '\n' && smtp_reply_len(s, n) == n) ;
@@ -132,6 +154,27 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
       m2 = smtp_ehlo_filter(again, m, &offered2) ;
       check(m2 == m && !memcmp(again, copy, m) && offered2 == offered) ;
       free(again) ;
+    }
+    check(!(offered & EXT_SMTPUTF8)) ;   /* never by default */
+    /* smtp_ehlo_keep with EXT_DEFAULT is smtp_ehlo_filter; with
+       SMTPUTF8 too it keeps a superset, and again a second pass
+       changes nothing */
+    {
+      char *k = malloc(size ? size : 1) ;
+      size_t mk, mk2 ;
+      unsigned int ok1, ok2 ;
+      check(k != 0) ;
+      memcpy(k, s, size) ;
+      mk = smtp_ehlo_keep(k, size, EXT_DEFAULT, &ok1) ;
+      check(mk == m && !memcmp(k, copy, m) && ok1 == offered) ;
+      memcpy(k, s, size) ;
+      mk = smtp_ehlo_keep(k, size, EXT_DEFAULT | EXT_SMTPUTF8, &ok1) ;
+      check(mk >= m && mk <= size && (ok1 & ~EXT_SMTPUTF8) == offered) ;
+      mk2 = smtp_ehlo_keep(k, mk, EXT_DEFAULT | EXT_SMTPUTF8, &ok2) ;
+      check(mk2 == mk && ok2 == ok1) ;
+      mk2 = smtp_ehlo_keep(k, mk, EXT_DEFAULT & ~EXT_AUTH, &ok2) ;
+      check(!(ok2 & (EXT_AUTH | EXT_SMTPUTF8))) ;
+      free(k) ;
     }
     free(copy) ;
   }
@@ -164,6 +207,9 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
   if (n && smtp_reply_valid(s, n)) check(smtp_reply_valid(s, n) == smtp_reply_code(s, n) && n >= 4) ;
   if (smtp_params_ok(s, size, ~0u, 1)) check(!memchr(s, '<', size) && !memchr(s, '"', size) && !memchr(s, 0, size)) ;
   if (smtp_params_ok(s, size, ~0u, 0)) check(!memchr(s, '"', size) && !memchr(s, 0, size)) ;
+  /* what is accepted without SMTPUTF8 offered is accepted with it */
+  if (smtp_params_ok(s, size, EXT_DEFAULT, 0)) check(smtp_params_ok(s, size, EXT_DEFAULT | EXT_SMTPUTF8, 0)) ;
+  if (!smtp_params_ok(s, size, ~0u, 0)) check(!smtp_params_ok(s, size, EXT_DEFAULT, 0)) ;
 
   if (size) datascan_check(s + 1, size - 1, (unsigned char)s[0]) ;
   else datascan_check(s, 0, 0) ;

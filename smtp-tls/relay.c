@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mx_fifo.h"
@@ -13,6 +15,7 @@
 
 #define BUFSZ 65536
 #define LINE_MAX_BYTES 12288
+#define NAME_MAX_BYTES 128      /* a HELO or local name in the trace line */
 
 /* what the child's next reply answers */
 enum owed { O_NONE, O_GREETING, O_COMMAND, O_EHLO, O_HELO, O_MAIL, O_RCPT, O_RESET, O_DATA, O_DATAEND, O_AUTH, O_QUIT } ;
@@ -47,6 +50,11 @@ static int pipelining ;           /* the child's last EHLO answer offered PIPELI
 static enum cmode cmode = C_COMMAND ;
 static int tls_on ;               /* the client side is TLS */
 static int in_transaction ;       /* after MAIL, until its end */
+static int need_helo ;            /* after STARTTLS, until a new EHLO or HELO is answered 250 (RFC 3207 4.2) */
+static int authed ;               /* an AUTH was answered 2xx */
+static char helo_pending[NAME_MAX_BYTES + 1] ;   /* the name of the EHLO or HELO on its way */
+static char helo_name[NAME_MAX_BYTES + 1] ;      /* the name of the last one answered 250 */
+static char local_name[NAME_MAX_BYTES + 1] ;
 static int skipping ;             /* dropping the rest of an overlong line */
 static int client_eof, child_eof, kout_closed, quit_sent ;
 static enum tls_want rd_want = TLS_WANT_READ, wr_want = TLS_WANT_WRITE, hs_want = TLS_WANT_READ ;
@@ -89,18 +97,56 @@ static void forward (char const *line, size_t len, enum owed o)
   may_follow = pipelining && (o == O_MAIL || o == O_RESET || o == O_RCPT) ;
 }
 
-static void starttls (char const *line, size_t len, size_t arg)
+/* a name made safe for the trace line: the bytes of a domain or an
+   address ([A-Za-z0-9.-_:]), any other as '?', cut to NAME_MAX_BYTES;
+   the first word only */
+static void safe_name (char *out, char const *s, size_t len)
 {
-  while (arg < len && (line[arg] == ' ' || line[arg] == '\t')) arg++ ;
-  if (tls_on) say("503 5.5.1 TLS already active\r\n") ;
-  else if (!conf->tls_ok) say("502 5.5.1 STARTTLS not available\r\n") ;
-  else if (arg < len) say("501 5.5.4 STARTTLS takes no parameters\r\n") ;
-  else if (in_transaction) say("503 5.5.1 STARTTLS not allowed in a mail transaction\r\n") ;
-  else
+  size_t i = 0, n = 0 ;
+  while (i < len && (s[i] == ' ' || s[i] == '\t')) i++ ;
+  for (; i < len && n < NAME_MAX_BYTES && s[i] != ' ' && s[i] != '\t' ; i++)
   {
-    say("220 2.0.0 Ready to start TLS\r\n") ;
-    cmode = C_STARTING ;
+    char c = s[i] ;
+    out[n++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+      || c == '.' || c == '-' || c == '_' || c == ':' ? c : '?' ;
   }
+  out[n] = 0 ;
+}
+
+/* The answer smtp-tls gives a command itself, or 0 when the command
+   goes to the child; *start: the answer is STARTTLS's 220. The state
+   it reads (in_transaction, need_helo, authed) is settled whenever
+   nothing is owed, which is when these answers are given. */
+static char const *own (char const *line, size_t len, int *start)
+{
+  size_t arg ;
+  enum smtp_verb v ;
+  int st = smtp_starttls_line(line, len) ;
+  *start = 0 ;
+  if (st)
+  {
+    /* "STARTTLS", "STARTTLS<TAB>" and any other STARTTLS-like line:
+       never the server's */
+    if (tls_on) return "503 5.5.1 TLS already active\r\n" ;
+    if (!conf->tls_ok) return "502 5.5.1 STARTTLS not available\r\n" ;
+    if (st == 2) return "501 5.5.4 STARTTLS takes no parameters\r\n" ;
+    if (in_transaction) return "503 5.5.1 STARTTLS not allowed in a mail transaction\r\n" ;
+    /* RFC 4954 4: no TLS under an authentication made in clear; the
+       credentials given in clear cannot be carried into TLS */
+    if (authed) return "503 5.5.1 STARTTLS not allowed after AUTH\r\n" ;
+    *start = 1 ;
+    return "220 2.0.0 Ready to start TLS\r\n" ;
+  }
+  v = smtp_verb(line, len, &arg) ;
+  /* RFC 3207 4.2: after the handshake the session starts over; the
+     child keeps what it was told in clear until a new EHLO or HELO
+     replaces it, so nothing that uses it is let through before one */
+  if (need_helo && (v == VERB_MAIL || v == VERB_RCPT || v == VERB_DATA || v == VERB_AUTH || v == VERB_BDAT))
+    return "503 5.5.1 Send EHLO again after STARTTLS (RFC 3207)\r\n" ;
+  if (v == VERB_BDAT) return "502 5.5.1 BDAT not available here, use DATA\r\n" ;
+  if (v == VERB_AUTH && conf->auth_tls_only && !tls_on)
+    return "538 5.7.11 Encryption required for requested authentication mechanism\r\n" ;
+  return 0 ;
 }
 
 /* One command line (len bytes, line end removed; room for 2 more). */
@@ -113,12 +159,20 @@ static void command (char const *line, size_t len)
     cmode = C_COMMAND ;
     return ;
   }
+  {
+    int start ;
+    char const *reply = own(line, len, &start) ;
+    if (reply)
+    {
+      say(reply) ;
+      if (start) cmode = C_STARTING ;
+      return ;
+    }
+  }
   switch (smtp_verb(line, len, &arg))
   {
-    case VERB_STARTTLS : starttls(line, len, arg) ; return ;
-    case VERB_BDAT : say("502 5.5.1 BDAT not available here, use DATA\r\n") ; return ;
-    case VERB_EHLO : forward(line, len, O_EHLO) ; return ;
-    case VERB_HELO : forward(line, len, O_HELO) ; return ;
+    case VERB_EHLO : safe_name(helo_pending, line + arg, len - arg) ; forward(line, len, O_EHLO) ; return ;
+    case VERB_HELO : safe_name(helo_pending, line + arg, len - arg) ; forward(line, len, O_HELO) ; return ;
     case VERB_MAIL : forward(line, len, O_MAIL) ; return ;
     case VERB_RCPT : forward(line, len, O_RCPT) ; return ;
     case VERB_RSET : forward(line, len, O_RESET) ; return ;
@@ -146,9 +200,25 @@ static void data_bytes (void)
 /* the commands smtp-tls answers itself */
 static int answered_here (char const *line, size_t len)
 {
-  size_t arg ;
-  enum smtp_verb v = smtp_verb(line, len, &arg) ;
-  return v == VERB_STARTTLS || v == VERB_BDAT ;
+  int start ;
+  return !!own(line, len, &start) ;
+}
+
+/* The trace field (RFC 5321 4.4, with RFC 8314 4.3's tls clause) at
+   the head of a message received in TLS. */
+static void trace (void)
+{
+  char buf[2 * NAME_MAX_BYTES + 400], date[64], lit[80] ;
+  time_t t = time(0) ;
+  struct tm tm ;
+  int n ;
+  if (!localtime_r(&t, &tm) || !strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm)) return ;
+  lit[0] = 0 ;
+  if (conf->client_ip && *conf->client_ip)
+    snprintf(lit, sizeof lit, " ([%s%s])", strchr(conf->client_ip, ':') ? "IPv6:" : "", conf->client_ip) ;
+  n = snprintf(buf, sizeof buf, "Received: from %s%s\r\n\tby %s (smtp-tls) with %s tls %s;\r\n\t%s\r\n",
+    *helo_name ? helo_name : "unknown", lit, local_name, authed ? "ESMTPSA" : "ESMTPS", tls_cipher_iana(), date) ;
+  if (n > 0 && (size_t)n < sizeof buf) mx_fifo_put(&kout, buf, (size_t)n) ;
 }
 
 /* Handles client input while the buffers allow. */
@@ -160,7 +230,9 @@ static void client_input (void)
     char *nl ;
     if (cmode == C_DATA) { data_bytes() ; if (cmode == C_DATA) return ; continue ; }
     if (cmode != C_COMMAND && cmode != C_AUTHLINE) return ;
-    if ((oq_len && !may_follow) || !n || oq_len >= OWED_MAX - 1) return ;
+    /* one line may go before the greeting, so that a link behind that
+       judges early talkers (smtp-delay behind smtp-tls -i) sees it */
+    if ((oq_len && !may_follow && !(oq_len == 1 && OWED == O_GREETING)) || !n || oq_len >= OWED_MAX - 1) return ;
     /* room for a command, or for our own answer to it */
     if (mx_fifo_room(&kout) < LINE_MAX_BYTES + 2 || mx_fifo_room(&cout) < 512) return ;
     nl = memchr(cin.s + cin.head, '\n', n) ;
@@ -184,8 +256,10 @@ static void client_input (void)
     len = (size_t)(nl - (cin.s + cin.head)) ;
     whole = len + 1 ;
     if (len && cin.s[cin.head + len - 1] == '\r') len-- ;
-    /* our own answers come in turn: after every answer the child owes */
-    if (oq_len && (len > LINE_MAX_BYTES || answered_here(cin.s + cin.head, len))) return ;
+    /* our own answers come in turn: after every answer the child owes,
+       and after what the child sent unasked is dealt with (nothing the
+       server said before STARTTLS may cross into TLS) */
+    if ((oq_len || mx_fifo_len(&kin)) && (len > LINE_MAX_BYTES || (cmode == C_COMMAND && answered_here(cin.s + cin.head, len)))) return ;
     if (len > LINE_MAX_BYTES)
     {
       if (cmode == C_AUTHLINE) command("*", 1) ;
@@ -248,8 +322,11 @@ static void child_input (void)
       /* only what the proxy can follow is offered (mx_smtp's allow-list:
          no CHUNKING, whose chunks it would read as commands, no PRDR),
          then its own STARTTLS */
-      unsigned int bits ;
-      size_t m = smtp_ehlo_filter(copy, n, &bits) ;
+      unsigned int bits, keep = EXT_DEFAULT | EXT_SMTPUTF8 ;
+      size_t m ;
+      /* SMTPUTF8 too: smtp-tls reads no address; AUTH not in clear with -a */
+      if (conf->auth_tls_only && !tls_on) keep &= ~EXT_AUTH ;
+      m = smtp_ehlo_keep(copy, n, keep, &bits) ;
       pipelining = !!(bits & EXT_PIPELINING) ;
       cout.tail -= n ;
       cout.tail += smtp_ehlo_starttls(copy, m, n + 16, conf->tls_ok && !tls_on) ;
@@ -257,20 +334,29 @@ static void child_input (void)
     if (code == 421) { finish("child-421") ; return ; }
     switch (OWED)
     {
-      case O_EHLO : case O_HELO : case O_RESET :
+      case O_EHLO : case O_HELO :
+        if (code == 250) { in_transaction = 0 ; need_helo = 0 ; memcpy(helo_name, helo_pending, sizeof helo_name) ; }
+        break ;
+      case O_RESET :
         if (code == 250) in_transaction = 0 ;
         break ;
       case O_MAIL :
         if (code / 100 == 2) in_transaction = 1 ;
         break ;
       case O_DATA :
-        if (code == 354) { datascan_start(&scan) ; cmode = C_DATA ; }
+        if (code == 354)
+        {
+          datascan_start(&scan) ;
+          cmode = C_DATA ;
+          if (tls_on) trace() ;
+        }
         break ;
       case O_DATAEND :
         in_transaction = 0 ;
         break ;
       case O_AUTH :
         if (code == 334) cmode = C_AUTHLINE ;
+        else if (code / 100 == 2) authed = 1 ;
         break ;
       case O_QUIT :
         finish("quit") ;
@@ -357,6 +443,20 @@ static void handshake_step (void)
     in_transaction = 0 ;
     cmode = C_COMMAND ;
     last_activity = now ;
+    if (!conf->implicit)
+    {
+      /* RFC 3207 4.2: the session starts over; the client says EHLO
+         again, the last EHLO answer's PIPELINING no longer holds */
+      need_helo = 1 ;
+      pipelining = may_follow = 0 ;
+      /* nothing was owed while TLS started: whatever the child sent
+         meanwhile answers nothing, and is never passed into TLS */
+      if (mx_fifo_len(&kin))
+      {
+        kin.head = kin.tail = 0 ;
+        last_word("421 4.3.0 mail server out of step, closing connection\r\n", "out-of-step") ;
+      }
+    }
   }
   else if (w == TLS_WANT_READ || w == TLS_WANT_WRITE) hs_want = w ;
   else { cout.head = cout.tail = 0 ; finish("handshake-failed") ; }
@@ -368,6 +468,27 @@ static long long deadline (void)
   return last_activity + conf->idle_ms ;
 }
 
+char const *relay_handshake (relay_conf const *c, relay_stats *st)
+{
+  conf = c ;
+  stats = st ;
+  mx_fifo_nonblocking(0) ; mx_fifo_nonblocking(1) ;
+  now = mx_now_ms() ;
+  begin_handshake() ;
+  while (!result && cmode == C_HANDSHAKE)
+  {
+    struct pollfd p ;
+    handshake_step() ;
+    if (result || cmode != C_HANDSHAKE) break ;
+    now = mx_now_ms() ;
+    if (now >= hs_deadline) { memcpy(stats->err, "handshake timed out", 20) ; finish("handshake-timeout") ; break ; }
+    p.fd = hs_want == TLS_WANT_WRITE ? 1 : 0 ;
+    p.events = hs_want == TLS_WANT_WRITE ? POLLOUT : POLLIN ;
+    if (poll(&p, 1, (int)(hs_deadline - now)) < 0 && errno != EINTR) finish("poll-error") ;
+  }
+  return result ;
+}
+
 char const *relay_run (relay_conf const *c, int fromchild, int tochild, relay_stats *st)
 {
   conf = c ;
@@ -375,7 +496,12 @@ char const *relay_run (relay_conf const *c, int fromchild, int tochild, relay_st
   mx_fifo_nonblocking(0) ; mx_fifo_nonblocking(1) ;
   mx_fifo_nonblocking(fromchild) ; mx_fifo_nonblocking(tochild) ;
   now = last_activity = mx_now_ms() ;
-  if (conf->implicit) begin_handshake() ;
+  {
+    char const *l = conf->local_name ? conf->local_name : "" ;
+    safe_name(local_name, l, strlen(l)) ;
+    if (!*local_name) memcpy(local_name, "localhost", 10) ;
+  }
+  if (conf->implicit && !tls_on) begin_handshake() ;
 
   for (;;)
   {

@@ -2,17 +2,25 @@
  * as a link of the chain: the TLS of the client's connection ends here,
  * and everything behind sees the conversation in clear.
  *
- * Usage: smtp-tls [ -c cert ] [ -k key ] [ -i ] [ -h secs ] [ -t secs ]
- *          child...
+ * Usage: smtp-tls [ -c cert ] [ -k key ] [ -i ] [ -a ] [ -l name ]
+ *          [ -h secs ] [ -t secs ] child...
  *
  * Reads the certificate chain (-c, PEM, default /etc/mxguard/tls/
  * cert.pem) and its key (-k, default: the -c file) at every connection.
  * Runs child on two pipes and relays the session (relay.h), offering
- * STARTTLS in the child's EHLO answers. -i: implicit TLS (SMTPS, port
- * 465), the handshake first. -h: the handshake's deadline (default 30
- * s); -t: the idle time (default 1200 s).
- * Environment: TCPREMOTEIP for the log only. RELAYCLIENT changes
- * nothing: a trusted client wants TLS too.
+ * STARTTLS in the child's EHLO answers; after the handshake the client
+ * must say EHLO again before MAIL or AUTH (relay.h). -i: implicit TLS
+ * (SMTPS, port 465), the handshake first, then the child is started (so
+ * that smtp-delay behind it times the greeting from there). -a: AUTH
+ * offered and taken inside TLS only (538 in clear). -l: the name in the
+ * trace field's "by" (default TCPLOCALHOST, else the host's name).
+ * -h: the handshake's deadline (default 30 s); -t: the idle time
+ * (default 1200 s).
+ * Environment: TCPREMOTEIP for the log and the trace field,
+ * TCPLOCALHOST for the trace field. RELAYCLIENT changes nothing: a
+ * trusted client wants TLS too.
+ * A message received in TLS gets a Received field at its head, with
+ * RFC 8314's tls clause (relay.h); in clear, none.
  * A certificate or key that cannot be used: STARTTLS is not offered,
  * mail is still taken in clear, and a warning is logged (an MX must keep
  * receiving); with -i the client is dropped (exit 111): it speaks only
@@ -25,6 +33,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -44,7 +53,7 @@
 #include "relay.h"
 #include "tls.h"
 
-#define USAGE "smtp-tls [ -c cert ] [ -k key ] [ -i ] [ -h secs ] [ -t secs ] child..."
+#define USAGE "smtp-tls [ -c cert ] [ -k key ] [ -i ] [ -a ] [ -l name ] [ -h secs ] [ -t secs ] child..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
 char const *PROG = "smtp-tls" ;
@@ -62,7 +71,7 @@ int main (int argc, char const *const *argv)
   relay_stats st = { 0 } ;
   char const *cert = "/etc/mxguard/tls/cert.pem", *key = 0, *result ;
   static char ipt[MX_CLIENT_IPTEXT] ;
-  char err[256] ;
+  char err[256], host[256] ;
   int fds[2] = { 0, 1 } ;
   ip46 ip ;
   pid_t pid ;
@@ -71,13 +80,15 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "c:k:ih:t:", &l) ;
+      int opt = subgetopt_r(argc, argv, "c:k:ial:h:t:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
         case 'c' : cert = l.arg ; break ;
         case 'k' : key = l.arg ; break ;
         case 'i' : rc.implicit = 1 ; break ;
+        case 'a' : rc.auth_tls_only = 1 ; break ;
+        case 'l' : rc.local_name = l.arg ; break ;
         case 'h' : rc.handshake_ms = secs(l.arg, 3600000) ; break ;
         case 't' : rc.idle_ms = secs(l.arg, 86400000) ; break ;
         default : dieusage() ;
@@ -85,9 +96,16 @@ int main (int argc, char const *const *argv)
     }
     argc -= l.ind ; argv += l.ind ;
   }
-  if (!argc || !*argv[0] || !*cert || (key && !*key)) dieusage() ;
+  if (!argc || !*argv[0] || !*cert || (key && !*key) || (rc.local_name && !*rc.local_name)) dieusage() ;
   if (!key) key = cert ;
-  mx_client_ip(&ip, ipt) ;
+  if (mx_client_ip(&ip, ipt)) rc.client_ip = ipt ;
+  if (!rc.local_name) rc.local_name = getenv("TCPLOCALHOST") ;
+  if (!rc.local_name || !*rc.local_name)
+  {
+    if (gethostname(host, sizeof host - 1) < 0) host[0] = 0 ;
+    host[sizeof host - 1] = 0 ;
+    rc.local_name = host ;
+  }
 
   rc.tls_ok = tls_load(cert, key, err, sizeof err) ;
   if (!rc.tls_ok)
@@ -96,6 +114,17 @@ int main (int argc, char const *const *argv)
     mx_text_safe(safe, sizeof safe - 1, err, strlen(err)) ;
     mx_warn(ipt, "tls=unavailable error=", safe) ;
     if (rc.implicit) return 111 ;
+  }
+
+  /* implicit TLS: the child (smtp-delay, the server) starts once TLS
+     is up, so that its greeting delay counts from there, and a failed
+     handshake costs no server */
+  if (rc.implicit && (result = relay_handshake(&rc, &st)))
+  {
+    char safe[200] ;
+    mx_text_safe(safe, sizeof safe - 1, st.err, strlen(st.err)) ;
+    mx_warn(ipt, "tls=failed result=", result, " error=", safe) ;
+    return 0 ;
   }
 
   pid = child_spawn2(argv[0], argv, (char const *const *)environ, fds) ;

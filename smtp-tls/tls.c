@@ -112,6 +112,13 @@ char const *tls_protocol (void) { return ssl ? SSL_get_version(ssl) : "none" ; }
 
 char const *tls_cipher (void) { return ssl ? SSL_get_cipher_name(ssl) : "none" ; }
 
+char const *tls_cipher_iana (void)
+{
+  SSL_CIPHER const *c = ssl ? SSL_get_current_cipher(ssl) : 0 ;
+  char const *s = c ? SSL_CIPHER_standard_name(c) : 0 ;
+  return s ? s : tls_cipher() ;
+}
+
 char const *tls_sni (void)
 {
   char const *s = ssl ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : 0 ;

@@ -48,4 +48,8 @@ extern char const *tls_protocol (void) ;
 extern char const *tls_cipher (void) ;
 extern char const *tls_sni (void) ;
 
+/* The cipher's IANA name (RFC 8314 4.3: "TLS_AES_256_GCM_SHA384"), or
+   OpenSSL's own when it has none. */
+extern char const *tls_cipher_iana (void) ;
+
 #endif

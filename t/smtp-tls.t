@@ -1,15 +1,21 @@
 #!/usr/bin/perl
 # smtp-tls: STARTTLS for the chain. Through the whole chain (tcpserver,
 # smtp-delay, smtp-tls, rcptchecks, exim4 -bs) with the real openssl
-# s_client (TLS 1.2 and 1.3 forced) and swaks --tls; then in front of a
-# scripted server (t/bin/smtp-script), which logs every line it gets:
-# RFC 3207's rules, command injection after STARTTLS, handshakes that
-# fail, stall or hang up, a key that cannot be used, a certificate
-# replaced between sessions, implicit TLS.
+# s_client (TLS 1.2 and 1.3 forced) and swaks --tls, the trace field
+# with its tls clause; then in front of a scripted server
+# (t/bin/smtp-script), which logs every line it gets: RFC 3207's rules,
+# the session started over after STARTTLS (no MAIL or AUTH before a new
+# EHLO, no STARTTLS after AUTH, -a), STARTTLS with blanks, command
+# injection after STARTTLS, a server that speaks out of turn, handshakes
+# that fail, stall or hang up, a key that cannot be used, a certificate
+# replaced between sessions, SMTPUTF8 passed through, implicit TLS with
+# smtp-delay behind it; exim4 with AUTH PLAIN behind smtp-tls.
 use strict;
 use warnings;
 use Test::More;
 use Digest::SHA qw(sha256_hex);
+use MIME::Base64 ();
+use Time::HiRes ();
 use lib 't/lib';
 use MXTest;
 use MXRun;
@@ -30,7 +36,7 @@ my $cdb = "$dir/recipients.cdb";
 
 my $mta = exim_child();
 my $chain = start_tcpserver(opts => ['-R', '-H', '-l0'], env => { RELAYCLIENT => undef, RBLLATE => undef, SMTPDELAY => '0.2' },
-  argv => ["$top/smtp-delay/smtp-delay", $tls, '-c', $cert, '-k', $key, "$top/rcptchecks/rcptchecks", '-c', $cdb, @{ $mta->argv }]);
+  argv => ["$top/smtp-delay/smtp-delay", $tls, '-c', $cert, '-k', $key, '-l', 'mx.example.org', "$top/rcptchecks/rcptchecks", '-c', $cdb, @{ $mta->argv }]);
 
 sub tls_lines { grep { /^smtp-tls: / } split /\n/, $_[0]->log_text }
 
@@ -51,9 +57,16 @@ for my $v (['-tls1_2', 'TLSv1.2'], ['-tls1_3', 'TLSv1.3']) {
     like($out, qr/^221 /m, 'QUIT');
     like($out, qr/Protocol\s*: \Q$proto\E/, "the session was $proto") or diag $out;
     my @m = $mta->wait_messages($before + 1, 15);
-    my ($got) = (split /\r\n\r\n/, slurp($m[-1]) // '', 2)[1];
+    my ($head, $got) = split /\r\n\r\n/, slurp($m[-1]) // '', 2;
     my ($want) = (split /\r\n\r\n/, $body =~ s/^\.\././mr, 2)[1];
     is($got, $want, '... delivered byte-identical');
+    # RFC 5321 4.4 with RFC 8314 4.3's tls clause, the IANA cipher name
+    my $iana = $proto eq 'TLSv1.3' ? qr/TLS_AES_\d+_GCM_SHA\d+|TLS_CHACHA20_POLY1305_SHA256/ : qr/TLS_ECDHE_RSA_WITH_\w+/;
+    like($head, qr/^Received: from client\.test \(\[127\.\d+\.\d+\.\d+\]\)\r\n\tby mx\.example\.org \(smtp-tls\) with ESMTPS tls $iana;\r\n\t\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d [-+]\d{4}\r?$/m,
+      "the trace field: HELO, address, ESMTPS, the tls clause with the IANA name") or diag $head;
+    like($head, qr/\(smtp-tls\).*\r\n.*\r\n(?:.*\r\n)*Subject: \Q$proto\E/s, '... above the message\'s own header');
+    is(scalar(() = $head =~ /\(smtp-tls\)/g), 1, '... once');
+    like($out, qr/Cipher is (\S+)/, 'the cipher') and $proto eq 'TLSv1.2' and unlike($1, qr/^TLS_/, '... OpenSSL names it otherwise');
     wait_until(10, sub { grep { /tls=\Q$proto\E / } tls_lines($chain) }, 'the log line');
     like((grep { /tls=\Q$proto\E / } tls_lines($chain))[-1] // '', qr/^smtp-tls: info: pid \d+ ip \S+ tls=\Q$proto\E cipher=\S+ sni=mx\.example\.org result=quit$/,
       'one log line: protocol, cipher, SNI');
@@ -76,6 +89,53 @@ subtest 'swaks --tls: a known recipient gets 20 MB byte-identical, an unknown on
   like($out, qr/^<~\* 550 5\.1\.1 <nobody\@example\.org>/m, "swaks --tls to nobody: 550 from rcptchecks, inside TLS");
 };
 
+subtest 'in clear: no trace field of smtp-tls' => sub {
+  my $before = () = $mta->messages;
+  my ($rc, $out) = swaks(server => $chain, opts => ['--from', 'sender@other.test', '--to', 'alice@example.org']);
+  is($rc, 0, 'swaks in clear: accepted') or diag $out;
+  my @m = $mta->wait_messages($before + 1, 15);
+  my ($head) = split /\r\n\r\n/, slurp($m[-1]) // '', 2;
+  unlike($head, qr/smtp-tls|tls TLS_/, 'no Received field with a tls clause') or diag $head;
+};
+
+subtest 'exim with AUTH PLAIN behind smtp-tls: no AUTH made in clear is carried into TLS' => sub {
+  my $amta = exim_child(auth => 1);
+  my $plain = MIME::Base64::encode_base64("\0" . $amta->auth_user . "\0" . $amta->auth_password, '');
+  my $s = start_tcpserver(opts => ['-R', '-H', '-l0'], env => { RELAYCLIENT => undef },
+    argv => [$tls, '-c', $cert, '-k', $key, '-l', 'mx.example.org', @{ $amta->argv }]);
+  # AUTH in clear, then STARTTLS: refused (the clear credentials would
+  # be the session's inside TLS)
+  my $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/^250-AUTH PLAIN\r$/m, 'EHLO in clear: AUTH offered (no -a)');
+  like(cmd($c, "AUTH PLAIN $plain"), qr/^235 /, 'AUTH in clear: 235 from exim');
+  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 STARTTLS not allowed after AUTH/, 'STARTTLS after a successful AUTH: 503');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  # STARTTLS, then MAIL and AUTH before EHLO: 503 from smtp-tls; after
+  # EHLO a real AUTH works, and the message says ESMTPSA
+  $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO fixation.test'), qr/^250-/, 'EHLO in clear');
+  like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 /, 'STARTTLS');
+  ok($c->starttls, 'the handshake') or diag $c->tls_error;
+  like(cmd($c, 'MAIL FROM:<sender@other.test>'), qr/^503 5\.5\.1 Send EHLO again/, 'MAIL before EHLO inside TLS: 503');
+  like(cmd($c, "AUTH PLAIN $plain"), qr/^503 5\.5\.1 /, 'AUTH before EHLO inside TLS: 503');
+  like(cmd($c, 'EHLO client.test'), qr/^250-AUTH PLAIN\r$/m, 'EHLO inside TLS: AUTH offered');
+  like(cmd($c, "AUTH PLAIN $plain"), qr/^235 /, 'AUTH inside TLS after EHLO: 235');
+  my $before = () = $amta->messages;
+  like(cmd($c, 'MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL');
+  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
+  like(cmd($c, 'DATA'), qr/^354 /, 'DATA');
+  like(cmd($c, "Subject: auth\r\n\r\nbody\r\n."), qr/^250 /, 'the message');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  my @m = $amta->wait_messages($before + 1, 15);
+  my ($head) = split /\r\n\r\n/, slurp($m[-1]) // '', 2;
+  like($head, qr/^Received: from client\.test \(\[127[\d.]+\]\)\r\n\tby mx\.example\.org \(smtp-tls\) with ESMTPSA tls TLS_\w+;/m,
+    'the trace field: ESMTPSA after AUTH, the name of the EHLO inside TLS') or diag $head;
+  unlike($head, qr/fixation\.test.*smtp-tls/s, '... not the clear one');
+  $s->stop;
+};
+
 subtest 'an early talker is refused before any TLS' => sub {
   my $ip = loopback_ip();
   my $c = smtp_connect($chain->ip, $chain->port, local_ip => $ip, timeout => 10);
@@ -95,6 +155,7 @@ sub scripted {
   open my $fh, '>', $log or die; close $fh;
   my $s = start_tcpserver(opts => ['-R', '-H', '-l0'],
     argv => [$tls, '-c', $a{cert} // $cert, '-k', $a{key} // $key, @{ $a{opts} || [] }, $script, $log, '220 scripted\r\n',
+      @{ $a{rules} || [] },
       '^EHLO', $a{ehlo} // '250-scripted\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 SIZE 1000\r\n', '^HELO', '250 scripted\r\n',
       '^DATA', '354 go\r\n', '^QUIT', '221 bye\r\n\e']);
   return ($s, $log);
@@ -124,6 +185,129 @@ subtest "RFC 3207: what is offered, when STARTTLS is taken" => sub {
   $s->stop;
 };
 
+subtest 'STARTTLS starts the session over: nothing before a new EHLO' => sub {
+  my ($s, $log) = scripted();
+  my $c = client($s);
+  $c->expect(qr/^220 scripted/, 10, 'greeting');
+  like(cmd($c, 'EHLO clear.test'), qr/STARTTLS/, 'EHLO in clear');
+  like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 /, 'STARTTLS');
+  ok($c->starttls, 'the handshake') or diag $c->tls_error;
+  for my $l ('MAIL FROM:<a@example.com>', 'RCPT TO:<b@example.org>', 'DATA', 'AUTH PLAIN AGEAYg==', 'BDAT 5 LAST') {
+    like(cmd($c, $l), qr/^503 5\.5\.1 Send EHLO again after STARTTLS/, "$l before EHLO inside TLS: 503");
+  }
+  # pipelined behind a command that goes through: still refused, in turn
+  $c->send("RSET\r\nMAIL FROM:<a\@example.com>\r\n");
+  like(($c->read_reply(10))[1] // '', qr/^250 /, 'RSET: the server\'s answer');
+  like(($c->read_reply(10))[1] // '', qr/^503 5\.5\.1 /, 'MAIL after it: 503');
+  like(cmd($c, 'NOOP'), qr/^250 ok/, 'NOOP goes through');
+  like(cmd($c, 'HELO tls.test'), qr/^250 scripted/, 'HELO inside TLS');
+  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL after it: the server\'s');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  my $seen = slurp($log);
+  is(join(',', map { (split / /)[0] } split /\n/, $seen), 'EHLO,RSET,NOOP,HELO,MAIL,QUIT',
+    'the server saw neither MAIL, RCPT, DATA, AUTH nor BDAT before the HELO') or diag $seen;
+  $s->stop;
+};
+
+subtest 'STARTTLS with blanks after it is STARTTLS; anything else like it is 501; neither reaches the server' => sub {
+  my ($s, $log) = scripted();
+  my $c = client($s);
+  $c->expect(qr/^220 scripted/, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO');
+  for my $l ("STARTTLS x", "STARTTLS\tx", "STARTTLSX", " STARTTLS", "starttls \t now") {
+    (my $shown = $l) =~ s/\t/\\t/g;
+    like(cmd($c, $l), qr/^501 5\.5\.4 /, "\"$shown\": 501");
+  }
+  like(cmd($c, "STARTTLS\t"), qr/^220 2\.0\.0 /, '"STARTTLS\\t": 220');
+  ok($c->starttls, 'the handshake') or diag $c->tls_error;
+  like(cmd($c, 'EHLO client.test'), qr/^250-scripted/, 'EHLO inside TLS');
+  like(cmd($c, "STARTTLS \t "), qr/^503 5\.5\.1 TLS already active/, '"STARTTLS \\t " inside TLS: 503');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  unlike(slurp($log), qr/starttls/i, 'the server never saw a STARTTLS-like line');
+  # a blank tail in a second connection, without TAB: spaces only
+  $c = client($s);
+  $c->expect(qr/^220 scripted/, 10, 'greeting');
+  like(cmd($c, "STARTTLS   "), qr/^220 2\.0\.0 /, '"STARTTLS   ": 220');
+  ok($c->starttls, 'the handshake');
+  $s->stop;
+};
+
+subtest 'AUTH in clear: STARTTLS after a successful AUTH is 503; -a offers and takes AUTH in TLS only' => sub {
+  my $ehlo = '250-scripted\r\n250-AUTH PLAIN LOGIN\r\n250-AUTH=PLAIN LOGIN\r\n250 PIPELINING\r\n';
+  my ($s, $log) = scripted(ehlo => $ehlo, rules => ['^AUTH PLAIN Z29vZA', '235 2.7.0 ok\r\n', '^AUTH', '535 5.7.8 no\r\n']);
+  my $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/^250-AUTH PLAIN LOGIN\r$/m, 'without -a: AUTH offered in clear');
+  like(cmd($c, 'AUTH PLAIN YmFk'), qr/^535 /, 'a failed AUTH in clear');
+  like(cmd($c, 'AUTH PLAIN Z29vZA=='), qr/^235 /, 'a successful one');
+  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 STARTTLS not allowed after AUTH/, 'STARTTLS after it: 503');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/^250-scripted/, 'EHLO');
+  like(cmd($c, 'AUTH PLAIN YmFk'), qr/^535 /, 'a failed AUTH in clear');
+  like(cmd($c, 'STARTTLS'), qr/^220 /, 'STARTTLS after a failed one: 220');
+  ok($c->starttls, 'the handshake');
+  $s->stop;
+
+  ($s, $log) = scripted(opts => ['-a'], ehlo => $ehlo, rules => ['^AUTH', '235 2.7.0 ok\r\n']);
+  $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250 PIPELINING\r\n", '-a, EHLO in clear: no AUTH line');
+  like(cmd($c, 'AUTH PLAIN Z29vZA=='), qr/^538 5\.7\.11 Encryption required for requested authentication mechanism\r\n\z/, 'AUTH in clear: 538 5.7.11');
+  like(cmd($c, 'STARTTLS'), qr/^220 /, 'STARTTLS');
+  ok($c->starttls, 'the handshake') or diag $c->tls_error;
+  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-AUTH PLAIN LOGIN\r\n250-AUTH=PLAIN LOGIN\r\n250 PIPELINING\r\n", 'EHLO inside TLS: AUTH offered');
+  like(cmd($c, 'AUTH PLAIN Z29vZA=='), qr/^235 /, 'AUTH inside TLS: the server\'s 235');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  is(scalar(() = slurp($log) =~ /^AUTH/mg), 1, 'the server saw the AUTH in TLS only');
+  $s->stop;
+};
+
+subtest 'a server that speaks out of turn: none of it crosses into TLS' => sub {
+  # RSET answered twice in one write: the extra reply is out of step, in clear
+  my ($s, $log) = scripted(rules => ['^RSET', '250 ok\r\n250 extra-reply\r\n']);
+  my $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO');
+  $c->send("RSET\r\nSTARTTLS\r\n");
+  my ($all) = $c->read_all(10);
+  like($all, qr/^250 ok\r\n421 4\.3\.0 mail server out of step/, 'the RSET answer, then 421 in clear') or diag $all;
+  unlike($all, qr/^220 2\.0\.0|extra-reply/m, 'no TLS, the extra reply never passed');
+  $s->stop;
+  # the extra reply and stray bytes come while TLS starts: the session
+  # ends inside TLS with smtp-tls's 421, not a byte of them in TLS
+  # (a 4xx would otherwise pass as the server's last word)
+  for my $extra ('250 extra-reply\r\n', '421 4.3.2 extra-reply, going down\r\n', 'stray bytes') {
+    my ($s, $log) = scripted(rules => ['^RSET', "250 ok\\r\\n\\d$extra"]);
+    my $c = client($s);
+    $c->expect(qr/^220 /, 10, 'greeting');
+    like(cmd($c, 'RSET'), qr/^250 ok/, 'RSET: the answer');
+    like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 /, 'STARTTLS: 220 (the extra comes 0.3 s after the answer)');
+    select undef, undef, undef, 1;    # the extra arrives before the handshake starts
+    ok($c->starttls, 'the handshake') or diag $c->tls_error;
+    my ($all) = $c->read_all(10);
+    like($all, qr/\A421 4\.3\.0 mail server out of step, closing connection\r\n\z/, "'$extra' while TLS started: only smtp-tls's 421 inside TLS") or diag $all;
+    ok(wait_until(10, sub { $s->log_text =~ /smtp-tls: info: .* tls=TLSv1\.3 .*result=out-of-step$/m }, 'the log line'), '... logged out-of-step');
+    $s->stop;
+  }
+};
+
+subtest 'SMTPUTF8: offered when the server offers it, UTF-8 passed unchanged' => sub {
+  my ($s, $log) = scripted(ehlo => '250-scripted\r\n250-SMTPUTF8\r\n250 8BITMIME\r\n');
+  my $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/^250-SMTPUTF8\r$/m, 'SMTPUTF8 offered');
+  my $mail = "MAIL FROM:<j\xc3\xb6rg\@b\xc3\xbccher.example> SMTPUTF8 BODY=8BITMIME";
+  my $rcpt = "RCPT TO:<\xe7\x94\xb0\xe4\xb8\xad\@example.org>";
+  like(cmd($c, $mail), qr/^250 /, 'MAIL with SMTPUTF8 and a UTF-8 address');
+  like(cmd($c, $rcpt), qr/^250 /, 'RCPT with a UTF-8 address');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  my $seen = slurp($log);
+  ok(index($seen, "$mail\n$rcpt\n") >= 0, 'the server got both lines byte for byte') or diag $seen;
+  $s->stop;
+};
+
 subtest 'TLS 1.2 and 1.3 only' => sub {
   my ($s) = scripted();
   # the client is told to offer TLS 1.1 alone, at OpenSSL's lowest
@@ -140,7 +324,7 @@ subtest 'only what smtp-tls can follow is offered; BDAT answered here' => sub {
   my ($s, $log) = scripted(ehlo => '250-scripted\r\n250-CHUNKING\r\n250-PRDR\r\n250-XCLIENT ADDR\r\n250-SMTPUTF8\r\n250-STARTTLS\r\n250 8BITMIME\r\n');
   my $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250 8BITMIME\r\n", 'EHLO: CHUNKING, PRDR, XCLIENT, SMTPUTF8 removed');
+  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250-SMTPUTF8\r\n250 8BITMIME\r\n", 'EHLO: CHUNKING, PRDR, XCLIENT removed, SMTPUTF8 kept');
   like(cmd($c, 'BDAT 5 LAST'), qr/^502 5\.5\.1 BDAT /, 'BDAT: 502 from smtp-tls');
   like(cmd($c, 'NOOP'), qr/^250 ok/, 'the session goes on');
   like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
@@ -254,6 +438,48 @@ subtest 'implicit TLS (-i): the handshake first' => sub {
   my $c = smtp_connect($s->ip, $s->port, timeout => 5);
   $c->send("EHLO plain.test\r\n");
   ok($c->is_closed(5), 'a client in clear is dropped');
+  $s->stop;
+};
+
+subtest 'implicit TLS with smtp-delay behind: the delay counts inside TLS, an early talker inside TLS is caught' => sub {
+  my $log = "$dir/server-delay";
+  open my $fh, '>', $log or die; close $fh;
+  my $s = start_tcpserver(opts => ['-R', '-H', '-l0'], env => { RELAYCLIENT => undef, SMTPDELAY => '1' },
+    argv => [$tls, '-i', '-c', $cert, '-k', $key, "$top/smtp-delay/smtp-delay", '-t', '5', $script, $log, '220 scripted\r\n',
+      '^QUIT', '221 bye\r\n\e']);
+  # a client that waits, and is slow to start TLS: the greeting a
+  # second after the handshake, not after the connection (the child
+  # starts once TLS is up)
+  my $ip = loopback_ip();
+  my $c = smtp_connect($s->ip, $s->port, local_ip => $ip, timeout => 10);
+  select undef, undef, undef, 1.5;
+  ok($c->starttls(SSL_hostname => 'mx.example.org'), 'the handshake first') or diag $c->tls_error;
+  my $t0 = Time::HiRes::time();
+  $c->expect(qr/^220 scripted/, 10, "the server's greeting, inside TLS");
+  my $waited = Time::HiRes::time() - $t0;
+  cmp_ok($waited, '>=', 0.9, sprintf('... after the delay (%.2f s after the handshake)', $waited));
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  ok(wait_until(10, sub { $s->log_text =~ /^smtp-delay: info: pid \d+ ip \Q$ip\E .*result=pass$/m }, 'smtp-delay: pass'), 'smtp-delay passed it')
+    or diag $s->log_text;
+  # an early talker inside TLS: smtp-delay's refusal, the server never runs
+  $ip = loopback_ip();
+  $c = smtp_connect($s->ip, $s->port, local_ip => $ip, timeout => 10);
+  ok($c->starttls, 'the handshake');
+  $c->send("EHLO early.test\r\n");
+  $c->expect(qr/^220 /, 10, "smtp-delay's greeting");
+  $c->expect(qr/^250/, 10, 'EHLO: 250');
+  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^451 4\.7\.1 Talking before the greeting/, 'MAIL: refused');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  ok(wait_until(10, sub { $s->log_text =~ /^smtp-delay: info: pid \d+ ip \Q$ip\E .*result=refused/m }, 'smtp-delay: refused'),
+    'smtp-delay logged the early talker') or diag $s->log_text;
+  unlike(slurp($log), qr/early\.test/, 'the server never saw it');
+  # a failed handshake starts nothing behind smtp-tls
+  $ip = loopback_ip();
+  $c = smtp_connect($s->ip, $s->port, local_ip => $ip, timeout => 10);
+  $c->send("EHLO plain.test\r\n");
+  ok($c->is_closed(10), 'a client in clear is dropped');
+  ok(wait_until(10, sub { $s->log_text =~ /^smtp-tls: warning: pid \d+ ip \Q$ip\E tls=failed/m }, 'the warning'), 'logged');
+  unlike($s->log_text, qr/^smtp-delay: .* ip \Q$ip\E /m, 'smtp-delay never ran for it');
   $s->stop;
 };
 

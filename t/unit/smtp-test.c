@@ -78,10 +78,35 @@ static struct { char const *params ; unsigned int offered ; int rcpt ; int want 
   { "SIZE=1  BODY=8BITMIME", EXT_SIZE | EXT_8BITMIME, 0, 1 },
   { "AUTH=<>", EXT_AUTH, 0, 1 }, { "RET=HDRS ENVID=x", EXT_DSN, 0, 1 },
   { "NOTIFY=NEVER", EXT_DSN, 1, 1 }, { "NOTIFY=NEVER", EXT_DSN, 0, 0 }, { "SIZE=1", ~0u, 1, 0 },
-  { "PRDR", ~0u, 0, 0 }, { "SMTPUTF8", ~0u, 0, 0 }, { "XCLIENT=1", ~0u, 0, 0 },
+  { "PRDR", ~0u, 0, 0 }, { "XCLIENT=1", ~0u, 0, 0 },
+  /* SMTPUTF8 (RFC 6531 3.4): MAIL only, no value, only when offered */
+  { "SMTPUTF8", EXT_DEFAULT, 0, 0 }, { "SMTPUTF8", EXT_SMTPUTF8, 0, 1 }, { "smtputf8", EXT_SMTPUTF8, 0, 1 },
+  { "SMTPUTF8=1", EXT_SMTPUTF8, 0, 0 }, { "SMTPUTF8", EXT_SMTPUTF8, 1, 0 },
+  { "SIZE=10 SMTPUTF8", EXT_SIZE | EXT_SMTPUTF8, 0, 1 }, { "SMTPUTF8X", EXT_SMTPUTF8, 0, 0 },
   { "ORCPT=rfc822;a@example.org", EXT_DSN, 1, 1 }, { "ORCPT=<nobody@example.org>", EXT_DSN, 1, 0 },
   { "ORCPT=rfc822;\"a\"@b", EXT_DSN, 1, 0 }, { "ENVID=a\\b", EXT_DSN, 0, 0 },
   { "SIZE=", EXT_SIZE, 0, 0 }, { "SIZE=a=b", EXT_SIZE, 0, 0 }, { "-SIZE=1", EXT_SIZE, 0, 0 },
+} ;
+
+/* SMTPUTF8 is known but kept only when asked (smtp-tls): rcptchecks
+   cannot read UTF-8 addresses yet */
+static struct { char const *in ; unsigned int keep ; char const *want ; unsigned int offered ; } const keep[] =
+{
+  { "250-mx\r\n250-SMTPUTF8\r\n250 8BITMIME\r\n", EXT_DEFAULT, "250-mx\r\n250 8BITMIME\r\n", EXT_8BITMIME },
+  { "250-mx\r\n250-SMTPUTF8\r\n250 8BITMIME\r\n", EXT_DEFAULT | EXT_SMTPUTF8, "250-mx\r\n250-SMTPUTF8\r\n250 8BITMIME\r\n", EXT_8BITMIME | EXT_SMTPUTF8 },
+  { "250-mx\r\n250-smtputf8\r\n250-SMTPUTF8X\r\n250 CHUNKING\r\n", EXT_DEFAULT | EXT_SMTPUTF8, "250-mx\r\n250 smtputf8\r\n", EXT_SMTPUTF8 },
+  /* smtp-tls -a in clear: AUTH is not offered */
+  { "250-mx\r\n250-AUTH PLAIN\r\n250-AUTH=PLAIN\r\n250 SIZE 10\r\n", (EXT_DEFAULT | EXT_SMTPUTF8) & ~EXT_AUTH, "250-mx\r\n250 SIZE 10\r\n", EXT_SIZE },
+  { "250-mx\r\n250 AUTH PLAIN\r\n", EXT_DEFAULT, "250-mx\r\n250 AUTH PLAIN\r\n", EXT_AUTH },
+} ;
+
+/* what a STARTTLS proxy takes for STARTTLS: 1 starts TLS, 2 gets 501,
+   0 is another command */
+static struct { char const *line ; int want ; } const starttls_lines[] =
+{
+  { "STARTTLS", 1 }, { "starttls", 1 }, { "STARTTLS ", 1 }, { "STARTTLS\t", 1 }, { "STARTTLS \t  ", 1 },
+  { "STARTTLS x", 2 }, { "STARTTLS\tx", 2 }, { "STARTTLSX", 2 }, { "STARTTLS\r", 2 }, { " STARTTLS", 2 }, { "\tstarttls", 2 },
+  { "STARTTL", 0 }, { "START TLS", 0 }, { "", 0 }, { "   ", 0 }, { "NOOP STARTTLS", 0 }, { "XSTARTTLS", 0 },
 } ;
 
 /* smtp-tls's EHLO rewriting: the server's STARTTLS out, its own in */
@@ -172,6 +197,29 @@ int main (void)
     n = smtp_ehlo_filter(buf, n, &offered) ;
     snprintf(name, sizeof name, "EHLO filter %zu", i) ;
     tap_ok(n == strlen(ehlo[i].want) && !memcmp(buf, ehlo[i].want, n) && offered == ehlo[i].offered, name) ;
+  }
+  for (i = 0 ; i < sizeof keep / sizeof *keep ; i++)
+  {
+    size_t n = strlen(keep[i].in) ;
+    unsigned int offered = 99 ;
+    memcpy(buf, keep[i].in, n) ;
+    n = smtp_ehlo_keep(buf, n, keep[i].keep, &offered) ;
+    snprintf(name, sizeof name, "EHLO filter keeping %x, %zu", keep[i].keep, i) ;
+    tap_ok(n == strlen(keep[i].want) && !memcmp(buf, keep[i].want, n) && offered == keep[i].offered, name) ;
+  }
+  for (i = 0 ; i < sizeof starttls_lines / sizeof *starttls_lines ; i++)
+  {
+    char shown[64] ;
+    size_t k, m = 0 ;
+    for (k = 0 ; starttls_lines[i].line[k] && m < sizeof shown - 3 ; k++)
+    {
+      char c = starttls_lines[i].line[k] ;
+      if (c == '\t' || c == '\r') { shown[m++] = '\\' ; shown[m++] = c == '\t' ? 't' : 'r' ; }
+      else shown[m++] = c ;
+    }
+    shown[m] = 0 ;
+    snprintf(name, sizeof name, "\"%s\" is STARTTLS: %d", shown, starttls_lines[i].want) ;
+    tap_ok(smtp_starttls_line(starttls_lines[i].line, strlen(starttls_lines[i].line)) == starttls_lines[i].want, name) ;
   }
   for (i = 0 ; i < sizeof starttls / sizeof *starttls ; i++)
   {
