@@ -4,11 +4,14 @@
  * that breaks RFC 5321's grammar (a label out of Let-dig/Ldh-str, over
  * 63 bytes, an empty label) or lacks its dot, when a sender accepted as
  * SENDER_DOMAIN has a domain that is no FQDN or not lower case, or when
- * a sender text runs past what was given.
+ * a sender text runs past what was given; and when a root dot changes
+ * anything: a name with one is judged as the name without it (HELO),
+ * and no sender domain or address keeps one (Postfix strips it).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "helo.h"
 #include "rcptaddr.h"
@@ -53,6 +56,19 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
     while (n && (h[0] == ' ' || h[0] == '\t')) { h++ ; n-- ; }
     check(r == HELO_OK || r == HELO_INVALID || r == HELO_NOT_FQDN || r == HELO_NOT_CLIENT) ;
     check(helo_is_domain(s, size) == grammar_ok(s, size)) ;
+    /* a root dot (not "..") is judged as the name without it */
+    if (n > 1 && h[0] != '[' && h[n-1] == '.' && h[n-2] != '.' && h[n-2] != ' ' && h[n-2] != '\t')
+    {
+      check(r == helo_judge(h, n - 1, &client)) ;
+      n-- ;
+    }
+    else if (n && n < 300 && h[0] != '[' && h[n-1] != '.')
+    {
+      char dotted[301] ;
+      memcpy(dotted, h, n) ;
+      dotted[n] = '.' ;
+      check(helo_judge(dotted, n + 1, &client) == r) ;
+    }
     if (r == HELO_NOT_FQDN) check(grammar_ok(h, n) && !memchr(h, '.', n)) ;
     if (r == HELO_OK && n && h[0] != '[') check(grammar_ok(h, n) && memchr(h, '.', n)) ;
     if (r == HELO_OK && n && h[0] == '[') check(h[n-1] == ']') ;
@@ -67,6 +83,10 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
       check(strlen(snd.addr) <= SENDER_MAX && snd.locallen <= strlen(snd.addr)) ;
       for (size_t i = 0 ; i < dl ; i++) check(!(snd.domain[i] >= 'A' && snd.domain[i] <= 'Z')) ;
       if (f == SENDER_DOMAIN) check(grammar_ok(snd.domain, dl) && memchr(snd.domain, '.', dl)) ;
+      /* one spelling for every check: a root dot is gone from the
+         domain and the address alike (only ".." or "@." keep theirs) */
+      if (dl && snd.domain[dl-1] == '.') check(dl == 1 || snd.domain[dl-2] == '.') ;
+      if (dl) { size_t al = strlen(snd.addr) ; check(al > dl && snd.addr[al-dl-1] == '@' && !strncasecmp(snd.addr + al - dl, snd.domain, dl)) ; }
       if (f == SENDER_NULL) check(!snd.addr[0] && !dl) ;
       /* a source route is dropped: no "@relay:" left in front */
       if (f != SENDER_TOOLONG) check(strlen(snd.addr) <= 256 && !(snd.addr[0] == '@' && strchr(snd.addr, ':'))) ;

@@ -7,7 +7,15 @@
  *   - for every form rcptchecks does not refuse, qmail-smtpd's parse of
  *     the same line (t/unit/qmail-model.c) gives the same address:
  *     local@domain, the bare local part, or the literal (or ME for a
- *     literal qmail takes as its own), case aside.
+ *     literal qmail takes as its own), case aside; a source route and
+ *     quotes are gone from what rcptchecks reads, as from qmail's
+ *     address, so a quoted or source-routed form is judged as the
+ *     address qmail delivers to, and has a domain;
+ *   - qmail's limit (addr.len > 900 with the NUL counted) is kept: an
+ *     address qmail refuses for its length is refused, but for a
+ *     literal qmail rewrites to ME (check.c refuses it once local@-L is
+ *     over RCPTADDR_MAX);
+ *   - every form is classified: BAD or one of the forms, nothing else.
  * Every address that parses is turned into lookup keys with '-' and
  * '+', case folded and kept.
  */
@@ -125,12 +133,25 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
     if (f == RCPTADDR_DOMAIN) check(valid_domain(a.domain)) ;
     if (f == RCPTADDR_LITERAL) check(a.domain[0] == '[' && a.domain[dl - 1] == ']') ;
     if (f == RCPTADDR_NODOMAIN || f == RCPTADDR_POSTMASTER) check(!dl) ;
+    check(ll + (dl ? dl + 1 : 0) <= RCPTADDR_MAX && !strchr(a.local, '"') && !strchr(a.local, ':')) ;
+    {
+      /* a quoted or source-routed path has been reduced: it has a domain */
+      char const *path = memchr(arg, ':', size) ;
+      size_t k = path ? (size_t)(path - arg) + 1 : size ;
+      while (k < size && (arg[k] == ' ' || arg[k] == '<')) k++ ;
+      if (k < size && (arg[k] == '@' || arg[k] == '"')) check(dl > 0) ;
+    }
     /* qmail-smtpd reads the same line as the same address */
     if (size + 5 < 2048 && !memchr(arg, 0, size) && !memchr(arg, '\r', size) && !memchr(arg, '\n', size))
     {
       memcpy(line, "RCPT ", 5) ;
       memcpy(line + 5, arg, size) ;
-      check(qmail_model_addrparse(line, size + 5, q)) ;
+      if (!qmail_model_addrparse(line, size + 5, q))
+      {
+        /* only a literal qmail takes as its own, made longer by ME */
+        check(f == RCPTADDR_LITERAL && ll + 1 + strlen(ME) > RCPTADDR_MAX) ;
+        goto keys ;
+      }
       if (dl) snprintf(want, sizeof want, "%s@%s", a.local, a.domain) ;
       else snprintf(want, sizeof want, "%s", a.local) ;
       if (f == RCPTADDR_LITERAL && strcasecmp(q, want))
@@ -140,6 +161,7 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
       }
       else check(!strcasecmp(q, want)) ;
     }
+   keys:
     if (dl)
     {
       snprintf(want, sizeof want, "%s@%s", a.local, a.domain) ;

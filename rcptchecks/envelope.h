@@ -6,9 +6,9 @@
  * Each is off unless asked (-E name), or asked in its warn-only form
  * (-W name: "would refuse" is logged with dryrun=1 and the command
  * passes). The access list (-S) and the RHSBL zones (-R) are on when
- * given, warn-only when also named in -W. A trusted client never meets
- * them: with RELAYCLIENT rcptchecks only execs the server, and after a
- * successful AUTH it reads no more commands.
+ * given, warn-only when also named in -W. A trusted client (RELAYCLIENT,
+ * or after a successful AUTH) never meets them: proxy.c passes its
+ * commands on unchecked (but for the allow-list of verbs).
  *
  * They run at MAIL, in the order of the table in envelope.c: the
  * sender access list (REJECT: 550 5.7.1; OK: the rest of this table is

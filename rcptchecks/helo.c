@@ -80,6 +80,10 @@ enum helo_result helo_judge (char const *arg, size_t len, ip46 const *ip)
   while (len && (arg[len-1] == ' ' || arg[len-1] == '\t')) len-- ;
   while (len && (arg[0] == ' ' || arg[0] == '\t')) { arg++ ; len-- ; }
   if (!len) return HELO_INVALID ;
+  /* a root dot: judged as the name without it (Postfix's
+     dup_if_truncate in smtpd_check.c: "Truncate hostnames ending in dot
+     but not dot-dot") */
+  if (len > 1 && arg[0] != '[' && arg[len-1] == '.' && arg[len-2] != '.') len-- ;
   if (arg[0] == '[')
   {
     if (len < 3 || arg[len-1] != ']') return HELO_INVALID ;

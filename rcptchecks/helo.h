@@ -10,6 +10,8 @@
  * General-address-literal ) "]", IPv4-address-literal = Snum 3("."
  * Snum), Snum = 1*3DIGIT (0 to 255), IPv6-address-literal = "IPv6:"
  * IPv6-addr; RFC 1035 2.3.4: labels of 63 bytes at most, names of 255.
+ * A root dot at the end of a Domain ("mail.example.net.") is judged as
+ * the name without it, as Postfix's HELO restrictions do (not "..").
  * Blanks before and after the name are ignored (the separator's, as
  * servers split the line); anything else after it is not.
  * A Domain of digits and dots only is an address without its brackets

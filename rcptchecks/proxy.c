@@ -29,7 +29,6 @@ enum mode
   M_HELD,         /* waiting for the child's answer to DATA, AUTH, EHLO, HELO or QUIT */
   M_AUTHLINE,     /* the next line answers the child's 334 */
   M_DATA,         /* message bytes */
-  M_TRANSPARENT,  /* trusted: bytes pass unexamined */
   M_DONE          /* nothing more is read */
 } ;
 
@@ -67,6 +66,7 @@ static long long last_ready ;  /* when the last delayed answer is due */
 static unsigned int offered ;  /* EXT_ bits of the last EHLO answer passed on */
 static int may_follow ;        /* the last command given the child was MAIL, RCPT or RSET */
 static int pipelining_logged ; /* a warn-only pipelining check logs once */
+static int trusted ;           /* RELAYCLIENT or a successful AUTH: no recipient or envelope check */
 
 /* Which child reply answers which command. Counts since the start: the
    greeting is the first thing asked. A command is asked once all its
@@ -205,7 +205,7 @@ static void local (char const *reply)
 static int unauth_pipelining (enum what w)
 {
   int warn ;
-  if (!env->mode[ENV_PIPELINING] || mode == M_DONE || mode == M_TRANSPARENT) return 0 ;
+  if (!env->mode[ENV_PIPELINING] || mode == M_DONE || trusted) return 0 ;
   /* the answer to the end of the data is never withheld: the message
      is the server's by then (commands sent right after "." are taken) */
   if (w == W_QUIT || w == W_AUTH || w == W_DATAEND) return 0 ;
@@ -254,7 +254,7 @@ static void command (char const *line, size_t len)
     local("500 5.5.2 NUL or bare CR in a command\r\n") ;
     return ;
   }
-  if (env->mode[ENV_NONSMTP] && envelope_nonsmtp(line, len))
+  if (env->mode[ENV_NONSMTP] && !trusted && envelope_nonsmtp(line, len))
   {
     /* a web or proxy client, or a POP one, at the SMTP port: not
        passed on (postscreen's non-SMTP command test) */
@@ -272,6 +272,13 @@ static void command (char const *line, size_t len)
   switch (smtp_verb(line, len, &arg))
   {
     case VERB_RCPT :
+      if (trusted)
+      {
+        /* the server decides, as for its own trusted clients */
+        forward_pipelined(line, len) ;
+        owe(W_OTHER, 0) ;
+        return ;
+      }
       switch (check_rcpt(conf->chk, line + arg, len - arg, offered, reply, &replylen, &delay))
       {
         case CHECK_FORWARD :
@@ -290,7 +297,8 @@ static void command (char const *line, size_t len)
     case VERB_MAIL :
       /* a second MAIL inside a transaction is refused here, as the
          server would: the envelope's sender stays the transaction's */
-      if (env->in_transaction) local("503 5.5.1 Error: nested MAIL command\r\n") ;
+      if (trusted) { forward_pipelined(line, len) ; owe(W_MAIL, 0) ; }
+      else if (env->in_transaction) local("503 5.5.1 Error: nested MAIL command\r\n") ;
       else if (!rcptaddr_mailfrom(line + arg, len - arg, &params, &paramslen))
         local("501 5.1.7 bad sender address syntax\r\n") ;
       else if (paramslen && !smtp_params_ok(line + arg + params, paramslen, offered, 0))
@@ -393,14 +401,6 @@ static void client_input (void)
     char *nl ;
     size_t n = mx_fifo_len(&in), len, whole ;
     if (mode == M_DATA) { data_bytes() ; if (mode == M_DATA) return ; continue ; }
-    if (mode == M_TRANSPARENT)
-    {
-      size_t room = mx_fifo_room(&tochild) ;
-      if (n > room) n = room ;
-      mx_fifo_put(&tochild, in.s + in.head, n) ;
-      mx_fifo_skip(&in, n) ;
-      return ;
-    }
     if (mode != M_COMMAND && mode != M_AUTHLINE) return ;
     /* the child has answered every command, or the last one given it
        was part of a pipelined group */
@@ -460,7 +460,7 @@ static void child_replies (void)
     ends_len-- ;
     asked++ ;
   }
-  while (!result && mode != M_TRANSPARENT)
+  while (!result)
   {
     char const *r = fromchild.s + fromchild.head + scanned ;
     size_t n = smtp_reply_len(r, mx_fifo_len(&fromchild) - scanned) ;
@@ -510,8 +510,13 @@ static void child_answer (answer const *a, size_t n)
     case W_AUTH :
       if (mode != M_HELD) break ;
       if (code == 334) mode = M_AUTHLINE ;
-      else if (code == 235) { stats->trusted = 1 ; mode = M_TRANSPARENT ; }
-      else mode = M_COMMAND ;
+      else
+      {
+        /* 235: trusted from now on, and still followed command by
+           command: no verb off the allow-list reaches the server */
+        if (code == 235) stats->trusted = trusted = 1 ;
+        mode = M_COMMAND ;
+      }
       break ;
     case W_DATAEND :
       if (code >= 200 && code < 300) stats->messages++ ;
@@ -550,15 +555,6 @@ static int last_word_due (size_t n)
 /* Gives the client every answer that is due, in order. */
 static void answers (void)
 {
-  if (mode == M_TRANSPARENT)
-  {
-    size_t n = mx_fifo_len(&fromchild), room = mx_fifo_room(&out) ;
-    if (n > room) n = room ;
-    mx_fifo_put(&out, fromchild.s + fromchild.head, n) ;
-    mx_fifo_skip(&fromchild, n) ;
-    if (child_eof && !mx_fifo_len(&fromchild)) finish("child-exit") ;
-    return ;
-  }
   while (!result)
   {
     answer const *a ;
@@ -596,7 +592,6 @@ static void answers (void)
     }
     qhead = (qhead + 1) % QMAX ;
     qlen-- ;
-    if (mode == M_TRANSPARENT) return ;
   }
 }
 
@@ -618,6 +613,7 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd_, int tochild_fd_, 
   conf = c ;
   env = c->chk->env ;
   stats = st ;
+  trusted = c->relay ;
   fromchild_fd = fromchild_fd_ ;
   tochild_fd = tochild_fd_ ;
   mx_fifo_nonblocking(0) ; mx_fifo_nonblocking(1) ;
@@ -640,10 +636,10 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd_, int tochild_fd_, 
     }
     /* the client is done sending: once what it sent is answered, the
        child's input ends and so does the session */
-    if (!result && client_eof && !mx_fifo_len(&in) && !qlen && mode != M_TRANSPARENT) finish("client-eof") ;
+    if (!result && client_eof && !mx_fifo_len(&in) && !qlen) finish("client-eof") ;
     /* the child's input ends after QUIT too: some servers (exim) wait
        for it to end before they say 221 and leave */
-    if ((result || quit_sent || (client_eof && mode == M_TRANSPARENT && !mx_fifo_len(&in))) && !mx_fifo_len(&tochild) && !childin_closed)
+    if ((result || quit_sent) && !mx_fifo_len(&tochild) && !childin_closed)
     {
       close(tochild_fd) ;
       childin_closed = 1 ;

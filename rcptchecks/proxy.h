@@ -27,7 +27,13 @@
  * until the child's answer has been passed on: a 354 starts the data
  * phase (bytes relayed as they are until CRLF.CRLF, see smtp.h for the
  * bare-LF forms it refuses), a 334 makes the next line an AUTH answer, a
- * 235 trusts the client: from then on bytes pass both ways unexamined.
+ * 235 trusts the client. A trusted client (235, or relay in the conf:
+ * RELAYCLIENT) meets no recipient or envelope check (its MAIL and RCPT
+ * go to the server as written, the pipelining and non-SMTP checks are
+ * off), but its lines are still read as commands: the allow-list, the
+ * EHLO filter, the line bounds and the data-phase rules hold for it as
+ * for anyone, so that no XCLIENT, XFORWARD or other verb off the list
+ * reaches a server that would trust this host's word for it.
  * Bounds: command lines (linemax, at most PROXY_LINE_MAX; AUTH lines
  * PROXY_LINE_MAX), decided before any room is asked for; buffers of
  * 64 KiB each way, 128 answers owed, idle time (no byte from the
@@ -50,6 +56,7 @@ typedef struct proxy_conf_s proxy_conf ;
 struct proxy_conf_s
 {
   check *chk ;
+  int relay ;                  /* RELAYCLIENT: trusted from the start (chk is not asked) */
   size_t linemax ;             /* longest command line, CRLF excluded */
   unsigned int idle_ms ;
 } ;

@@ -107,34 +107,80 @@ static size_t path_span (char const *arg, size_t len, size_t i, size_t *start, s
   return *start + *n ;
 }
 
+/* A source route "@d1,@d2:" (RFC 5321 4.1.1.3), each d a DNS name:
+   the offset of the mailbox after its colon, or 0. qmail-smtpd skips to
+   the first ':' ("if (*arg == '@') while (*arg) if (*arg++ == ':')
+   break;"), exim's read_route reads "@" domain ("," "@" domain)* ":"
+   and parse_extract_address drops it: both deliver to what follows. */
+static size_t route (char const *p, size_t n)
+{
+  size_t i = 0 ;
+  for (;;)
+  {
+    size_t j ;
+    if (i >= n || p[i] != '@') return 0 ;
+    for (j = ++i ; j < n && p[j] != ',' && p[j] != ':' ; j++) ;
+    if (j == n || !dns_name(p + i, j - i)) return 0 ;
+    i = j + 1 ;
+    if (p[j] == ':') return i ;
+  }
+}
+
 enum rcptaddr_form rcptaddr_parse (char const *arg, size_t len, rcptaddr *a)
 {
-  size_t i = path_start(arg, len, "TO:"), start, n, after, at ;
-  int bracketed ;
-  char const *p, *atp ;
+  size_t i = path_start(arg, len, "TO:"), start, n, after, at, ll, dl ;
+  int bracketed, reduced = 0 ;
+  char const *p, *atp, *lp ;
   a->local[0] = a->domain[0] = 0 ;
   a->params = a->paramslen = 0 ;
   if (!i || i == len) return RCPTADDR_BAD ;
   after = path_span(arg, len, i, &start, &n, &bracketed) ;
-  if (!after || !n || n > RCPTADDR_MAX) return RCPTADDR_BAD ;
+  if (!after || !n) return RCPTADDR_BAD ;
   if (!tail(arg, len, after, &a->params, &a->paramslen)) return RCPTADDR_BAD ;
   p = arg + start ;
-  atp = memchr(p, '@', n) ;
+  if (p[0] == '@')
+  {
+    size_t r = route(p, n) ;
+    if (!r) return RCPTADDR_BAD ;
+    p += r ; n -= r ; reduced = 1 ;
+  }
+  if (n && p[0] == '"')
+  {
+    /* a quoted local part: both servers deliver to its content (qmail's
+       addrparse drops the quotes, exim's deliver_split_address removes
+       "any unquoted doublequotes"); only a content that needs no quotes
+       (a dot-atom) is taken, so that the two read the same address */
+    char const *q = n > 1 ? memchr(p + 1, '"', n - 1) : 0 ;
+    if (!q || q == p + 1) return RCPTADDR_BAD ;
+    lp = p + 1 ; ll = (size_t)(q - lp) ;
+    atp = q + 1 ;
+    if (atp == p + n || *atp != '@') return RCPTADDR_BAD ;
+    reduced = 1 ;
+  }
+  else
+  {
+    atp = memchr(p, '@', n) ;
+    lp = p ; ll = atp ? (size_t)(atp - p) : n ;
+  }
   if (!atp)
   {
-    if (!dot_atom(p, n)) return RCPTADDR_BAD ;
+    /* qmail-smtpd's "if (addr.len > 900) return 0;" counts the NUL */
+    if (reduced || n > RCPTADDR_MAX || !dot_atom(p, n)) return RCPTADDR_BAD ;
     memcpy(a->local, p, n) ; a->local[n] = 0 ;
     return n == 10 && !strncasecmp(p, "postmaster", 10) ? RCPTADDR_POSTMASTER : RCPTADDR_NODOMAIN ;
   }
   at = (size_t)(atp - p) ;
+  dl = n - at - 1 ;
+  /* the address the server reads, local@domain, within its limit */
+  if (ll + 1 + dl > RCPTADDR_MAX) return RCPTADDR_BAD ;
   /* one '@' only: qmail-smtpd splits at the last, exim refuses more */
-  if (memchr(atp + 1, '@', n - at - 1)) return RCPTADDR_BAD ;
-  if (!dot_atom(p, at)) return RCPTADDR_BAD ;
-  memcpy(a->local, p, at) ; a->local[at] = 0 ;
-  memcpy(a->domain, atp + 1, n - at - 1) ; a->domain[n - at - 1] = 0 ;
-  mx_text_lower(a->domain, n - at - 1) ;
-  if (dns_name(a->domain, n - at - 1)) return RCPTADDR_DOMAIN ;
-  if (literal(a->domain, n - at - 1)) return RCPTADDR_LITERAL ;
+  if (memchr(atp + 1, '@', dl)) return RCPTADDR_BAD ;
+  if (!dot_atom(lp, ll)) return RCPTADDR_BAD ;
+  memcpy(a->local, lp, ll) ; a->local[ll] = 0 ;
+  memcpy(a->domain, atp + 1, dl) ; a->domain[dl] = 0 ;
+  mx_text_lower(a->domain, dl) ;
+  if (dns_name(a->domain, dl)) return RCPTADDR_DOMAIN ;
+  if (literal(a->domain, dl)) return RCPTADDR_LITERAL ;
   a->local[0] = a->domain[0] = 0 ;
   return RCPTADDR_BAD ;
 }

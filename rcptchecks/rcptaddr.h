@@ -13,16 +13,26 @@
  * allow-list, not deny-list.
  *
  * The accepted RCPT argument (the text after "RCPT "):
- *   "TO:" *SP ( "<" mailbox ">" / mailbox ) [ 1*SP params ] *SP
- *   ("TO:" in any case; a mailbox without brackets ends at a SP)
+ *   "TO:" *SP ( "<" path ">" / path ) [ 1*SP params ] *SP
+ *   ("TO:" in any case; a path without brackets ends at a SP)
+ *   path = [ route ] mailbox
+ *   route = "@" name *( ",@" name ) ":"   (RFC 5321 4.1.1.3: accepted,
+ *           ignored; both servers deliver to the mailbox after it, which
+ *           must then have a domain)
  *   mailbox = local-part "@" domain / local-part / "postmaster"
  *   local-part = dot-atom of RFC 5321 atext, less '%' and '!' (the
- *                percent hack and bang paths route by server setting)
+ *                percent hack and bang paths route by server setting),
+ *                or that dot-atom in double quotes before "@" domain:
+ *                read as the dot-atom, as qmail-smtpd (addrparse drops
+ *                quotes) and exim (deliver_split_address removes them)
+ *                both deliver it
  *   domain = DNS labels (letters, digits, inner '-'), dot-separated,
  *            no trailing dot, at most 253 bytes / address literal
  *            "[" digits and dots "]" or "[IPv6:" hex, ':' and '.' "]"
- * No quotes, backslashes, comments, blanks, source routes, 8-bit or
- * control bytes; "<>" is refused (an empty recipient).
+ * The address read (local@domain, route and quotes gone) is at most
+ * RCPTADDR_MAX bytes, as qmail-smtpd counts it. No other quoting, no
+ * backslashes, comments, blanks, 8-bit or control bytes; "<>" is
+ * refused (an empty recipient).
  * Params are returned for the caller to judge against what was offered
  * (smtp_params_ok, smtp.h).
  *
@@ -41,7 +51,9 @@
 
 #include <stddef.h>
 
-#define RCPTADDR_MAX 900      /* qmail-smtpd's limit */
+/* the longest address qmail-smtpd takes: its addrparse says "if
+   (addr.len > 900) return 0;" (555) with the terminating NUL counted */
+#define RCPTADDR_MAX 899
 #define RCPTADDR_DOMAIN_MAX 253
 
 enum rcptaddr_form
@@ -56,7 +68,7 @@ enum rcptaddr_form
 typedef struct rcptaddr_s rcptaddr ;
 struct rcptaddr_s
 {
-  char local[RCPTADDR_MAX + 1] ;    /* as written */
+  char local[RCPTADDR_MAX + 1] ;    /* as the server reads it: no quotes */
   char domain[RCPTADDR_MAX + 1] ;   /* lower-cased; literal with brackets; "" without */
   size_t params ;                   /* offset in arg of the parameters */
   size_t paramslen ;                /* their length (0: none) */

@@ -7,11 +7,14 @@
  *          [ -t secs ] [ -n ] [ -E checks ] [ -W checks ] [ -S cdb ]
  *          [ -R zone ]... [ -y secs ] [ -Y ] child...
  *
- * With RELAYCLIENT set: execs child, nothing else. Otherwise runs child
- * on two pipes and relays the session (proxy.h), deciding on every RCPT
- * (check.h) with the tarpit (tarpit.h) and the recipient source
- * (source.h), and on HELO, MAIL and the command stream with the
- * envelope checks (envelope.h). See rcptchecks.8.
+ * Runs child on two pipes and relays the session (proxy.h), deciding on
+ * every RCPT (check.h) with the tarpit (tarpit.h) and the recipient
+ * source (source.h), and on HELO, MAIL and the command stream with the
+ * envelope checks (envelope.h). With RELAYCLIENT set (trusted) the
+ * source is not opened and no recipient or envelope check is made, but
+ * the session is still relayed command by command: rcptchecks stands
+ * right in front of the server, so its allow-list of verbs (no XCLIENT,
+ * no XFORWARD) holds for every client. See rcptchecks.8.
  * Exit: 100 usage; 111 the CDB cannot be opened (the client is told
  * 421) or the child cannot be started; 0 after a session.
  */
@@ -33,7 +36,6 @@
 #include "envelope.h"
 #include "mx_child.h"
 #include "mx_client.h"
-#include "mx_exec.h"
 #include "mx_linger.h"
 #include "mx_log.h"
 #include "mx_mariadb.h"
@@ -158,14 +160,15 @@ int main (int argc, char const *const *argv)
   env.client = ip ;
   env.ip = ipt ;
   chk.env = &env ;
-  if (getenv("RELAYCLIENT"))
-  {
+  pc.relay = !!getenv("RELAYCLIENT") ;
+  if (pc.relay)
+    /* the session's one line: the decision is made here */
     mx_info(ipt, "result=trusted") ;
-    mx_exec(argv, "", 0) ;
+  else
+  {
+    if (src.group && !mx_mariadb_handover(args, &why)) return unavailable(ipt, why) ;
+    if (!source_open(&src)) return unavailable(ipt, src.err) ;
   }
-
-  if (src.group && !mx_mariadb_handover(args, &why)) return unavailable(ipt, why) ;
-  if (!source_open(&src)) return unavailable(ipt, src.err) ;
   rbllate = getenv("RBLLATE") ;
   if (rbllate && *rbllate) chk.rbllate = rbllate ;
 
@@ -187,6 +190,7 @@ int main (int argc, char const *const *argv)
   close(fds[1]) ;
   if (strcmp(result, "client-gone")) mx_linger(0, 1, 1000) ;
   mx_child_end(pid, fds[0]) ;
+  if (pc.relay) return 0 ;
   source_close(&src) ;
 
   {

@@ -25,6 +25,11 @@ enum sender_form sender_parse (char const *arg, size_t len, size_t params, size_
     if (c > i) i = c ;
   }
   if (end - i > 256) return SENDER_TOOLONG ;
+  /* a root dot ends the domain: "evil.test." is the name "evil.test"
+     for every lookup (Postfix's trivial-rewrite strips it: "Strip
+     trailing dot at end of domain, but not dot-dot or @-dot"); one
+     place, so that no check sees the other spelling */
+  if (end - i > 2 && arg[end-1] == '.' && arg[end-2] != '.' && arg[end-2] != '@' && memchr(arg + i, '@', end - i)) end-- ;
   memcpy(s->addr, arg + i, end - i) ;
   s->addr[end - i] = 0 ;
   at = strrchr(s->addr, '@') ;

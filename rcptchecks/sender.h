@@ -6,7 +6,9 @@
  * whose domain is a name without a dot, is not in fully-qualified form
  * (553 5.1.7). An address literal is (it names a host). The null
  * reverse-path "<>" (bounces, RFC 5321 4.5.5) is never refused by a
- * sender check.
+ * sender check. A root dot at the end of the domain is dropped (as
+ * Postfix's address rewriting does): the address and the domain every
+ * check sees are the name without it.
  */
 #ifndef RCPTCHECKS_SENDER_H
 #define RCPTCHECKS_SENDER_H
@@ -27,7 +29,7 @@ enum sender_form
 typedef struct sender_s sender ;
 struct sender_s
 {
-  char addr[SENDER_MAX + 1] ;     /* the address, without brackets, as written */
+  char addr[SENDER_MAX + 1] ;     /* the address, without brackets or route, as written but a root dot */
   char domain[SENDER_MAX + 1] ;   /* lower-cased; "" for NULL and without '@' */
   size_t locallen ;               /* bytes of addr before its last '@' */
 } ;

@@ -236,6 +236,21 @@ subtest 'a source route does not hide a REJECTed sender' => sub {
   like(scalar mail_reply($all, 'client.example', $long), qr/^553 5\.1\.7 .*256 bytes/, 'a path over 256 bytes: 553, never checked cut short');
 };
 
+subtest 'a root dot hides nothing: the name without it, for every check' => sub {
+  # a guard of its own: the report subtest below counts $all's lines
+  my $rd = guard(opts => ['-E', 'all', '-S', "$dir/s.cdb", '-R', $dbl, '-y', '2']);
+  like(scalar mail_reply($rd, 'client.example', '<spammer@good.mxtest.test.>'), qr/^550 5\.7\.1 <spammer\@good\.mxtest\.test>: you again/, 'access list, an address: REJECT');
+  like(scalar mail_reply($rd, 'client.example', '<anyone@BLOCKED.mxtest.test.>'), qr/^550 5\.7\.1 .*Access denied/, 'access list, @domain: REJECT');
+  like(scalar mail_reply($rd, 'client.example', '<u@listed.mxtest.test.>'), qr/^550 5\.7\.1 .*listed by dbl\.mxtest\.test/, 'RHSBL: listed');
+  like(scalar mail_reply($rd, 'client.example', '<u@nx.mxtest.test.>'), qr/^550 5\.1\.8 .*Domain not found/, 'sender domain: NXDOMAIN');
+  like(scalar mail_reply($rd, 'client.example', '<u@localhost.>'), qr/^553 5\.1\.7 /, 'localhost.: not a FQDN');
+  like(scalar mail_reply($rd, 'client.example', '<u@good.mxtest.test..>'), qr/^553 5\.1\.7 /, 'two dots: not a name');
+  like(scalar mail_reply($rd, 'mail.example.net.', '<a@good.mxtest.test>'), qr/^250 /, 'EHLO mail.example.net.: passes, as in Postfix');
+  like(scalar mail_reply($rd, 'mail.example.net.', '<a@good.mxtest.test>', verb => 'HELO'), qr/^250 /, 'HELO mail.example.net.: passes');
+  like(scalar mail_reply($rd, 'localhost.', '<a@good.mxtest.test>'), qr/^504 5\.5\.2 /, 'EHLO localhost.: judged as localhost, 504');
+  like(scalar mail_reply($rd, 'mail.example.net..', '<a@good.mxtest.test>'), qr/^501 5\.5\.2 /, 'EHLO mail.example.net..: invalid');
+};
+
 subtest 'non-SMTP commands' => sub {
   my $p = guard(opts => ['-E', 'nonsmtp']);
   for my $line ('GET / HTTP/1.0', 'CONNECT 192.0.2.1:25 HTTP/1.1', 'POST /x HTTP/1.1', 'USER alice', 'Host: mx.example.org', 'User-Agent: curl/8') {

@@ -55,6 +55,10 @@ sub deliveries {
 sub canonical {
   my ($a) = @_;
   $a = lc $a;
+  # exim logs a quoted local part as written; it delivers to the local
+  # part without its quotes (deliver.c, deliver_split_address: "removing
+  # quoting backslashes and any unquoted doublequotes")
+  1 while $a =~ s/^([^"\@]*)"([^"\\]*)"/$1$2/;
   $a =~ s/\@\[[^\]]*\]$/\@$ME/;
   return $a;
 }

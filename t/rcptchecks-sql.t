@@ -283,7 +283,7 @@ subtest 'one connection per session' => sub {
   is(status('Aborted_clients'), $aborted0, 'the connection was closed properly at the end of the session');
   $srv->stop;
 
-  # a trusted client: rcptchecks only execs the child, and never connects
+  # a trusted client: rcptchecks relays its session unchecked, and never connects
   $srv = start_tcpserver(opts => ['-R', '-H', '-l0'], env => { RELAYCLIENT => '' },
     argv => [$rcptchecks, '-g', $db->group, '-f', $db->cnf, @{ $mta->argv }]);
   $conn0 = status('Connections');

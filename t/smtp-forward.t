@@ -30,6 +30,9 @@ my $pf = start_postfix(listeners => {
   x => '',                                                   # XCLIENT allowed from 127.0.0.1
   p => '-o smtpd_upstream_proxy_protocol=haproxy',
   n => '-o smtpd_authorized_xclient_hosts=',                 # no XCLIENT offered
+  # a site that trusts its whole network for XCLIENT and XFORWARD: a
+  # client of that network (a relay client) passes Postfix's test too
+  w => '-o smtpd_authorized_xclient_hosts=127.0.0.0/8 -o smtpd_authorized_xforward_hosts=127.0.0.0/8',
 });
 my $pip = $pf->ip;
 
@@ -71,6 +74,12 @@ my %g = (
   byname => guard($fwd, '-x', '-T', '5', 'inner.mxtest.test', $pf->port('x')),
   six    => guard($fwd, '-T', '5', 'six.mxtest.test', $six_script->port),
 );
+# relay clients (RELAYCLIENT, as tcprules or relaydb-check set it)
+{
+  local $env{RELAYCLIENT} = '';
+  $g{wbare}  = guard($fwd, '-x', $pip, $pf->port('w'));
+  $g{wrelay} = guard($rcpt, '-c', $cdb, $fwd, '-x', $pip, $pf->port('w'));
+}
 
 sub session {
   my ($g, @cmds) = @_;
@@ -134,6 +143,35 @@ subtest "a client's own XCLIENT is refused by Postfix" => sub {
   like($r[5], qr/^454 4\.7\.1 /, 'still no relaying');
   @r = session($g{x}, 'EHLO client.mxtest.test', 'XCLIENT ADDR=127.0.0.1');
   like($r[2], qr/^502 /, 'with rcptchecks in front: 502, never passed on');
+};
+
+subtest 'a relay client\'s XCLIENT and XFORWARD never reach Postfix' => sub {
+  # why: without rcptchecks in front, a server that trusts the client's
+  # network for XCLIENT takes the client's word for its address
+  my $from = length $pf->maillog;
+  my @r = session($g{wbare}, 'EHLO client.mxtest.test', 'XCLIENT ADDR=192.0.2.97 NAME=forged0.mxtest.test', 'QUIT');
+  like($r[2], qr/^220 /, 'smtp-forward alone: Postfix takes the client\'s XCLIENT (220), the hole rcptchecks closes');
+  ok(eventually(10, sub { log_since($from) =~ /forged0\.mxtest\.test\[192\.0\.2\.97\]/ }), '... and Postfix believes it')
+    or diag log_since($from);
+
+  $from = length $pf->maillog;
+  my $before = () = $pf->messages;
+  @r = session($g{wrelay}, 'EHLO client.mxtest.test', 'XCLIENT ADDR=192.0.2.98 NAME=forged.mxtest.test',
+    'XFORWARD ADDR=192.0.2.99 NAME=forged2.mxtest.test', 'xclient NAME=forged3.mxtest.test', 'EHLO client.mxtest.test',
+    'MAIL FROM:<s@sender.test>', 'RCPT TO:<a@example.org>', 'DATA',
+    "Subject: relay\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\nMessage-Id: <relay\@sender.test>\r\n\r\nrelayed\r\n.", 'QUIT');
+  unlike($r[1], qr/XCLIENT|XFORWARD/, 'EHLO through rcptchecks offers neither');
+  like($r[$_], qr/^502 5\.5\.1 command not recognised\r\n\z/, "command $_: 502 from rcptchecks") for 2 .. 4;
+  like($r[8], qr/^354 /, 'the relay client\'s message: DATA');
+  like($r[9], qr/^250 /, '... accepted');
+  ok(eventually(20, sub { my @m = $pf->messages; @m > $before }), 'delivered');
+  my $got = ($pf->messages)[-1] // '';
+  like($got, qr/^Received: from client\.mxtest\.test \(client\.mxtest\.test \[\Q$client\E\]\)/m, 'Received names the real client (smtp-forward\'s XCLIENT)')
+    or diag $got;
+  ok(eventually(10, sub { log_since($from) =~ /disconnect from client\.mxtest\.test\[\Q$client\E\]/ }), 'the session ended');
+  unlike(log_since($from), qr/forged|192\.0\.2\.9[89]/, 'Postfix never saw the XCLIENT or XFORWARD: not in its log');
+  unlike($got, qr/forged|192\.0\.2\.9[89]/, '... nor in the message');
+  like($g{wrelay}->log_text, qr/^rcptchecks: info: pid \d+ ip \Q$client\E result=trusted$/m, 'rcptchecks logged the client as trusted');
 };
 
 subtest '20 MB delivered byte for byte' => sub {

@@ -125,6 +125,38 @@ static struct { char const *addr ; char delim ; int keep ; char const *want ; } 
   { "' OR 1=1 --@example.org", '-', 0, "' or 1=1 --@example.org|' or 1=1 --default@example.org|' or 1=1 -default@example.org|' or 1=1 @example.org|@example.org" },
 } ;
 
+/* qmail-smtpd.c addrparse: "if (addr.len > 900) return 0;" with the
+   NUL counted: 899 bytes are taken, 900 refused (555). rcptchecks takes
+   exactly what it takes, counting the address as qmail reads it (quotes
+   and route gone). */
+static void boundary (void)
+{
+  static struct { char const *pre, *post, *name ; } const shapes[] =
+  {
+    { "<", "@example.org>", "local@domain" },
+    { "<", ">", "no domain" },
+    { "<\"", "\"@example.org>", "quoted local part" },
+    { "<@route.example:", "@example.org>", "source route" },
+  } ;
+  static char line[2100], q[4096], name[200] ;
+  static rcptaddr a ;
+  size_t total, s ;
+  for (s = 0 ; s < sizeof shapes / sizeof *shapes ; s++)
+    for (total = 899 ; total <= 901 ; total++)
+    {
+      size_t ql = strlen(shapes[s].post), tail = strchr(shapes[s].post, '@') ? strlen(strchr(shapes[s].post, '@')) - 1 : 0 ;
+      size_t local = total - tail, n ;
+      int took, qmail ;
+      n = (size_t)sprintf(line, "RCPT TO:%s", shapes[s].pre) ;
+      memset(line + n, 'x', local) ; n += local ;
+      memcpy(line + n, shapes[s].post, ql + 1) ; n += ql ;
+      took = rcptaddr_parse(line + 5, n - 5, &a) != RCPTADDR_BAD ;
+      qmail = qmail_model_addrparse(line, n, q) ;
+      snprintf(name, sizeof name, "%s, %zu bytes as qmail reads it: %s, as qmail-smtpd (addrparse: addr.len > 900 counts the NUL)", shapes[s].name, total, total < 900 ? "taken" : "refused") ;
+      tap_ok(took == (total < 900) && qmail == (total < 900) && (!qmail || strlen(q) == total), name) ;
+    }
+}
+
 static char const *const no_domain[] = { "postmaster", "", "alice@" } ;
 
 int main (int argc, char const *const *argv)
@@ -152,6 +184,7 @@ int main (int argc, char const *const *argv)
     tap_ok(rcptaddr_parse(big, strlen(big), &a) == RCPTADDR_DOMAIN && strlen(a.local) == RCPTADDR_MAX - 12, "an address of exactly the limit is taken") ;
     tap_ok(rcptaddr_parse("TO:<a@b.example> NOTIFY=NEVER", 29, &a) == RCPTADDR_DOMAIN && a.paramslen == 12 && a.params == 17, "parameters are found after the path") ;
   }
+  boundary() ;
   for (i = 0 ; i < sizeof keys / sizeof *keys ; i++)
   {
     static rcptaddr_keys k ;
