@@ -118,13 +118,19 @@ subtest 'plain forwarding: the server trusts the guard (the man page\'s warning)
 for my $v (1, 2) {
   subtest "PROXY header version $v: Postfix judges the client" => sub {
     my $from = length $pf->maillog;
+    my $n = () = $pf->messages;
     my @r = session($g{"p$v"}, 'EHLO client.mxtest.test', 'MAIL FROM:<s@sender.test>', 'RCPT TO:<someone@elsewhere.example>',
-      'RCPT TO:<a@example.org>', 'QUIT');
+      'RCPT TO:<a@example.org>', 'DATA', "Subject: PROXY v$v\r\n\r\nbody\r\n.", 'QUIT');
     like($r[0], qr/^220 inner\.mxtest\.test /, 'greeting');
     like($r[3], qr/^454 4\.7\.1 .*Relay access denied/, 'relaying refused');
     like($r[4], qr/^250 /, 'a local recipient is taken');
     ok(eventually(10, sub { log_since($from) =~ /connect from unknown\[\Q$client\E\]:\d+/ }), "Postfix logs $client") or diag log_since($from);
     unlike(log_since($from), qr/: connect from \S*\[127\.0\.0\.1\]/, 'and never the guard');
+    # the trace: Postfix's own name lookup after a PROXY header finds
+    # nothing here (no DNS for the client), hence "unknown"
+    ok(eventually(10, sub { $pf->messages > $n }), "PROXY v$v: the message is delivered");
+    like((($pf->messages)[-1] // ''), qr/^Received: from client\.mxtest\.test \(unknown \[\Q$client\E\]\)/m,
+      "PROXY v$v: Postfix's Received line names the client");
   };
 }
 

@@ -24,7 +24,7 @@ use warnings;
 use Exporter 'import';
 use MXTest;
 
-our @EXPORT = qw(start_postfix postfix_root);
+our @EXPORT = qw(start_postfix postfix_root postfix_main_base);
 
 my $ROOT;    # the unpacked package, once per test process
 
@@ -41,30 +41,26 @@ sub postfix_root {
   return $ROOT;
 }
 
-sub start_postfix {
-  my (%a) = @_;
-  my $root = postfix_root();
-  my $dir = MXTest::tmpdir();
-  chmod 0755, $dir or die "chmod $dir: $!";
-  my ($uid, $gid) = (getpwnam 'nobody')[2, 3];
-  my $ip = MXTest::loopback_ip();
-  my %port = map { $_ => MXTest::free_port($ip) } sort keys %{ $a{listeners} };
-  my $self = bless { dir => $dir, root => $root, ip => $ip, port => \%port }, 'MXPostfix::Server';
-
-  mkdir "$dir/$_" or die "$dir/$_: $!" for qw(etc spool data mail);
-  # the queue as postfix-script's "create-missing" would make it
-  mkdir "$dir/spool/pid" or die;
-  for my $q (qw(public private incoming active deferred bounce defer flush hold maildrop saved trace corrupt)) {
-    mkdir "$dir/spool/$q" or die "$dir/spool/$q: $!";
-    chown $uid, -1, "$dir/spool/$q";
-    chmod 0700, "$dir/spool/$q";
+# The directories of a Postfix instance in $dir (etc, data, and the queue
+# as postfix-script's "create-missing" would make it, owned by nobody,
+# who runs Postfix here as mail_owner), once; returns the main.cf lines
+# every instance of the suite shares: its own directories, the unpacked
+# package's programs under $root, nobody as mail_owner and daemon as
+# default_privs (which must differ), its own log file.
+sub postfix_main_base {
+  my ($dir, $root) = @_;
+  my ($uid) = (getpwnam 'nobody')[2];
+  {
+    mkdir "$dir/$_" or die "$dir/$_: $!" for qw(etc spool data);
+    mkdir "$dir/spool/pid" or die;
+    for my $q (qw(public private incoming active deferred bounce defer flush hold maildrop saved trace corrupt)) {
+      mkdir "$dir/spool/$q" or die "$dir/spool/$q: $!";
+      chown $uid, -1, "$dir/spool/$q";
+      chmod 0700, "$dir/spool/$q";
+    }
+    chown $uid, -1, "$dir/data";
   }
-  chown $uid, -1, "$dir/data";
-  chown $uid, $gid, "$dir/mail";
-  MXTest::_write("$dir/etc/vmailbox", "a\@example.org a/\n");
-  # nobody runs Postfix here (mail_owner; a test may not add users) and
-  # owns the mailboxes; daemon is default_privs, which must differ
-  MXTest::_write("$dir/etc/main.cf", <<"MAIN" . ($a{main} // ''));
+  return <<"MAIN";
 compatibility_level = 3.6
 config_directory = $dir/etc
 queue_directory = $dir/spool
@@ -79,6 +75,26 @@ default_privs = daemon
 import_environment = MAIL_CONFIG LD_LIBRARY_PATH TZ LANG=C
 maillog_file = $dir/maillog
 maillog_file_prefixes = $dir
+MAIN
+}
+
+sub start_postfix {
+  my (%a) = @_;
+  my $root = postfix_root();
+  my $dir = MXTest::tmpdir();
+  chmod 0755, $dir or die "chmod $dir: $!";
+  my ($uid, $gid) = (getpwnam 'nobody')[2, 3];
+  my $ip = MXTest::loopback_ip();
+  my %port = map { $_ => MXTest::free_port($ip) } sort keys %{ $a{listeners} };
+  my $self = bless { dir => $dir, root => $root, ip => $ip, port => \%port }, 'MXPostfix::Server';
+
+  my $base = postfix_main_base($dir, $root);
+  mkdir "$dir/mail" or die "$dir/mail: $!";
+  chown $uid, $gid, "$dir/mail";
+  MXTest::_write("$dir/etc/vmailbox", "a\@example.org a/\n");
+  # nobody runs Postfix here (mail_owner; a test may not add users) and
+  # owns the mailboxes; daemon is default_privs, which must differ
+  MXTest::_write("$dir/etc/main.cf", $base . <<"MAIN" . ($a{main} // ''));
 myhostname = inner.mxtest.test
 mydomain = mxtest.test
 mydestination =

@@ -110,7 +110,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 use MXTest;
-use MXPostfix qw(postfix_root);
+use MXPostfix qw(postfix_root postfix_main_base);
 use Time::HiRes qw(time);
 
 our @EXPORT = qw(postfix_sender exim_sender smtplib_send exim_receiver);
@@ -150,17 +150,9 @@ sub postfix_sender {
   my $root = postfix_root();
   my $dir = MXTest::tmpdir();
   chmod 0755, $dir or die "chmod $dir: $!";
-  my ($uid, $gid) = (getpwnam 'nobody')[2, 3];
   my $self = bless { dir => $dir, root => $root }, 'MXSenders::Postfix';
 
-  mkdir "$dir/$_" or die "$dir/$_: $!" for qw(etc spool data);
-  mkdir "$dir/spool/pid" or die;
-  for my $q (qw(public private incoming active deferred bounce defer flush hold maildrop saved trace corrupt)) {
-    mkdir "$dir/spool/$q" or die "$dir/spool/$q: $!";
-    chown $uid, -1, "$dir/spool/$q";
-    chmod 0700, "$dir/spool/$q";
-  }
-  chown $uid, -1, "$dir/data";
+  my $base = postfix_main_base($dir, $root);
   # the null sender's notifications go to discard (see the top comment)
   MXTest::_write("$dir/etc/dsn_transport", "<> discard:notification dropped by the test\n");
   my $cafile = defined $a{CAfile} ? "smtp_tls_CAfile = $a{CAfile}\n" : '';
@@ -168,23 +160,9 @@ sub postfix_sender {
   my $lifetime = $a{lifetime} // '1h';
   # as MXPostfix: nobody runs Postfix (mail_owner), daemon is
   # default_privs; nothing listens, nothing is delivered here
-  MXTest::_write("$dir/etc/main.cf", <<"MAIN" . $cafile . $dsn_map . ($a{main} // ''));
-compatibility_level = 3.6
-config_directory = $dir/etc
-queue_directory = $dir/spool
-data_directory = $dir/data
-daemon_directory = $root/usr/lib/postfix/sbin
-command_directory = $root/usr/sbin
-shlib_directory = $root/usr/lib/postfix
-meta_directory = $dir/etc
-mail_owner = nobody
-setgid_group = mail
-default_privs = daemon
-import_environment = MAIL_CONFIG LD_LIBRARY_PATH TZ LANG=C
+  MXTest::_write("$dir/etc/main.cf", $base . <<"MAIN" . $cafile . $dsn_map . ($a{main} // ''));
 # sendmail runs postdrop with these alone: it needs the unpacked libraries
 export_environment = TZ MAIL_CONFIG LANG LD_LIBRARY_PATH
-maillog_file = $dir/maillog
-maillog_file_prefixes = $dir
 myhostname = sender.mxtest.test
 mydomain = mxtest.test
 myorigin = \$myhostname
@@ -234,29 +212,11 @@ MASTER
 }
 
 package MXSenders::Postfix {
-  sub dir      { $_[0]{dir} }
-  sub maillog  { MXTest::_slurp("$_[0]{dir}/maillog") }
   sub log_text { $_[0]->maillog }
   sub _env     { { LD_LIBRARY_PATH => "$_[0]{root}/usr/lib/postfix", MAIL_CONFIG => "$_[0]{dir}/etc" } }
 
-  sub start {
-    my ($self) = @_;
-    unlink glob "$self->{dir}/spool/pid/*";
-    my $from = length $self->maillog;
-    $self->{pid} = MXTest::_spawn(argv => ["$self->{root}/usr/lib/postfix/sbin/master", '-c', "$self->{dir}/etc", '-d'],
-      env => $self->_env, stdout => "$self->{dir}/master.out", stderr => "$self->{dir}/master.out");
-    my $up = MXTest::_poll(30, sub {
-      return 1 unless MXTest::_alive($self->{pid});
-      return substr($self->maillog, $from) =~ /daemon started/;
-    }) && MXTest::_alive($self->{pid});
-    die "Postfix did not start within 30s:\n" . $self->maillog . MXTest::_slurp("$self->{dir}/master.out") unless $up;
-  }
-
-  sub stop {
-    my ($self) = @_;
-    my $pid = delete $self->{pid} or return;
-    MXTest::_stop_group($pid, 10);
-  }
+  # start and stop: MXPostfix::Server's (master -d, until "daemon started")
+  our @ISA = ('MXPostfix::Server');
 
   # Postfix's sendmail, as root; returns (exit code, its output)
   sub sendmail {
