@@ -84,6 +84,22 @@ sub arrived { my ($addr, $qid) = @_; $qid //= '\S+'; return qr/^\S+ \S+ $qid => 
   like($r[3], qr/^553 5\.6\.7 /, 'a UTF-8 recipient in a transaction without SMTPUTF8: 553 5.6.7 (RFC 6531 3.7.4.1)');
   like($r[5], qr/^553 5\.6\.7 /, 'a UTF-8 sender without SMTPUTF8: 553 5.6.7');
 }
+# the declaration lasts one transaction: RSET and the end of the data
+# end it, and a MAIL without SMTPUTF8 after them has none
+{
+  my ($out) = session($mta, "MAIL FROM:<s\@other.test> SMTPUTF8", 'RSET', "MAIL FROM:<s\@other.test>", "RCPT TO:<$DELIA>",
+    'RSET', "MAIL FROM:<s\@other.test> SMTPUTF8", "RCPT TO:<$DELIA>", 'DATA', 'Subject: x', '', 'x', '.',
+    "MAIL FROM:<s\@other.test>", "RCPT TO:<$DELIA>");
+  my @r = replies($out);
+  like($r[5], qr/^553 5\.6\.7 /, 'SMTPUTF8, RSET, MAIL without it: a UTF-8 recipient gets 553 5.6.7');
+  like($r[8], qr/^250 /, '... and after a new MAIL with it, 250');
+  like($r[12], qr/^553 5\.6\.7 /, 'after the end of the data, a MAIL without it: 553 5.6.7') or diag $out;
+}
+{
+  my ($out) = session($mta, "MAIL FROM:<s\@other.test> SMTPUTF8", 'RSET', "RCPT TO:<$DELIA>");
+  my @r = replies($out);
+  like($r[4], qr/^553 5\.6\.7 /, 'SMTPUTF8, RSET, a UTF-8 RCPT with no MAIL: the declaration is gone (553 5.6.7)');
+}
 {
   my ($out) = session($mta, "MAIL FROM:<s\@other.test> SMTPUTF8", "RCPT TO:<d\xc3lia\@example.org>",
     "RCPT TO:<d\xc0\xaelia\@example.org>", "RCPT TO:<d\xed\xa0\x80lia\@example.org>", "RCPT TO:<a\@b\xc3\xbc\xc3.example>");
