@@ -84,20 +84,20 @@ rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 rcptchecks/rcptchecks.o: rcptchecks/rcptchecks.c conf-cc conf-rcptchecks
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DRCPTCHECKS_CDB='"$(shell head -n 1 conf-rcptchecks)"' -c -o $@ $<
 
-RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rblenv/zonespec.o common/mx_sql.o
+RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rblenv/zonespec.o common/mx_sql.o common/mx_utf8.o
 
 # envelope.h reads RHSBL zones with rblenv's zonespec
 rcptchecks/%.o: CPPFLAGS += -Irblenv
 
 rcptchecks/rcptchecks: $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(DNS_SEALED) conf-ld
-	$(LD) $(SANITIZE) $(STATIC) -o $@ $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS)
+	$(LD) $(SANITIZE) $(STATIC) -o $@ $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS) $(IDN2)
 
 # dynamic: Connector/C is dlopen()ed when -g asks for SQL
 rcptchecks/rcptchecks-sql: $(RCPTCHECKS) common/mx_mariadb.o $(COMMON_RUN) $(DNS_SEALED) conf-ld
-	$(LD) $(SANITIZE) -o $@ $(RCPTCHECKS) common/mx_mariadb.o $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS) $(MARIADB)
+	$(LD) $(SANITIZE) -o $@ $(RCPTCHECKS) common/mx_mariadb.o $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS) $(IDN2) $(MARIADB)
 
-rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_text.o conf-ld
-	$(LD) $(SANITIZE) -o $@ rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_text.o $(SKALIBS)
+rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_text.o common/mx_utf8.o conf-ld
+	$(LD) $(SANITIZE) -o $@ rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_text.o common/mx_utf8.o $(SKALIBS) $(IDN2)
 
 # OpenSSL for smtp-tls only, and dynamically: a static libcrypto needs
 # glibc's dlopen and resolver at run time (common/LIBRARIES)
@@ -133,8 +133,8 @@ t/unit/zonespec-test: t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o conf
 	$(LD) $(SANITIZE) -o $@ t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o
 
 t/unit/rcptaddr-test.o: CPPFLAGS += -Ircptchecks
-t/unit/rcptaddr-test: t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_text.o t/unit/tap.o conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_text.o t/unit/tap.o
+t/unit/rcptaddr-test: t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_text.o common/mx_utf8.o t/unit/tap.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_text.o common/mx_utf8.o t/unit/tap.o $(IDN2)
 
 t/unit/smtp-test.o: CPPFLAGS += -Ircptchecks
 t/unit/smtp-test: t/unit/smtp-test.o common/mx_smtp.o t/unit/tap.o conf-ld
@@ -155,9 +155,9 @@ t/unit/proxyhdr-test: t/unit/proxyhdr-test.o proxy-env/proxyhdr.o t/unit/tap.o $
 	$(LD) $(SANITIZE) -o $@ t/unit/proxyhdr-test.o proxy-env/proxyhdr.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
 t/unit/envelope-test.o: CPPFLAGS += -Ircptchecks
-ENVELOPE_PARSE = rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rcptchecks/rcptaddr.o common/mx_smtp.o
+ENVELOPE_PARSE = rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_utf8.o
 t/unit/envelope-test: t/unit/envelope-test.o $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/envelope-test.o $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) $(SKALIBS)
+	$(LD) $(SANITIZE) -o $@ t/unit/envelope-test.o $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) $(SKALIBS) $(IDN2)
 
 t/unit/forward-test.o: CPPFLAGS += -Ismtp-forward -Iproxy-env
 t/unit/forward-test: t/unit/forward-test.o smtp-forward/handshake.o smtp-forward/proxyout.o proxy-env/proxyhdr.o common/mx_smtp.o t/unit/tap.o $(COMMON_IP) conf-ld
@@ -226,14 +226,14 @@ fuzz/%.o: smtp-forward/%.c conf-cc
 fuzz/%.o: t/unit/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 
-fuzz/rcptaddr-fuzz: fuzz/rcptaddr-fuzz.o fuzz/rcptaddr.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/qmail-model.o
+fuzz/rcptaddr-fuzz: fuzz/rcptaddr-fuzz.o fuzz/rcptaddr.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_utf8.o fuzz/qmail-model.o
 fuzz/smtp-fuzz:     fuzz/smtp-fuzz.o fuzz/mx_smtp.o
 fuzz/proxyhdr-fuzz: fuzz/proxyhdr-fuzz.o fuzz/proxyhdr.o fuzz/mx_ip.o
-fuzz/envelope-fuzz: fuzz/envelope-fuzz.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o
+fuzz/envelope-fuzz: fuzz/envelope-fuzz.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o
 fuzz/handshake-fuzz: fuzz/handshake-fuzz.o fuzz/handshake.o fuzz/mx_smtp.o fuzz/mx_ip.o
 fuzz/zonespec-fuzz: fuzz/zonespec-fuzz.o fuzz/zonespec.o
 fuzz/loadline-fuzz: fuzz/loadline-fuzz.o fuzz/loadline.o fuzz/mx_ip.o
-fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_text.o
+fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_text.o fuzz/mx_utf8.o
 fuzz/patterns-fuzz: fuzz/patterns-fuzz.o fuzz/classify.o
 fuzz/utf8-fuzz:     fuzz/utf8-fuzz.o fuzz/mx_utf8.o fuzz/mx_text.o
 fuzz/netlist-fuzz: fuzz/netlist-fuzz.o fuzz/mx_net.o fuzz/mx_ip.o

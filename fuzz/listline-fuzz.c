@@ -1,16 +1,18 @@
 /* listline-fuzz: libFuzzer harness for listline_parse, the line parser
  * of rcptchecks-make. The input is split at newlines; each line is
  * parsed with the case folded and kept, in a buffer of exactly its
- * length plus the one byte the contract gives. A domain or address
- * must hold only bytes 33..126, a lower-case domain that
- * listline_domain_ok accepts, and parse again to itself; a refusal
- * must name one of the documented reasons.
+ * length plus the one byte the contract gives. A domain must hold only
+ * bytes 33..126 (ASCII: U-labels are stored as A-labels) in lower case,
+ * be one listline_domain_ok accepts, and parse again to itself; an
+ * address holds no blank or control byte and is well-formed UTF-8; a
+ * refusal must name one of the documented reasons.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "listline.h"
+#include "mx_utf8.h"
 
 extern int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size) ;
 
@@ -21,6 +23,13 @@ static int has_upper (char const *s, size_t n)
   size_t i ;
   for (i = 0 ; i < n ; i++) if (s[i] >= 'A' && s[i] <= 'Z') return 1 ;
   return 0 ;
+}
+
+static int no_control (char const *s, size_t n)
+{
+  size_t i ;
+  for (i = 0 ; i < n ; i++) if ((unsigned char)s[i] <= 32 || (unsigned char)s[i] == 127) return 0 ;
+  return 1 ;
 }
 
 static int printable (char const *s, size_t n)
@@ -35,7 +44,7 @@ static void one_line (uint8_t const *data, size_t len, int keep_case)
   static char const *const reasons[] =
   {
     ": NUL byte", ": blank or unprintable byte inside the entry",
-    ": not a domain", ": not a domain after @"
+    ": not a domain", ": not a domain after @", ": not valid UTF-8"
   } ;
   char const *why = 0 ;
   listline l ;
@@ -54,16 +63,16 @@ static void one_line (uint8_t const *data, size_t len, int keep_case)
   }
   if (k == LISTLINE_SKIP) { free(s) ; return ; }
   check(k == LISTLINE_DOMAIN || k == LISTLINE_ADDRESS) ;
-  check(l.domain >= s && l.domain + l.dlen <= s + len) ;
+  check((l.domain >= s && l.domain + l.dlen <= s + len) || (l.domain >= l.out && l.domain + l.dlen < l.out + sizeof l.out)) ;
   check(l.dlen > 0 && listline_domain_ok(l.domain, l.dlen) && printable(l.domain, l.dlen) && !has_upper(l.domain, l.dlen)) ;
   check(!memchr(l.domain, '@', l.dlen)) ;
   if (k == LISTLINE_ADDRESS)
   {
     size_t llen ;
-    check(l.addr >= s && l.addr + l.alen <= s + len && l.alen > l.dlen) ;
+    check(((l.addr >= s && l.addr + l.alen <= s + len) || (l.addr == l.out && l.alen < sizeof l.out)) && l.alen > l.dlen) ;
     llen = l.alen - l.dlen - 1 ;
     check(l.addr[llen] == '@' && l.domain == l.addr + llen + 1) ;
-    check(printable(l.addr, l.alen)) ;
+    check(no_control(l.addr, l.alen) && mx_utf8_kind(l.addr, l.alen) != MX_UTF8_BAD) ;
     if (!keep_case) check(!has_upper(l.addr, l.alen)) ;
   }
   /* what was recorded reads back as itself, if no dot more is dropped */

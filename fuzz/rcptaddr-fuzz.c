@@ -15,7 +15,12 @@
  *     address qmail refuses for its length is refused, but for a
  *     literal qmail rewrites to ME (check.c refuses it once local@-L is
  *     over RCPTADDR_MAX);
- *   - every form is classified: BAD or one of the forms, nothing else.
+ *   - every form is classified: BAD or one of the forms, nothing else;
+ *   - SMTPUTF8 (RFC 6531): a form accepted in a transaction that did
+ *     not declare it holds no byte >= 0x80, and is read the same in one
+ *     that did; a form accepted in one that did has a local part of
+ *     well-formed UTF-8 (RFC 3629) and an ASCII lower-case domain (the
+ *     lookup spelling: A-labels); the same for MAIL's path.
  * Every address that parses is turned into lookup keys with '-' and
  * '+', case folded and kept.
  */
@@ -28,6 +33,7 @@
 #include "qmail-model.h"
 #include "rcptaddr.h"
 #include "mx_smtp.h"
+#include "mx_utf8.h"
 
 extern int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size) ;
 
@@ -121,8 +127,26 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
   size_t params, paramslen ;
   check(arg != 0) ;
   memcpy(arg, data, size) ;
-  f = rcptaddr_parse(arg, size, &a) ;
-  check(f >= RCPTADDR_BAD && f <= RCPTADDR_POSTMASTER) ;
+  {
+    static rcptaddr u ;
+    enum rcptaddr_form g = rcptaddr_parse8(arg, size, 1, &u) ;
+    f = rcptaddr_parse(arg, size, &a) ;
+    check(f >= RCPTADDR_BAD && f <= RCPTADDR_NEEDUTF8 && g >= RCPTADDR_BAD && g <= RCPTADDR_NEEDUTF8) ;
+    check(g != RCPTADDR_NEEDUTF8) ;
+    if (f == RCPTADDR_NOTUTF8) check(g == RCPTADDR_NOTUTF8) ;
+    if (f > RCPTADDR_BAD && f <= RCPTADDR_POSTMASTER)
+    {
+      check(mx_utf8_kind(a.local, strlen(a.local)) == MX_UTF8_ASCII && mx_utf8_kind(a.domain, strlen(a.domain)) == MX_UTF8_ASCII) ;
+      check(g == f && !strcmp(u.local, a.local) && !strcmp(u.domain, a.domain)) ;
+    }
+    if (g > RCPTADDR_BAD && g <= RCPTADDR_POSTMASTER)
+    {
+      check(mx_utf8_kind(u.local, strlen(u.local)) != MX_UTF8_BAD) ;
+      check(mx_utf8_kind(u.domain, strlen(u.domain)) == MX_UTF8_ASCII && !has_upper(u.domain, strlen(u.domain))) ;
+      if (g == RCPTADDR_DOMAIN) check(valid_domain(u.domain)) ;
+    }
+    if (f == RCPTADDR_NOTUTF8 || f == RCPTADDR_NEEDUTF8) f = RCPTADDR_BAD ;
+  }
   check(a.params <= size && a.paramslen <= size - a.params) ;
   /* parameters rcptchecks would refuse, whatever was offered */
   if (a.paramslen && !smtp_params_ok(arg + a.params, a.paramslen, ~0u, 1)) f = RCPTADDR_BAD ;
@@ -173,6 +197,19 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
   }
   if (rcptaddr_mailfrom(arg, size, &params, &paramslen))
     check(params <= size && paramslen <= size - params) ;
+  {
+    int utf8 = -1 ;
+    enum rcptaddr_mail m = rcptaddr_mailfrom8(arg, size, &params, &paramslen, &utf8) ;
+    check(m >= RCPTADDR_MAIL_BAD && m <= RCPTADDR_MAIL_NEEDUTF8) ;
+    if (m == RCPTADDR_MAIL_OK)
+    {
+      size_t k ;
+      check(params <= size && paramslen <= size - params && (utf8 == 0 || utf8 == 1)) ;
+      /* the bytes up to the parameters: "FROM:", the path, blanks */
+      if (!utf8) for (k = 0 ; k < params ; k++) check((unsigned char)arg[k] < 0x80) ;
+      else check(mx_utf8_kind(arg, params) != MX_UTF8_BAD) ;
+    }
+  }
   free(arg) ;
   return 0 ;
 }

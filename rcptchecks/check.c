@@ -65,7 +65,7 @@ static enum check_verdict refuse_syntax (check *c, char const *arg, size_t len, 
   return CHECK_REFUSE ;
 }
 
-enum check_verdict check_rcpt (check *c, char const *arg, size_t len, unsigned int offered, char *reply, size_t *replylen, unsigned int *delay)
+enum check_verdict check_rcpt (check *c, char const *arg, size_t len, unsigned int offered, int utf8, char *reply, size_t *replylen, unsigned int *delay)
 {
   static rcptaddr a ;
   static rcptaddr_keys k ;   /* 15 KB: off the stack */
@@ -76,9 +76,13 @@ enum check_verdict check_rcpt (check *c, char const *arg, size_t len, unsigned i
   enum rcptaddr_form form ;
 
   c->rcpts++ ;
-  form = rcptaddr_parse(arg, len, &a) ;
+  form = rcptaddr_parse8(arg, len, utf8, &a) ;
   switch (form)
   {
+    case RCPTADDR_NOTUTF8 :
+      return refuse_syntax(c, arg, len, "notutf8", "501 5.1.3 recipient address is not valid UTF-8", reply, replylen, delay) ;
+    case RCPTADDR_NEEDUTF8 :
+      return refuse_syntax(c, arg, len, "needutf8", "553 5.6.7 non-ASCII addresses not permitted for that recipient", reply, replylen, delay) ;
     case RCPTADDR_BAD :
       return refuse_syntax(c, arg, len, "syntax", "501 5.1.3 bad recipient address syntax", reply, replylen, delay) ;
     case RCPTADDR_NODOMAIN :

@@ -3,7 +3,9 @@
  * The argument is read by the strict grammar of rcptaddr.h: anything
  * outside it is refused with 501 5.1.3 and never reaches the child, and
  * so are MAIL/RCPT parameters of extensions not offered (555 5.5.4,
- * smtp_params_ok). Then, by form:
+ * smtp_params_ok). 8-bit bytes that are not UTF-8 get 501 5.1.3, a UTF-8
+ * address in a transaction that did not declare SMTPUTF8 553 5.6.7 (RFC
+ * 6531 3.7.4.1); neither reaches the child. Then, by form:
  *   local@domain   a domain the source does not list as local is the
  *                  child's business (passed on); at a local domain the
  *                  keys are looked up in order (exact, extension
@@ -60,11 +62,12 @@ struct check_s
 enum check_verdict { CHECK_FORWARD, CHECK_REFUSE, CHECK_CLOSE } ;
 
 /* Decides on "RCPT <arg>" (len bytes: what follows "RCPT "), offered
-   the EXT_ bits of the extensions the client was offered (smtp.h). FORWARD: pass the command to
+   the EXT_ bits of the extensions the client was offered (smtp.h), utf8
+   whether the transaction's MAIL declared SMTPUTF8. FORWARD: pass the command to
    the child. REFUSE: answer with reply instead (replylen bytes of
    CRLF-terminated lines; reply has room for CHECK_REPLYROOM). CLOSE:
    answer with reply, then end the session. In every case *delay is how
    long the answer must wait (ms). */
-extern enum check_verdict check_rcpt (check *c, char const *arg, size_t len, unsigned int offered, char *reply, size_t *replylen, unsigned int *delay) ;
+extern enum check_verdict check_rcpt (check *c, char const *arg, size_t len, unsigned int offered, int utf8, char *reply, size_t *replylen, unsigned int *delay) ;
 
 #endif

@@ -58,6 +58,7 @@ void envelope_reset (envelope *e)
   e->from[0] = 0 ;
   e->sender_ok = 0 ;
   e->in_transaction = 0 ;
+  e->smtputf8 = 0 ;
 }
 
 void envelope_helo (envelope *e, char const *arg, size_t len)

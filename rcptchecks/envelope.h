@@ -73,6 +73,7 @@ struct envelope_s
   int helo_verdict ;               /* enum helo_result of the last HELO */
   int sender_ok ;                  /* the access list said OK for this transaction */
   int in_transaction ;             /* a MAIL was passed on, no RSET, HELO or end of data since */
+  int smtputf8 ;                   /* and it declared SMTPUTF8 (RFC 6531) */
 } ;
 
 /* Parses a -E or -W list ("helo-syntax,sender-domain,...", or "all")

@@ -241,6 +241,7 @@ static void command (char const *line, size_t len)
   char reply[CHECK_REPLYROOM] ;
   size_t replylen = 0, arg, params, paramslen ;
   unsigned int delay = 0 ;
+  int utf8 = 0 ;
   if (mode == M_AUTHLINE)
   {
     /* an answer to the child's 334: not a command */
@@ -279,7 +280,7 @@ static void command (char const *line, size_t len)
         owe(W_OTHER, 0) ;
         return ;
       }
-      switch (check_rcpt(conf->chk, line + arg, len - arg, offered, reply, &replylen, &delay))
+      switch (check_rcpt(conf->chk, line + arg, len - arg, offered, env->smtputf8, reply, &replylen, &delay))
       {
         case CHECK_FORWARD :
           forward_pipelined(line, len) ;
@@ -299,13 +300,18 @@ static void command (char const *line, size_t len)
          server would: the envelope's sender stays the transaction's */
       if (trusted) { forward_pipelined(line, len) ; owe(W_MAIL, 0) ; }
       else if (env->in_transaction) local("503 5.5.1 Error: nested MAIL command\r\n") ;
-      else if (!rcptaddr_mailfrom(line + arg, len - arg, &params, &paramslen))
-        local("501 5.1.7 bad sender address syntax\r\n") ;
-      else if (paramslen && !smtp_params_ok(line + arg + params, paramslen, offered, 0))
-        local("555 5.5.4 MAIL parameter not recognised\r\n") ;
-      else if (!envelope_mail(env, line + arg, len - arg, params, paramslen, reply, &replylen))
-        owe_local(reply, replylen, 0, 0) ;
-      else { env->in_transaction = 1 ; forward_pipelined(line, len) ; owe(W_MAIL, 0) ; }
+      else switch (rcptaddr_mailfrom8(line + arg, len - arg, &params, &paramslen, &utf8))
+      {
+        case RCPTADDR_MAIL_BAD : local("501 5.1.7 bad sender address syntax\r\n") ; break ;
+        case RCPTADDR_MAIL_NOTUTF8 : local("501 5.1.7 sender address is not valid UTF-8\r\n") ; break ;
+        case RCPTADDR_MAIL_NEEDUTF8 : local("553 5.6.7 non-ASCII addresses not permitted for that sender\r\n") ; break ;
+        default :
+          if (paramslen && !smtp_params_ok(line + arg + params, paramslen, offered, 0))
+            local("555 5.5.4 MAIL parameter not recognised\r\n") ;
+          else if (!envelope_mail(env, line + arg, len - arg, params, paramslen, reply, &replylen))
+            owe_local(reply, replylen, 0, 0) ;
+          else { env->in_transaction = 1 ; env->smtputf8 = utf8 ; forward_pipelined(line, len) ; owe(W_MAIL, 0) ; }
+      }
       return ;
     case VERB_DATA :
       forward(line, len) ;
@@ -494,7 +500,7 @@ static void child_answer (answer const *a, size_t n)
   switch (a->what)
   {
     case W_EHLO :
-      if (code == 250) out.tail -= n - smtp_ehlo_filter(copy, n, &offered) ;
+      if (code == 250) out.tail -= n - smtp_ehlo_keep(copy, n, EXT_DEFAULT | EXT_SMTPUTF8, &offered) ;
       else offered = 0 ;
       if (mode == M_HELD) mode = M_COMMAND ;
       break ;

@@ -3,12 +3,16 @@
  *
  * Client lines are read as commands, and only the commands of smtp.h's
  * allow-list reach the child: RCPT goes through check.h first, MAIL's
- * path and parameters are checked (rcptaddr_mailfrom, smtp_params_ok),
+ * path and parameters are checked (rcptaddr_mailfrom8, smtp_params_ok),
  * VRFY is answered 252 here (no harvesting through any server),
  * STARTTLS and BDAT 502 (neither can pass a line proxy), every other
  * verb 502; the rest goes to the child with a CRLF line end. Only the
  * extensions the proxy understands are kept in EHLO answers
- * (smtp_ehlo_filter): no parameter of another reaches the child.
+ * (smtp_ehlo_keep: EXT_DEFAULT and SMTPUTF8, the latter exactly when
+ * the server offers it): no parameter of another reaches the child.
+ * A MAIL that declares SMTPUTF8 (passed on) makes the transaction's
+ * UTF-8 addresses acceptable (rcptaddr.h); RSET, HELO, EHLO, the end
+ * of the data and a refused MAIL end it.
  *
  * Commands go to the child one at a time, but for the groups RFC 2920
  * allows (MAIL, RCPT and RSET may be followed before their answers when

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "mx_text.h"
+#include "mx_utf8.h"
 
 #define MAX_EXTENSION_LEVELS 12
 #define LABEL_MAX 63
@@ -23,15 +24,34 @@ static int is_atext (char c)
   return is_alnum(c) || (c && strchr("#$&'*+-/=?^_`{|}~", c)) ;
 }
 
-/* a dot-atom of atext: no leading, trailing or doubled dot */
-static int dot_atom (char const *s, size_t n)
+static int is_8bit (char c)
+{
+  return (unsigned char)c >= 0x80 ;
+}
+
+/* a dot-atom of atext: no leading, trailing or doubled dot; with utf8,
+   bytes >= 0x80 are atext too (RFC 6531 3.3: atext =/ UTF8-non-ascii;
+   the caller has seen the whole path is well-formed UTF-8) */
+static int dot_atom (char const *s, size_t n, int utf8)
 {
   size_t i ;
   if (!n || s[0] == '.' || s[n - 1] == '.') return 0 ;
   for (i = 0 ; i < n ; i++)
     if (s[i] == '.') { if (s[i - 1] == '.') return 0 ; }
-    else if (!is_atext(s[i])) return 0 ;
+    else if (!is_atext(s[i]) && !(utf8 && is_8bit(s[i]))) return 0 ;
   return 1 ;
+}
+
+/* what 8-bit bytes in a path of n bytes make of it: 0 none, or the
+   form that refuses it */
+static enum rcptaddr_form eight_bit (char const *p, size_t n, int utf8)
+{
+  switch (mx_utf8_kind(p, n))
+  {
+    case MX_UTF8_ASCII : return RCPTADDR_DOMAIN ;
+    case MX_UTF8_UTF8 : return utf8 ? RCPTADDR_DOMAIN : RCPTADDR_NEEDUTF8 ;
+    default : return RCPTADDR_NOTUTF8 ;
+  }
 }
 
 /* DNS labels: letters, digits and inner hyphens, 1 to 63 bytes each */
@@ -128,6 +148,11 @@ static size_t route (char const *p, size_t n)
 
 enum rcptaddr_form rcptaddr_parse (char const *arg, size_t len, rcptaddr *a)
 {
+  return rcptaddr_parse8(arg, len, 0, a) ;
+}
+
+enum rcptaddr_form rcptaddr_parse8 (char const *arg, size_t len, int utf8, rcptaddr *a)
+{
   size_t i = path_start(arg, len, "TO:"), start, n, after, at, ll, dl ;
   int bracketed, reduced = 0 ;
   char const *p, *atp, *lp ;
@@ -138,6 +163,10 @@ enum rcptaddr_form rcptaddr_parse (char const *arg, size_t len, rcptaddr *a)
   if (!after || !n) return RCPTADDR_BAD ;
   if (!tail(arg, len, after, &a->params, &a->paramslen)) return RCPTADDR_BAD ;
   p = arg + start ;
+  {
+    enum rcptaddr_form f = eight_bit(p, n, utf8) ;
+    if (f != RCPTADDR_DOMAIN) return f ;
+  }
   if (p[0] == '@')
   {
     size_t r = route(p, n) ;
@@ -165,7 +194,7 @@ enum rcptaddr_form rcptaddr_parse (char const *arg, size_t len, rcptaddr *a)
   if (!atp)
   {
     /* qmail-smtpd's "if (addr.len > 900) return 0;" counts the NUL */
-    if (reduced || n > RCPTADDR_MAX || !dot_atom(p, n)) return RCPTADDR_BAD ;
+    if (reduced || n > RCPTADDR_MAX || !dot_atom(p, n, utf8)) return RCPTADDR_BAD ;
     memcpy(a->local, p, n) ; a->local[n] = 0 ;
     return n == 10 && !strncasecmp(p, "postmaster", 10) ? RCPTADDR_POSTMASTER : RCPTADDR_NODOMAIN ;
   }
@@ -175,10 +204,20 @@ enum rcptaddr_form rcptaddr_parse (char const *arg, size_t len, rcptaddr *a)
   if (ll + 1 + dl > RCPTADDR_MAX) return RCPTADDR_BAD ;
   /* one '@' only: qmail-smtpd splits at the last, exim refuses more */
   if (memchr(atp + 1, '@', dl)) return RCPTADDR_BAD ;
-  if (!dot_atom(lp, ll)) return RCPTADDR_BAD ;
+  if (!dot_atom(lp, ll, utf8)) return RCPTADDR_BAD ;
   memcpy(a->local, lp, ll) ; a->local[ll] = 0 ;
-  memcpy(a->domain, atp + 1, dl) ; a->domain[dl] = 0 ;
-  mx_text_lower(a->domain, dl) ;
+  if (mx_utf8_kind(atp + 1, dl) == MX_UTF8_UTF8)
+  {
+    /* U-labels: the lookups' spelling is the A-labels' (RFC 6531 3.3,
+       IDNA2008), which must then be a DNS name like any other */
+    dl = mx_utf8_domain(atp + 1, dl, a->domain, sizeof a->domain) ;
+    if (!dl) { a->local[0] = 0 ; return RCPTADDR_BAD ; }
+  }
+  else
+  {
+    memcpy(a->domain, atp + 1, dl) ; a->domain[dl] = 0 ;
+    mx_text_lower(a->domain, dl) ;
+  }
   if (dns_name(a->domain, dl)) return RCPTADDR_DOMAIN ;
   if (literal(a->domain, dl)) return RCPTADDR_LITERAL ;
   a->local[0] = a->domain[0] = 0 ;
@@ -192,16 +231,48 @@ static int is_mail_path_byte (char c)
 
 int rcptaddr_mailfrom (char const *arg, size_t len, size_t *params, size_t *paramslen)
 {
+  int utf8 ;
+  return rcptaddr_mailfrom8(arg, len, params, paramslen, &utf8) == RCPTADDR_MAIL_OK ;
+}
+
+/* whether the parameters (n bytes) hold the keyword SMTPUTF8 */
+static int declares_utf8 (char const *s, size_t n)
+{
+  size_t i = 0 ;
+  while (i < n)
+  {
+    size_t j = i ;
+    while (j < n && s[j] != ' ') j++ ;
+    if (j - i == 8 && !strncasecmp(s + i, "SMTPUTF8", 8)) return 1 ;
+    for (i = j ; i < n && s[i] == ' ' ; i++) ;
+  }
+  return 0 ;
+}
+
+enum rcptaddr_mail rcptaddr_mailfrom8 (char const *arg, size_t len, size_t *params, size_t *paramslen, int *utf8)
+{
   size_t i = path_start(arg, len, "FROM:"), start, n, after, k ;
-  int bracketed ;
-  if (!i || i == len) return 0 ;
+  int bracketed, eight = 0 ;
+  *utf8 = 0 ;
+  if (!i || i == len) return RCPTADDR_MAIL_BAD ;
   after = path_span(arg, len, i, &start, &n, &bracketed) ;
-  if (!after || (!n && !bracketed)) return 0 ;
-  for (k = 0 ; k < n ; k++) if (!is_mail_path_byte(arg[start + k])) return 0 ;
+  if (!after || (!n && !bracketed)) return RCPTADDR_MAIL_BAD ;
+  for (k = 0 ; k < n ; k++)
+    if (is_8bit(arg[start + k])) eight = 1 ;
+    else if (!is_mail_path_byte(arg[start + k])) return RCPTADDR_MAIL_BAD ;
   /* qmail-smtpd would take the sender from a '<' after a bare path
      ("FROM:a@b AUTH=<>") */
-  if (!bracketed && memchr(arg + after, '<', len - after)) return 0 ;
-  return tail(arg, len, after, params, paramslen) ;
+  if (!bracketed && memchr(arg + after, '<', len - after)) return RCPTADDR_MAIL_BAD ;
+  if (!tail(arg, len, after, params, paramslen)) return RCPTADDR_MAIL_BAD ;
+  *utf8 = declares_utf8(arg + *params, *paramslen) ;
+  if (eight)
+    switch (eight_bit(arg + start, n, *utf8))
+    {
+      case RCPTADDR_NEEDUTF8 : return RCPTADDR_MAIL_NEEDUTF8 ;
+      case RCPTADDR_NOTUTF8 : return RCPTADDR_MAIL_NOTUTF8 ;
+      default : break ;
+    }
+  return RCPTADDR_MAIL_OK ;
 }
 
 /* appends local[0..llen) + suffix + "@" + domain as the next key */

@@ -31,8 +31,18 @@
  *            "[" digits and dots "]" or "[IPv6:" hex, ':' and '.' "]"
  * The address read (local@domain, route and quotes gone) is at most
  * RCPTADDR_MAX bytes, as qmail-smtpd counts it. No other quoting, no
- * backslashes, comments, blanks, 8-bit or control bytes; "<>" is
- * refused (an empty recipient).
+ * backslashes, comments, blanks or control bytes; "<>" is refused (an
+ * empty recipient).
+ * 8-bit bytes (SMTPUTF8, RFC 6531, 6532): a path holding any that is
+ * not well-formed UTF-8 (RFC 3629) is RCPTADDR_NOTUTF8 (501); a
+ * well-formed one in a transaction that did not declare SMTPUTF8 is
+ * RCPTADDR_NEEDUTF8 (553 5.6.7, RFC 6531 3.7.4.1). In one that did,
+ * the local part's atext takes UTF8-non-ascii too (RFC 6531 3.3), and
+ * a domain with U-labels is read as its A-labels (mx_utf8_domain, in
+ * lower case), which must be a DNS name as above; a domain IDNA2008
+ * refuses is RCPTADDR_BAD. Route domains and literals stay ASCII. The
+ * local part is kept as written: its non-ASCII bytes are compared
+ * exactly (neither qmail nor exim folds or normalises them).
  * Params are returned for the caller to judge against what was offered
  * (smtp_params_ok, smtp.h).
  *
@@ -44,7 +54,8 @@
  *   L1@D                  the user without any extension
  *                         (at most 12 extension levels are tried)
  *   @D                    the domain's catch-all
- * The local part is lower-cased too unless the caller keeps its case.
+ * The local part is lower-cased too unless the caller keeps its case
+ * (ASCII letters only: other bytes are compared as written).
  */
 #ifndef RCPTCHECKS_RCPTADDR_H
 #define RCPTCHECKS_RCPTADDR_H
@@ -62,26 +73,43 @@ enum rcptaddr_form
   RCPTADDR_DOMAIN,       /* local@domain, domain a DNS name */
   RCPTADDR_LITERAL,      /* local@[literal] */
   RCPTADDR_NODOMAIN,     /* local, no '@': the server qualifies it */
-  RCPTADDR_POSTMASTER    /* the bare "postmaster" (RFC 5321 4.5.1) */
+  RCPTADDR_POSTMASTER,   /* the bare "postmaster" (RFC 5321 4.5.1) */
+  RCPTADDR_NOTUTF8,      /* 8-bit bytes that are not UTF-8: 501 */
+  RCPTADDR_NEEDUTF8      /* UTF-8 without SMTPUTF8 declared: 553 5.6.7 */
 } ;
 
 typedef struct rcptaddr_s rcptaddr ;
 struct rcptaddr_s
 {
   char local[RCPTADDR_MAX + 1] ;    /* as the server reads it: no quotes */
-  char domain[RCPTADDR_MAX + 1] ;   /* lower-cased; literal with brackets; "" without */
+  char domain[RCPTADDR_MAX + 1] ;   /* lower-cased A-labels; literal with brackets; "" without */
   size_t params ;                   /* offset in arg of the parameters */
   size_t paramslen ;                /* their length (0: none) */
 } ;
 
-/* Parses the argument of RCPT (what follows "RCPT ", len bytes). */
+/* Parses the argument of RCPT (what follows "RCPT ", len bytes), in a
+   transaction that declared SMTPUTF8 (utf8 = 1) or not; rcptaddr_parse
+   is rcptaddr_parse8 with utf8 = 0. */
+extern enum rcptaddr_form rcptaddr_parse8 (char const *arg, size_t len, int utf8, rcptaddr *a) ;
 extern enum rcptaddr_form rcptaddr_parse (char const *arg, size_t len, rcptaddr *a) ;
 
 /* Checks the argument of MAIL (what follows "MAIL "): "FROM:" *SP path
    [ 1*SP params ] *SP, the path "<>", "<" addr ">" or addr, where addr
    holds no quote, backslash, bracket of either kind but a literal's,
-   parenthesis, blank, control or 8-bit byte. Returns 1 and sets
-   *params and *paramslen, or 0. */
+   parenthesis, blank or control byte, and 8-bit bytes only as
+   well-formed UTF-8 with the parameter SMTPUTF8 (RFC 6531 3.4; whether
+   it was offered is smtp_params_ok's question). rcptaddr_mailfrom8
+   returns RCPTADDR_MAIL_OK and sets *params, *paramslen and *utf8 (the
+   parameters declare SMTPUTF8), or says why not; rcptaddr_mailfrom
+   returns 1 for RCPTADDR_MAIL_OK, else 0. */
+enum rcptaddr_mail
+{
+  RCPTADDR_MAIL_BAD,       /* 501 5.1.7 */
+  RCPTADDR_MAIL_OK,
+  RCPTADDR_MAIL_NOTUTF8,   /* 8-bit bytes that are not UTF-8: 501 5.1.7 */
+  RCPTADDR_MAIL_NEEDUTF8   /* UTF-8 without SMTPUTF8: 553 5.6.7 */
+} ;
+extern enum rcptaddr_mail rcptaddr_mailfrom8 (char const *arg, size_t len, size_t *params, size_t *paramslen, int *utf8) ;
 extern int rcptaddr_mailfrom (char const *arg, size_t len, size_t *params, size_t *paramslen) ;
 
 typedef struct rcptaddr_keys_s rcptaddr_keys ;

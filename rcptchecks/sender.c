@@ -5,6 +5,7 @@
 
 #include "helo.h"
 #include "mx_text.h"
+#include "mx_utf8.h"
 
 enum sender_form sender_parse (char const *arg, size_t len, size_t params, size_t paramslen, sender *s)
 {
@@ -35,7 +36,12 @@ enum sender_form sender_parse (char const *arg, size_t len, size_t params, size_
   at = strrchr(s->addr, '@') ;
   if (!at) { s->locallen = end - i ; return SENDER_NOT_FQDN ; }
   s->locallen = (size_t)(at - s->addr) ;
-  strcpy(s->domain, at + 1) ;
+  /* U-labels (SMTPUTF8): every check sees the A-labels */
+  if (mx_utf8_kind(at + 1, strlen(at + 1)) != MX_UTF8_ASCII)
+  {
+    if (!mx_utf8_domain(at + 1, strlen(at + 1), s->domain, sizeof s->domain)) return SENDER_NOT_FQDN ;
+  }
+  else strcpy(s->domain, at + 1) ;
   mx_text_lower(s->domain, strlen(s->domain)) ;
   if (s->domain[0] == '[') return SENDER_LITERAL ;
   if (!helo_is_domain(s->domain, strlen(s->domain)) || !strchr(s->domain, '.')) return SENDER_NOT_FQDN ;

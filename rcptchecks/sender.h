@@ -8,7 +8,9 @@
  * reverse-path "<>" (bounces, RFC 5321 4.5.5) is never refused by a
  * sender check. A root dot at the end of the domain is dropped (as
  * Postfix's address rewriting does): the address and the domain every
- * check sees are the name without it.
+ * check sees are the name without it. A domain in U-labels (SMTPUTF8)
+ * is seen as its A-labels (mx_utf8_domain); one IDNA2008 refuses is
+ * not in fully-qualified form.
  */
 #ifndef RCPTCHECKS_SENDER_H
 #define RCPTCHECKS_SENDER_H
@@ -30,7 +32,7 @@ typedef struct sender_s sender ;
 struct sender_s
 {
   char addr[SENDER_MAX + 1] ;     /* the address, without brackets or route, as written but a root dot */
-  char domain[SENDER_MAX + 1] ;   /* lower-cased; "" for NULL and without '@' */
+  char domain[SENDER_MAX + 1] ;   /* lower-cased A-labels; "" for NULL and without '@' */
   size_t locallen ;               /* bytes of addr before its last '@' */
 } ;
 

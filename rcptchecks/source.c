@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <idn2.h>
 
 #include "rcptaddr.h"
 
@@ -155,12 +158,32 @@ static int sql_has (source *s, int domain, char const *key)
   return -1 ;
 }
 
+/* a SQL table may spell a domain in U-labels: when the key's domain
+   (after its last '@', or all of it) has an A-label, the key again with
+   the domain's U-labels (IDNA2008, libidn2) is asked next; 0 if there
+   is nothing else to ask */
+static int sql_has_idn (source *s, int domain, char const *key)
+{
+  char const *at = strrchr(key, '@'), *d = at ? at + 1 : key ;
+  char *u = 0, again[2 * RCPTADDR_MAX + 2] ;
+  size_t ll = (size_t)(d - key), ul ;
+  int r = sql_has(s, domain, key) ;
+  if (r || (strncmp(d, "xn--", 4) && !strstr(d, ".xn--"))) return r ;
+  if (idn2_to_unicode_8z8z(d, &u, 0) != IDN2_OK) return 0 ;
+  ul = strlen(u) ;
+  if (ll + ul >= sizeof again) { free(u) ; return 0 ; }
+  memcpy(again, key, ll) ;
+  memcpy(again + ll, u, ul + 1) ;
+  free(u) ;
+  return sql_has(s, domain, again) ;
+}
+
 int source_domain (source *s, char const *domain)
 {
-  return s->group ? sql_has(s, 1, domain) : cdb_has(s, 'd', domain) ;
+  return s->group ? sql_has_idn(s, 1, domain) : cdb_has(s, 'd', domain) ;
 }
 
 int source_address (source *s, char const *key)
 {
-  return s->group ? sql_has(s, 0, key) : cdb_has(s, 'a', key) ;
+  return s->group ? sql_has_idn(s, 0, key) : cdb_has(s, 'a', key) ;
 }

@@ -12,6 +12,10 @@
  * domain (or key); an address query with two gets the key's local part
  * and domain (for tables keeping them apart; a catch-all key has an
  * empty local part). A lost connection is reopened once per lookup.
+ * Domains are asked in their A-label spelling (lower case); when that
+ * finds no row and the domain has an A-label ("xn--"), the same key
+ * with the domain's U-labels is asked too, so that a table may hold
+ * either spelling. The CDB holds A-labels only (rcptchecks-make).
  */
 #ifndef RCPTCHECKS_SOURCE_H
 #define RCPTCHECKS_SOURCE_H

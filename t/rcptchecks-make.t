@@ -62,6 +62,17 @@ is($rc, 0, '-c builds');
 is($rec{'o:case'}, 'keep', '-c: case kept is recorded');
 ok(exists $rec{'aAlice@example.org'}, '-c: the local part keeps its case, the domain does not');
 
+# SMTPUTF8 entries (RFC 6531): UTF-8 kept, ASCII letters folded, a
+# domain in U-labels stored as its A-labels, so that either spelling of
+# it, in the list or from the client, is one domain
+($rc, undef, $err) = build("B\xc3\xbcCHER.example\nJ\xc3\x96rg\@b\xc3\xbccher.example.\n\xc3\xa9\@xn--mller-kva.example\n");
+is($rc, 0, 'a list with UTF-8 builds') or diag $err;
+%rec = map { ($_->[0] => $_->[1]) } cdb_records($cdb);
+ok(exists $rec{'dxn--bcher-kva.example'}, 'B\x{fc}CHER.example is stored as xn--bcher-kva.example');
+ok(exists $rec{"aj\xc3\x96rg\@xn--bcher-kva.example"}, 'J\x{d6}rg@ at it: the A-label, ASCII folded, \x{d6} as written');
+ok(exists $rec{"a\xc3\xa9\@xn--mller-kva.example"} && exists $rec{'dxn--mller-kva.example'}, 'an A-label as written');
+is(scalar(grep { /[\x80-\xff]/ } map { /^d(.*)/ ? $1 : /^a.*\@(.*)/ ? $1 : () } keys %rec), 0, 'no stored domain holds a non-ASCII byte');
+
 # a good database stays in place when a new list is refused
 ($rc) = build("keep\@example.org\n");
 my $good = slurp($cdb);
@@ -73,6 +84,9 @@ my @bad = (
   ["b\@exa..mple.org\n", qr/line 1: not a domain after @/, 'an empty label'],
   ["b\@ex\$ample.org\n", qr/line 1: not a domain after @/, 'a bad character in the domain'],
   ["exa/mple.org\n", qr/line 1: not a domain/, 'a bad domain line'],
+  ["a\@example.org\nd\xc3lia\@example.org\n", qr/line 2: not valid UTF-8/, 'a byte that is not UTF-8 (RFC 3629)'],
+  ["d\xc0\xaelia\@example.org\n", qr/line 1: not valid UTF-8/, 'an overlong form'],
+  ["a\@\xe2\x80\x8b.example\n", qr/line 1: not a domain after @/, 'a domain IDNA2008 refuses (U+200B)'],
   ["a\@example.org\n" . ('x' x 5000) . "\@example.org\n", qr/line 2: line longer than 1000 bytes/, 'a 5000-byte line'],
 );
 for my $b (@bad) {

@@ -56,10 +56,12 @@ sub session_result {
   return ($s->log_text =~ $re)[0] // '';
 }
 
+# (SMTPUTF8 is kept when the server offers it: t/smtputf8.t; here it
+# offers none, so its MAIL parameter is one more not offered)
 subtest 'extensions rcptchecks cannot follow are neither offered nor passed on' => sub {
   my ($s, $c, $log) = scripted('220 scripted ESMTP\r\n',
     '^EHLO', '250-scripted\r\n250-PIPELINING\r\n250-PRDR\r\n250-XCLIENT ADDR NAME PORT PROTO HELO LOGIN\r\n'
-      . '250-XFORWARD NAME ADDR PROTO HELO\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n250-STARTTLS\r\n250-SIZE 1000000\r\n'
+      . '250-XFORWARD NAME ADDR PROTO HELO\r\n250-CHUNKING\r\n250-STARTTLS\r\n250-SIZE 1000000\r\n'
       . '250-ETRN\r\n250-X-SECRET\r\n250 8BITMIME\r\n',
     '^DATA', '354 go\r\n', '^\.$', '250 queued\r\n', '^QUIT', '221 bye\r\n\e');
   $c->expect(qr/^220 scripted/, 10, 'greeting');

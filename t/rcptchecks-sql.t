@@ -196,6 +196,34 @@ subtest 'second schema: -D and -A, local part and domain apart' => sub {
   $srv->stop;
 };
 
+# SMTPUTF8 (rcptchecks.8, "The MariaDB source"): domains are asked as
+# A-labels, then, for a domain with an A-label and no row, as U-labels
+subtest 'a domain in U-labels or A-labels: either spelling in the table' => sub {
+  $db->sql("INSERT INTO rcptchecks_domains VALUES ('b\xc3\xbccher.example'), ('xn--mller-kva.example');\n"
+    . "INSERT INTO rcptchecks_addresses VALUES ('j\xc3\xb6rg\@b\xc3\xbccher.example'), ('anna\@xn--mller-kva.example');");
+  my $srv = chain();
+  my $c = smtp_connect($srv->ip, $srv->port, timeout => 10);
+  for (['', 220], ['EHLO client.example.com', 250], ['MAIL FROM:<sender@example.com> SMTPUTF8', 250]) {
+    $c->sendline($_->[0]) if length $_->[0];
+    my ($code, $text) = $c->read_reply(15);
+    die "session setup: '$_->[0]' got " . ($text // 'nothing') . "\nlog:\n" . $srv->log_text
+      unless defined $code && $code == $_->[1];
+  }
+  my $known = qr/\A(?!550 5\.1\.1 )[25]\d\d /;   # passed on: exim answers
+  like(rcpt($c, "j\xc3\xb6rg\@b\xc3\xbccher.example"), $known, 'jörg@bücher.example: the U-label row, asked second');
+  like(rcpt($c, "j\xc3\xb6rg\@xn--bcher-kva.example"), $known, 'jörg@ at the A-label: the same domain and address');
+  like(rcpt($c, 'x@xn--bcher-kva.example'), $unknown, 'an unknown address at it: 550 5.1.1 (the domain is local)');
+  like(rcpt($c, "anna\@m\xc3\xbcller.example"), $known, 'anna@müller.example: the A-label row, asked first');
+  like(rcpt($c, "x\@M\xc3\xbcLLER.example"), $unknown, 'an unknown address at müller.example: 550 5.1.1');
+  quit($c);
+  my $log = session_log($srv, 0);
+  is(scalar(() = $log =~ /result=known /g), 3, 'the three found: result=known, none foreign') or diag $log;
+  unlike($log, qr/result=foreign/, '... and none taken for a foreign domain');
+  $srv->stop;
+  $db->sql("DELETE FROM rcptchecks_domains WHERE domain IN ('b\xc3\xbccher.example', 'xn--mller-kva.example');\n"
+    . "DELETE FROM rcptchecks_addresses WHERE address IN ('j\xc3\xb6rg\@b\xc3\xbccher.example', 'anna\@xn--mller-kva.example');");
+};
+
 subtest 'SQL injection strings are just addresses' => sub {
   my $tables = "SELECT domain FROM rcptchecks_domains ORDER BY domain;\n"
     . "SELECT address FROM rcptchecks_addresses ORDER BY address;\nSHOW TABLES;";

@@ -547,7 +547,7 @@ subtest 'EHLO: only the extensions rcptchecks understands; STARTTLS and BDAT ans
   like($ehlo, qr/\A250-mx\.example\.org Hello .*^250-PIPELINING\r$/ms, 'through rcptchecks: the EHLO answer, PIPELINING kept');
   unlike($ehlo, qr/STARTTLS|CHUNKING|BINARYMIME|PRDR/, '... without STARTTLS, CHUNKING or PRDR');
   my @lines = split /(?<=\n)/, $ehlo;
-  my @kept = grep { /^250[- ](?:PIPELINING|SIZE|8BITMIME|ENHANCEDSTATUSCODES|DSN|AUTH|HELP)\b/ } split /(?<=\n)/, $direct;
+  my @kept = grep { /^250[- ](?:PIPELINING|SIZE|8BITMIME|ENHANCEDSTATUSCODES|DSN|AUTH|HELP|SMTPUTF8)\b/ } split /(?<=\n)/, $direct;
   is(scalar(@lines), 1 + scalar(@kept), '... the greeting line and exim\'s lines of the allowed extensions');
   ok(!grep({ !/^250-/ } @lines[0 .. $#lines - 1]) && $lines[-1] =~ /^250 HELP\r\n\z/, '... every line but the last continues');
   like(cmd($c, 'STARTTLS'), qr/^502 5\.5\.1 [^\r\n]*\r\n\z/, 'STARTTLS: 502 5.5.1 from rcptchecks');

@@ -36,7 +36,7 @@ static void rcptchecks_decides (char const *line, size_t len, char *out)
   /* the proxy: the CR of the CRLF is the line end's; NUL or CR left is 500 */
   if (memchr(line, 0, len) || memchr(line, '\r', len) || smtp_verb(line, len, &arg) != VERB_RCPT) { strcpy(out, "refuse") ; return ; }
   f = rcptaddr_parse(line + arg, len - arg, &a) ;
-  if (f == RCPTADDR_BAD || (a.paramslen && !smtp_params_ok(line + arg + a.params, a.paramslen, OFFERED, 1))) { strcpy(out, "refuse") ; return ; }
+  if (f == RCPTADDR_BAD || f == RCPTADDR_NOTUTF8 || f == RCPTADDR_NEEDUTF8 || (a.paramslen && !smtp_params_ok(line + arg + a.params, a.paramslen, OFFERED, 1))) { strcpy(out, "refuse") ; return ; }
   switch (f)
   {
     case RCPTADDR_POSTMASTER : strcpy(out, "postmaster") ; return ;
@@ -159,6 +159,79 @@ static void boundary (void)
 
 static char const *const no_domain[] = { "postmaster", "", "alice@" } ;
 
+/* SMTPUTF8 (RFC 6531): the RCPT argument, whether the transaction
+   declared SMTPUTF8, the form, and local|domain as read when taken */
+static struct { char const *arg ; int utf8 ; enum rcptaddr_form want ; char const *read, *why ; } const utf8rcpt[] =
+{
+  { "TO:<d\\xc3\\xa9lia@example.org>", 1, RCPTADDR_DOMAIN, "d\\xc3\\xa9lia|example.org", "RFC 6531 3.3: atext =/ UTF8-non-ascii" },
+  { "TO:<D\\xc3\\x89lia@Example.ORG>", 1, RCPTADDR_DOMAIN, "D\\xc3\\x89lia|example.org", "non-ASCII bytes kept as written, no Unicode case folding" },
+  { "TO:<d\\xc3\\xa9lia@example.org>", 0, RCPTADDR_NEEDUTF8, 0, "RFC 6531 3.7.4.1: no SMTPUTF8, 553 5.6.7" },
+  { "TO:<nobody@ex\\xc3\\xa4mple.org>", 0, RCPTADDR_NEEDUTF8, 0, "RFC 6531 3.7.4.1: a U-label without SMTPUTF8" },
+  { "TO:<j\\xc3\\xb6rg@b\\xc3\\xbccher.example>", 1, RCPTADDR_DOMAIN, "j\\xc3\\xb6rg|xn--bcher-kva.example", "a U-label domain is read as its A-label" },
+  { "TO:<j@B\\xc3\\xbcCHER.example>", 1, RCPTADDR_DOMAIN, "j|xn--bcher-kva.example", "ASCII capitals in a U-label domain: the same A-label" },
+  { "TO:<j@XN--BCHER-KVA.example>", 1, RCPTADDR_DOMAIN, "j|xn--bcher-kva.example", "an A-label as written, lower-cased" },
+  { "TO:<\"d\\xc3\\xa9lia\"@example.org>", 1, RCPTADDR_DOMAIN, "d\\xc3\\xa9lia|example.org", "a quoted UTF-8 dot-atom is read as the dot-atom" },
+  { "TO:<d\\xc3\\xa9lia>", 1, RCPTADDR_NODOMAIN, "d\\xc3\\xa9lia|", "a UTF-8 local part alone" },
+  { "TO:<d\\xc3lia@example.org>", 1, RCPTADDR_NOTUTF8, 0, "RFC 3629: a lead byte without its continuation" },
+  { "TO:<d\\xc0\\xaelia@example.org>", 1, RCPTADDR_NOTUTF8, 0, "RFC 3629: an overlong form" },
+  { "TO:<d\\xed\\xa0\\x80lia@example.org>", 1, RCPTADDR_NOTUTF8, 0, "RFC 3629: a surrogate" },
+  { "TO:<d\\xf4\\x90\\x80\\x80@example.org>", 1, RCPTADDR_NOTUTF8, 0, "RFC 3629: above U+10FFFF" },
+  { "TO:<d\\xc3lia@example.org>", 0, RCPTADDR_NOTUTF8, 0, "not UTF-8 without SMTPUTF8 either: 501" },
+  { "TO:<a@b\\xc3\\xbc\\xc3.example>", 1, RCPTADDR_NOTUTF8, 0, "RFC 3629: a truncated sequence in the domain" },
+  { "TO:<a@\\xe2\\x80\\x8b.example>", 1, RCPTADDR_BAD, 0, "IDNA2008 refuses the label (U+200B): 501" },
+  { "TO:<d\\xc3\\xa9 lia@example.org>", 1, RCPTADDR_BAD, 0, "a blank stays refused" },
+  { "TO:<d\\xc3\\xa9..lia@example.org>", 1, RCPTADDR_BAD, 0, "a doubled dot stays refused" },
+  { "TO:<@r\\xc3\\xa9.example:a@example.org>", 1, RCPTADDR_BAD, 0, "a route domain stays ASCII" },
+  { "TO:<a@[192.0.2.\\xc3\\xa9]>", 1, RCPTADDR_BAD, 0, "a literal stays ASCII" },
+} ;
+
+static struct { char const *arg ; enum rcptaddr_mail want ; int utf8 ; char const *why ; } const utf8mail[] =
+{
+  { "FROM:<s\\xc3\\xa9n@other.test> SMTPUTF8", RCPTADDR_MAIL_OK, 1, "RFC 6531 3.4: SMTPUTF8 declared, UTF-8 sender" },
+  { "FROM:<s\\xc3\\xa9n@other.test> BODY=8BITMIME smtputf8", RCPTADDR_MAIL_OK, 1, "the keyword in any case, among others" },
+  { "FROM:<s@other.test> SMTPUTF8", RCPTADDR_MAIL_OK, 1, "an ASCII sender may declare it" },
+  { "FROM:<s@other.test>", RCPTADDR_MAIL_OK, 0, "nothing declared" },
+  { "FROM:<s\\xc3\\xa9n@other.test>", RCPTADDR_MAIL_NEEDUTF8, 0, "RFC 6531 3.7.4.1: 553 5.6.7" },
+  { "FROM:<s\\xc3\\xa9n@other.test> SMTPUTF8=YES", RCPTADDR_MAIL_NEEDUTF8, 0, "SMTPUTF8 takes no value: not a declaration" },
+  { "FROM:<s\\xc3n@other.test> SMTPUTF8", RCPTADDR_MAIL_NOTUTF8, 1, "RFC 3629: not UTF-8, 501 5.1.7" },
+  { "FROM:<s\\xc0\\xafn@other.test> SMTPUTF8", RCPTADDR_MAIL_NOTUTF8, 1, "RFC 3629: an overlong '/'" },
+} ;
+
+static void utf8 (void)
+{
+  static rcptaddr a ;
+  char arg[300], want[300], got[2000], name[700] ;
+  size_t i, n ;
+  for (i = 0 ; i < sizeof utf8rcpt / sizeof *utf8rcpt ; i++)
+  {
+    enum rcptaddr_form f ;
+    n = unescape(utf8rcpt[i].arg, strlen(utf8rcpt[i].arg), arg) ;
+    f = rcptaddr_parse8(arg, n, utf8rcpt[i].utf8, &a) ;
+    snprintf(got, sizeof got, "%s|%s", a.local, a.domain) ;
+    want[unescape(utf8rcpt[i].read ? utf8rcpt[i].read : "", utf8rcpt[i].read ? strlen(utf8rcpt[i].read) : 0, want)] = 0 ;
+    snprintf(name, sizeof name, "RCPT %s%s: %s", utf8rcpt[i].arg, utf8rcpt[i].utf8 ? " (SMTPUTF8)" : "", utf8rcpt[i].why) ;
+    tap_ok(f == utf8rcpt[i].want && (!utf8rcpt[i].read || !strcmp(got, want)), name) ;
+  }
+  for (i = 0 ; i < sizeof utf8mail / sizeof *utf8mail ; i++)
+  {
+    size_t p, pl ;
+    int u = -1 ;
+    enum rcptaddr_mail r ;
+    n = unescape(utf8mail[i].arg, strlen(utf8mail[i].arg), arg) ;
+    r = rcptaddr_mailfrom8(arg, n, &p, &pl, &u) ;
+    snprintf(name, sizeof name, "MAIL %s: %s", utf8mail[i].arg, utf8mail[i].why) ;
+    tap_ok(r == utf8mail[i].want && (r != RCPTADDR_MAIL_OK || u == utf8mail[i].utf8), name) ;
+  }
+  /* the keys: ASCII letters folded, other bytes as written (qmail and
+     exim compare local parts byte for byte, ASCII case aside) */
+  {
+    static rcptaddr_keys k ;
+    tap_ok(rcptaddr_keys_make("D\xc3\x89lia-x@xn--bcher-kva.example", '-', 0, &k) && k.n == 4
+      && !strcmp(k.key[0], "d\xc3\x89lia-x@xn--bcher-kva.example") && !strcmp(k.key[2], "d\xc3\x89lia@xn--bcher-kva.example"),
+      "keys of a UTF-8 local part: ASCII folded, \\xc3\\x89 (\\u00c9) kept") ;
+  }
+}
+
 int main (int argc, char const *const *argv)
 {
   char name[1200], path[4096] ;
@@ -185,6 +258,7 @@ int main (int argc, char const *const *argv)
     tap_ok(rcptaddr_parse("TO:<a@b.example> NOTIFY=NEVER", 29, &a) == RCPTADDR_DOMAIN && a.paramslen == 12 && a.params == 17, "parameters are found after the path") ;
   }
   boundary() ;
+  utf8() ;
   for (i = 0 ; i < sizeof keys / sizeof *keys ; i++)
   {
     static rcptaddr_keys k ;
