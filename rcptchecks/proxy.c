@@ -11,6 +11,7 @@
 #include "mx_fifo.h"
 #include "mx_secs.h"
 #include "mx_smtp.h"
+#include "mx_utf8.h"
 #include "envelope.h"
 #include "mx_log.h"
 #include "rcptaddr.h"
@@ -235,6 +236,21 @@ static int early_command (void)
   return 0 ;
 }
 
+/* A trusted client's MAIL or RCPT argument (n bytes) goes to the server
+   as written, but for 8-bit bytes: not UTF-8, or UTF-8 in a transaction
+   that did not declare SMTPUTF8 (declared), no server may be given it
+   (RFC 6531 3.7.4.1): the refusal, or 0. */
+static char const *trusted_utf8 (char const *arg, size_t n, int declared, int rcpt)
+{
+  enum mx_utf8_kind k = mx_utf8_kind(arg, n) ;
+  if (k == MX_UTF8_ASCII) return 0 ;
+  if (k == MX_UTF8_BAD)
+    return rcpt ? "501 5.1.3 recipient address is not valid UTF-8\r\n" : "501 5.1.7 sender address is not valid UTF-8\r\n" ;
+  if (declared) return 0 ;
+  return rcpt ? "553 5.6.7 non-ASCII addresses not permitted for that recipient\r\n"
+    : "553 5.6.7 non-ASCII addresses not permitted for that sender\r\n" ;
+}
+
 /* One command line (len bytes, line end removed). */
 static void command (char const *line, size_t len)
 {
@@ -275,7 +291,10 @@ static void command (char const *line, size_t len)
     case VERB_RCPT :
       if (trusted)
       {
-        /* the server decides, as for its own trusted clients */
+        /* the server decides, as for its own trusted clients; only
+           what no server may be given is refused (RFC 6531) */
+        char const *no = trusted_utf8(line + arg, len - arg, env->smtputf8, 1) ;
+        if (no) { local(no) ; return ; }
         forward_pipelined(line, len) ;
         owe(W_OTHER, 0) ;
         return ;
@@ -298,7 +317,16 @@ static void command (char const *line, size_t len)
     case VERB_MAIL :
       /* a second MAIL inside a transaction is refused here, as the
          server would: the envelope's sender stays the transaction's */
-      if (trusted) { forward_pipelined(line, len) ; owe(W_MAIL, 0) ; }
+      if (trusted)
+      {
+        char const *no ;
+        /* SMTPUTF8 declared by a MAIL in our grammar; any other goes
+           to the server as written, if it is ASCII */
+        if (rcptaddr_mailfrom8(line + arg, len - arg, &params, &paramslen, &utf8) != RCPTADDR_MAIL_OK) utf8 = 0 ;
+        no = trusted_utf8(line + arg, len - arg, utf8, 0) ;
+        if (no) local(no) ;
+        else { env->smtputf8 = utf8 ; forward_pipelined(line, len) ; owe(W_MAIL, 0) ; }
+      }
       else if (env->in_transaction) local("503 5.5.1 Error: nested MAIL command\r\n") ;
       else switch (rcptaddr_mailfrom8(line + arg, len - arg, &params, &paramslen, &utf8))
       {

@@ -42,11 +42,12 @@ my $cdb = "$dir/recipients.cdb";
 my $mta = exim_child(local_domains => "example.org : xn--bcher-kva.example : b\xc3\xbccher.example");
 
 # one session through rcptchecks and exim; the replies, one per line
+our $RELAY;   # RELAYCLIENT for session(), or undef
 sub session {
   my ($server, @lines) = @_;
   my $script = join "\r\n", 'EHLO client.test', @lines, 'QUIT', '';
   my ($rc, $out, $err) = run_cmd(argv => [$bin, '-c', $cdb, '-u', '0', '-d', '0', @{ $server->argv }],
-    env => { TCPREMOTEIP => '127.0.0.1', RELAYCLIENT => undef, RBLLATE => undef }, stdin => $script, timeout => 30);
+    env => { TCPREMOTEIP => '127.0.0.1', RELAYCLIENT => $RELAY, RBLLATE => undef }, stdin => $script, timeout => 30);
   return ($out, $err);
 }
 
@@ -106,6 +107,23 @@ sub arrived { my ($addr, $qid) = @_; $qid //= '\S+'; return qr/^\S+ \S+ $qid => 
   my @r = replies($out);
   like($r[$_], qr/^501 /, "bytes that are not UTF-8 (" . ($_ - 2) . "): 501") for 3 .. 6;
   unlike($log->(), qr/d\xc3lia|\xc0\xae|\xed\xa0/, 'none of them reached exim');
+}
+
+# a relay client: its envelope goes to the server as written, but what
+# no server may be given (RFC 6531 3.7.4.1) is refused all the same
+{
+  local $RELAY = '';
+  my $other = "zo\xc3\xab\@elsewhere.test";
+  my ($out) = session($mta, "MAIL FROM:<s\@other.test>", "RCPT TO:<$other>", "RCPT TO:<d\xc3lia\@elsewhere.test>", 'RSET',
+    "MAIL FROM:<s\xc3\@other.test> SMTPUTF8", "MAIL FROM:<$SENDER> SMTPUTF8", "RCPT TO:<$other>", "RCPT TO:<d\xc3lia\@elsewhere.test>");
+  my @r = replies($out);
+  like($r[3], qr/^553 5\.6\.7 /, 'relay client: a UTF-8 recipient without SMTPUTF8: 553 5.6.7');
+  like($r[4], qr/^501 /, 'relay client: a recipient that is not UTF-8: 501');
+  like($r[6], qr/^501 /, 'relay client: a sender that is not UTF-8: 501');
+  like($r[7], qr/^250 /, 'relay client: a UTF-8 sender with SMTPUTF8 goes to the server');
+  like($r[8], qr/^250 /, 'relay client: and a UTF-8 recipient in that transaction (relayed by exim for a relay client)');
+  like($r[9], qr/^501 /, 'relay client: a recipient that is not UTF-8 still 501 inside it');
+  unlike($log->(), qr/d\xc3lia\@elsewhere|s\xc3\@other/, 'exim never saw the bytes that are not UTF-8');
 }
 
 # a server without SMTPUTF8: nothing of it is offered, asked or passed
