@@ -168,7 +168,7 @@ sub untraced {
 }
 sub crlf { $_[0] =~ s/(?<!\r)\n/\r\n/gr }
 
-for my $level (qw(none encrypt)) {
+for my $level (qw(none may encrypt)) {
   my $pf = postfix_sender(host => $front->ip, port => $front->port, tls => $level);
   my @sent;
   for my $case ([$SENDER, $DELIA, 'UTF-8 sender and recipient'], ['alice@other.test', 'alice@example.org', "raw UTF-8 Subject caf\xc3\xa9"]) {
@@ -179,8 +179,12 @@ for my $level (qw(none encrypt)) {
   }
   $pf->wait_delivered(2, 30);
   for my $s (@sent) {
-    my $got = untraced(delivered($mta, $s->[0]));
+    my $raw = delivered($mta, $s->[0]);
+    my $got = untraced($raw);
     ok(defined $got, "Postfix ($level): $s->[2] delivered") or diag $pf->maillog;
+    # smtp-tls's trace field says whether the hop was encrypted
+    my $tls_trace = ($raw // '') =~ /^Received: from .*\r?\n\s+by \S+ \(smtp-tls\) with ESMTPS tls TLS_/m;
+    ok($level eq 'none' ? !$tls_trace : $tls_trace, "Postfix ($level): " . ($level eq 'none' ? 'in clear' : 'inside STARTTLS') . ", as the trace says");
     is($got, crlf($s->[1]), "Postfix ($level): $s->[2] byte-identical") if defined $got;
   }
   my ($id, $text) = message(from => $SENDER, to => $ZOE, subject => 'unknown');
