@@ -389,11 +389,15 @@ SKIP: {
     next unless $ab[0] && $ab[1];
     diag sprintf '%-26s first third %8.1f KiB, last third %8.1f KiB: %+.1f%% (%d and %d processes seen)',
       "private, median $prog", $ab[0][0], $ab[1][0], ($ab[1][0] / $ab[0][0] - 1) * 100, $ab[0][1], $ab[1][1];
+    # the verdict is on mxguard's own programs: exim4 is the server
+    # behind, and its median moves with how many of its processes a
+    # sample catches just after their exec (80 KiB then, 170 KiB in a
+    # session), which the machine's load decides, not a leak
     $grew{$prog} = sprintf '%.0f -> %.0f KiB', $ab[0][0], $ab[1][0]
-      if $prog ne 'tcpserver-child' && $ab[0][1] >= 500 && $ab[1][1] >= 500 && $ab[1][0] > $ab[0][0] * (1 + $TOLERANCE);
+      if $prog ne 'tcpserver-child' && $prog ne 'exim4' && $ab[0][1] >= 500 && $ab[1][1] >= 500 && $ab[1][0] > $ab[0][0] * (1 + $TOLERANCE);
   }
   is(join(', ', map { "$_ $grew{$_}" } sort keys %grew), '',
-    'no program\'s private memory per process grows (last third within 20% of the first)');
+    'no mxguard program\'s private memory per process grows (last third within 20% of the first)');
   cmp_ok($fig{'tcpserver RSS'}[1], '<=', $fig{'tcpserver RSS'}[0] * (1 + $TOLERANCE), "tcpserver's own RSS does not grow");
 }
 

@@ -31,25 +31,6 @@ sub message {
   return ($id, $text);
 }
 
-sub crlf { $_[0] =~ s/(?<!\r)\n/\r\n/gr }
-
-# the delivered message with Message-ID <$id@...>, and its exim id
-sub delivered {
-  my ($mta, $id) = @_;
-  for my $path ($mta->messages) {
-    my $m = MXTest::_slurp($path);
-    return $m if $m =~ /^Message-ID: <\Q$id\E\@/mi;
-  }
-  return undef;
-}
-
-# the message without the Received: headers added on the way
-sub untraced {
-  my ($m) = @_;
-  1 while defined $m && $m =~ s/\AReceived:[^\n]*\n(?:[ \t][^\n]*\n)*//;
-  return $m;
-}
-
 # the receiver's log lines for the message with Message-ID <$id@...>
 sub exim_lines {
   my ($mta, $id) = @_;

@@ -153,21 +153,6 @@ sub message {
     . "Message-ID: <$id\@client.mxtest.test>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
     . "Content-Transfer-Encoding: 8bit\n\ncaf\xc3\xa9\n.a dot\n");
 }
-sub delivered {
-  my ($server, $id) = @_;
-  for my $path ($server->messages) {
-    my $m = slurp($path);
-    return $m if $m =~ /^Message-ID: <\Q$id\E\@/mi;
-  }
-  return undef;
-}
-sub untraced {
-  my ($m) = @_;
-  1 while defined $m && $m =~ s/\AReceived:[^\n]*\n(?:[ \t][^\n]*\n)*//;
-  return $m;
-}
-sub crlf { $_[0] =~ s/(?<!\r)\n/\r\n/gr }
-
 for my $level (qw(none may encrypt)) {
   my $pf = postfix_sender(host => $front->ip, port => $front->port, tls => $level);
   my @sent;

@@ -28,6 +28,7 @@ package MXSenders;
 #       smtputf8 => 1, starttls => 0|1, timeout => 20);
 #
 #   my $mta = exim_receiver(smtputf8 => 0, %exim_child_options);
+#   delivered($mta, $message_id); untraced($message); crlf($text)
 #
 # Addresses and messages are bytes (UTF-8 encoded where they are UTF-8),
 # never Perl character strings. A message may have LF or CRLF line ends.
@@ -113,7 +114,28 @@ use MXTest;
 use MXPostfix qw(postfix_root postfix_main_base);
 use Time::HiRes qw(time);
 
-our @EXPORT = qw(postfix_sender exim_sender smtplib_send exim_receiver);
+our @EXPORT = qw(postfix_sender exim_sender smtplib_send exim_receiver delivered untraced crlf);
+
+# What the receiving exim (an MXTest::Exim) delivered: the message whose
+# Message-ID is <$id@...>, or undef; that message less the Received:
+# fields added on the way (at its head); a text with CRLF line ends, as
+# the maildir holds it.
+sub delivered {
+  my ($mta, $id) = @_;
+  for my $path ($mta->messages) {
+    my $m = MXTest::_slurp($path);
+    return $m if $m =~ /^Message-ID: <\Q$id\E\@/mi;
+  }
+  return undef;
+}
+
+sub untraced {
+  my ($m) = @_;
+  1 while defined $m && $m =~ s/\AReceived:[^\n]*\n(?:[ \t][^\n]*\n)*//;
+  return $m;
+}
+
+sub crlf { $_[0] =~ s/(?<!\r)\n/\r\n/gr }
 
 sub _check_opts {
   my ($who, $allowed, %o) = @_;
