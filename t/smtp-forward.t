@@ -118,7 +118,6 @@ subtest 'plain forwarding: the server trusts the guard (the man page\'s warning)
 for my $v (1, 2) {
   subtest "PROXY header version $v: Postfix judges the client" => sub {
     my $from = length $pf->maillog;
-    my $n = () = $pf->messages;
     my @r = session($g{"p$v"}, 'EHLO client.mxtest.test', 'MAIL FROM:<s@sender.test>', 'RCPT TO:<someone@elsewhere.example>',
       'RCPT TO:<a@example.org>', 'DATA', "Subject: PROXY v$v\r\n\r\nbody\r\n.", 'QUIT');
     like($r[0], qr/^220 inner\.mxtest\.test /, 'greeting');
@@ -128,8 +127,9 @@ for my $v (1, 2) {
     unlike(log_since($from), qr/: connect from \S*\[127\.0\.0\.1\]/, 'and never the guard');
     # the trace: Postfix's own name lookup after a PROXY header finds
     # nothing here (no DNS for the client), hence "unknown"
-    ok(eventually(10, sub { $pf->messages > $n }), "PROXY v$v: the message is delivered");
-    like((($pf->messages)[-1] // ''), qr/^Received: from client\.mxtest\.test \(unknown \[\Q$client\E\]\)/m,
+    my $m;
+    ok(eventually(10, sub { ($m) = grep { /^Subject: PROXY v$v\r?$/m } $pf->messages; defined $m }), "PROXY v$v: the message is delivered");
+    like($m // '', qr/^Received: from client\.mxtest\.test \(unknown \[\Q$client\E\]\)/m,
       "PROXY v$v: Postfix's Received line names the client");
   };
 }
@@ -161,7 +161,6 @@ subtest 'a relay client\'s XCLIENT and XFORWARD never reach Postfix' => sub {
     or diag log_since($from);
 
   $from = length $pf->maillog;
-  my $before = () = $pf->messages;
   @r = session($g{wrelay}, 'EHLO client.mxtest.test', 'XCLIENT ADDR=192.0.2.98 NAME=forged.mxtest.test',
     'XFORWARD ADDR=192.0.2.99 NAME=forged2.mxtest.test', 'xclient NAME=forged3.mxtest.test', 'EHLO client.mxtest.test',
     'MAIL FROM:<s@sender.test>', 'RCPT TO:<a@example.org>', 'DATA',
@@ -170,8 +169,9 @@ subtest 'a relay client\'s XCLIENT and XFORWARD never reach Postfix' => sub {
   like($r[$_], qr/^502 5\.5\.1 command not recognised\r\n\z/, "command $_: 502 from rcptchecks") for 2 .. 4;
   like($r[8], qr/^354 /, 'the relay client\'s message: DATA');
   like($r[9], qr/^250 /, '... accepted');
-  ok(eventually(20, sub { my @m = $pf->messages; @m > $before }), 'delivered');
-  my $got = ($pf->messages)[-1] // '';
+  my $got;
+  ok(eventually(20, sub { ($got) = grep { /^Message-Id: <relay\@sender\.test>/mi } $pf->messages; defined $got }), 'delivered');
+  $got //= '';
   like($got, qr/^Received: from client\.mxtest\.test \(client\.mxtest\.test \[\Q$client\E\]\)/m, 'Received names the real client (smtp-forward\'s XCLIENT)')
     or diag $got;
   ok(eventually(10, sub { log_since($from) =~ /disconnect from client\.mxtest\.test\[\Q$client\E\]/ }), 'the session ended');
@@ -193,7 +193,6 @@ subtest '20 MB delivered byte for byte' => sub {
   my $msg = "From: s\@sender.test\r\nTo: a\@example.org\r\nSubject: twenty megabytes\r\n"
     . "Date: Tue, 1 Dec 2026 12:00:00 +0000\r\nMessage-Id: <twenty\@sender.test>\r\n\r\n$body";
   (my $stuffed = $msg) =~ s/^\./../mg;
-  my $before = () = $pf->messages;
   my $c = smtp_connect($g{x}->ip, $g{x}->port, local_ip => $client, timeout => 60);
   $c->expect(qr/^220 /);
   $c->sendline('EHLO client.mxtest.test'); $c->expect(qr/^250 /m);
@@ -203,8 +202,9 @@ subtest '20 MB delivered byte for byte' => sub {
   ok($c->send("$stuffed.\r\n", 120), 'sent');
   $c->expect(qr/^250 2\.0\.0 Ok: queued/, 120, 'queued by Postfix');
   $c->sendline('QUIT'); $c->expect(qr/^221 /);
-  ok(eventually(60, sub { my @m = $pf->messages; @m > $before }), 'delivered');
-  my $got = ($pf->messages)[-1] // '';
+  my $got;
+  ok(eventually(60, sub { ($got) = grep { /^Subject: twenty megabytes$/m } $pf->messages; defined $got }), 'delivered');
+  $got //= '';
   (my $want = $msg) =~ s/\r\n/\n/g;    # a maildir file has LF line ends
   ok(length $got > length $want && substr($got, -length $want) eq $want, 'the message arrives byte for byte')
     or diag 'got ' . length($got) . ' bytes, want ' . length($want) . ' at the end; head: ' . substr($got, 0, 600);
@@ -214,13 +214,13 @@ subtest '20 MB delivered byte for byte' => sub {
 subtest 'smtp-tls in front: TLS to the guard, XCLIENT to Postfix' => sub {
   my ($cert, $key) = make_cert(tmpdir(), 'mx.example.org');
   my $tls = guard("$top/smtp-tls/smtp-tls", '-c', $cert, '-k', $key, $rcpt, '-c', $cdb, $fwd, '-x', $pip, $pf->port('x'));
-  my $before = () = $pf->messages;
   my ($rc, $out) = swaks(server => $tls, opts => ['--tls', '--local-interface', $client, '--from', 's@sender.test',
     '--to', 'a@example.org', '--header', 'Subject: over TLS']);
   is($rc, 0, 'swaks --tls through smtp-tls, rcptchecks and smtp-forward') or diag $out;
-  ok(eventually(20, sub { my @m = $pf->messages; @m > $before }), 'delivered');
-  like(($pf->messages)[-1] // '', qr/^Received: from \S+ \(client\.mxtest\.test \[\Q$client\E\]\)/m, 'Postfix names the client');
-  like(($pf->messages)[-1] // '', qr/^Subject: over TLS/m, 'the message');
+  # found by its Subject: the maildir's order is by whole seconds
+  my $m;
+  ok(eventually(20, sub { ($m) = grep { /^Subject: over TLS/m } $pf->messages; defined $m }), 'delivered: the message');
+  like($m // '', qr/^Received: from \S+ \(client\.mxtest\.test \[\Q$client\E\]\)/m, 'Postfix names the client');
 };
 
 subtest 'names: every address of the name is tried, IPv6 too' => sub {
