@@ -3,19 +3,7 @@
 
 #include <string.h>
 
-static int scan_bits (char const *s, size_t len, unsigned int *bits)
-{
-  unsigned int v = 0 ;
-  size_t i ;
-  if (!len || len > 3 || (len > 1 && s[0] == '0')) return 0 ;
-  for (i = 0 ; i < len ; i++)
-  {
-    if (s[i] < '0' || s[i] > '9') return 0 ;
-    v = v * 10 + (unsigned int)(s[i] - '0') ;
-  }
-  *bits = v ;
-  return 1 ;
-}
+#include "mx_text.h"
 
 /* 1 if no bit of the 16-byte ip past the first bits is set */
 static int host_bits_clear (char const *ip, unsigned int bits, unsigned int total)
@@ -31,13 +19,15 @@ int mx_net_scan (char const *s, size_t len, mx_net *net)
   char const *slash = memchr(s, '/', len) ;
   size_t alen = slash ? (size_t)(slash - s) : len ;
   unsigned int bits, total ;
+  unsigned long b ;
   ip46 ip ;
   if (!mx_ip_scan(s, alen, &ip)) return 0 ;
   total = ip46_is6(&ip) ? 128 : 32 ;
   if (!slash) bits = total ;
   else
   {
-    if (!scan_bits(slash + 1, len - alen - 1, &bits)) return 0 ;
+    if (!mx_text_decimal(slash + 1, len - alen - 1, 128, &b)) return 0 ;
+    bits = (unsigned int)b ;
     if (!ip46_is6(&ip) && memchr(s, ':', alen))
     {
       /* ::ffff:a.b.c.d/N: the prefix counts the 96 bits of ::ffff: */

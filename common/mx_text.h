@@ -13,4 +13,9 @@ extern size_t mx_text_safe(char *dst, size_t max, char const *src, size_t len);
    mail domains: no locale). */
 extern void mx_text_lower (char *s, size_t n) ;
 
+/* Reads s[0..n) as a decimal number as configuration and headers write
+   one: digits only, no sign, no leading zero (but "0" itself), at most
+   max. Returns 1 and sets *v, or 0. */
+extern int mx_text_decimal (char const *s, size_t n, unsigned long max, unsigned long *v) ;
+
 #endif

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "mx_text.h"
+
 static unsigned char const sig2[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a } ;
 
 long proxyhdr_need (unsigned char const *buf, size_t len, unsigned int versions)
@@ -36,15 +38,8 @@ long proxyhdr_need (unsigned char const *buf, size_t len, unsigned int versions)
 /* a decimal port, no leading zero, 0 to 65535 */
 static int port (char const *s, size_t n, uint16_t *p)
 {
-  unsigned long v = 0 ;
-  size_t i ;
-  if (!n || n > 5 || (n > 1 && s[0] == '0')) return 0 ;
-  for (i = 0 ; i < n ; i++)
-  {
-    if (s[i] < '0' || s[i] > '9') return 0 ;
-    v = v * 10 + (unsigned long)(s[i] - '0') ;
-  }
-  if (v > 65535) return 0 ;
+  unsigned long v ;
+  if (!mx_text_decimal(s, n, 65535, &v)) return 0 ;
   *p = (uint16_t)v ;
   return 1 ;
 }
