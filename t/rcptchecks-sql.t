@@ -196,7 +196,7 @@ subtest 'second schema: -D and -A, local part and domain apart' => sub {
   $srv->stop;
 };
 
-# SMTPUTF8 (rcptchecks.8, "The MariaDB source"): domains are asked as
+# SMTPUTF8 (rcptchecks-recipients.7, "The MariaDB source"): domains are asked as
 # A-labels, then, for a domain with an A-label and no row, as U-labels
 subtest 'a domain in U-labels or A-labels: either spelling in the table' => sub {
   $db->sql("INSERT INTO rcptchecks_domains VALUES ('b\xc3\xbccher.example'), ('xn--mller-kva.example');\n"

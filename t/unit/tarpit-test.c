@@ -1,4 +1,4 @@
-/* tarpit-test: the tarpit's arithmetic, as rcptchecks.8 states it. */
+/* tarpit-test: the tarpit's arithmetic, as rcptchecks-recipients.7 states it. */
 #include <stdio.h>
 
 #include "tap.h"
