@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 /* posix_spawn (skalibs' child_spawn2) costs the child about 130 system
@@ -68,19 +69,37 @@ int mx_child_end (pid_t pid, int fromchild)
 {
   long long t0 = mx_now_ms() ;
   int status = 0, sig = 0 ;
+  /* readable once the child has exited: waited for, not polled for
+     every 20 ms (which kept a session's process, and tcpserver's slot,
+     up to 20 ms past its server's exit); -1 on a kernel before 5.3 */
+  int exited = (int)syscall(SYS_pidfd_open, pid, 0) ;
   for (;;)
   {
     char buf[4096] ;
+    struct pollfd x[2] ;
+    nfds_t n = 0 ;
+    long long t ;
+    int ms = 20 ;
     pid_t r = waitpid(pid, &status, WNOHANG) ;
-    if (r == pid || (r < 0 && errno != EINTR)) return status ;
-    if (!sig && mx_now_ms() - t0 > CHILD_EXIT_MS) { kill(pid, SIGTERM) ; sig = SIGTERM ; }
-    else if (sig == SIGTERM && mx_now_ms() - t0 > CHILD_EXIT_MS + 2000) { kill(pid, SIGKILL) ; sig = SIGKILL ; }
-    if (fromchild >= 0)
+    if (r == pid || (r < 0 && errno != EINTR)) break ;
+    t = mx_now_ms() - t0 ;
+    if (!sig && t > CHILD_EXIT_MS) { kill(pid, SIGTERM) ; sig = SIGTERM ; }
+    else if (sig == SIGTERM && t > CHILD_EXIT_MS + 2000) { kill(pid, SIGKILL) ; sig = SIGKILL ; }
+    if (exited >= 0)
     {
-      struct pollfd x = { .fd = fromchild, .events = POLLIN } ;
-      if (poll(&x, 1, 20) > 0 && read(fromchild, buf, sizeof buf) == 0) { close(fromchild) ; fromchild = -1 ; }
+      /* until the next step of the schedule above */
+      t = (sig ? CHILD_EXIT_MS + 2000 : CHILD_EXIT_MS) - t ;
+      ms = sig == SIGKILL || t > 1000 ? 1000 : t < 1 ? 1 : (int)t ;
+      x[n].fd = exited ; x[n++].events = POLLIN ;
     }
-    else usleep(20000) ;
+    if (fromchild >= 0) { x[n].fd = fromchild ; x[n++].events = POLLIN ; }
+    if (!n) { usleep(20000) ; continue ; }
+    if (poll(x, n, ms) > 0 && fromchild >= 0 && x[n - 1].revents && read(fromchild, buf, sizeof buf) == 0)
+    {
+      close(fromchild) ;
+      fromchild = -1 ;
+    }
   }
+  if (exited >= 0) close(exited) ;
+  return status ;
 }
-
