@@ -173,9 +173,21 @@ static void take_answer (mx_dns_query *q, struct dns_transmit const *tx)
   stralloc_free(&out) ;
 }
 
-int mx_dns_all (mx_dns_query *q, size_t n, unsigned int ms)
+/* 1 if q has left (PENDING), 0 if it could not (FAILED) */
+static int send_one (mx_dns_query *q, struct dns_transmit *tx, char const servers[256])
 {
   static char const anylocal[16] = { 0 } ;
+  char *wire = 0 ;
+  char const *qtype = q->type == MX_DNS_A ? DNS_T_A : q->type == MX_DNS_AAAA ? DNS_T_AAAA : q->type == MX_DNS_MX ? DNS_T_MX : DNS_T_TXT ;
+  q->status = MX_DNS_FAILED ;
+  if (!dns_domain_fromdot(&wire, q->name, strlen(q->name))) return 0 ;
+  if (dns_transmit_start(tx, servers, 1, wire, qtype, anylocal) == 0) q->status = MX_DNS_PENDING ;
+  dns_domain_free(&wire) ;
+  return q->status == MX_DNS_PENDING ;
+}
+
+int mx_dns_all (mx_dns_query *q, size_t n, unsigned int ms)
+{
   struct dns_transmit *tx ;
   iopause_fd *x ;
   size_t *which ;
@@ -194,19 +206,11 @@ int mx_dns_all (mx_dns_query *q, size_t n, unsigned int ms)
   if (!tx || !x || !which) { r = -1 ; goto done ; }
   deadline_in(ms, &start, &deadline) ;
 
-  /* all queries leave before any answer is awaited */
+  /* all queries leave before any answer is awaited, but those that wait
+     for another's records */
   for (i = 0 ; i < n ; i++)
-  {
-    char *wire = 0 ;
-    if (!dns_domain_fromdot(&wire, q[i].name, strlen(q[i].name))) continue ;
-    char const *qtype = q[i].type == MX_DNS_A ? DNS_T_A : q[i].type == MX_DNS_AAAA ? DNS_T_AAAA : q[i].type == MX_DNS_MX ? DNS_T_MX : DNS_T_TXT ;
-    if (dns_transmit_start(&tx[i], servers, 1, wire, qtype, anylocal) == 0)
-    {
-      q[i].status = MX_DNS_PENDING ;
-      pending++ ;
-    }
-    dns_domain_free(&wire) ;
-  }
+    if (q[i].after && q[i].after <= n) q[i].status = MX_DNS_UNASKED ;
+    else pending += send_one(&q[i], &tx[i], servers) ;
 
   while (pending)
   {
@@ -231,6 +235,13 @@ int mx_dns_all (mx_dns_query *q, size_t n, unsigned int ms)
       else qq->status = MX_DNS_FAILED ;
       qq->ms = ms_since(&start) ;
       pending-- ;
+      if (qq->status == MX_DNS_ANSWERED && (qq->na || qq->txtlen))
+      {
+        size_t j ;
+        for (j = 0 ; j < n ; j++)
+          if (q[j].status == MX_DNS_UNASKED && q[j].after == which[i] + 1)
+            pending += send_one(&q[j], &tx[j], servers) ;
+      }
     }
   }
   for (i = 0 ; i < n ; i++)

@@ -24,9 +24,12 @@
 extern int mx_dns_fcrdns (char const *ip, int is6, unsigned int ms, char *name, size_t max) ;
 
 /* Many queries at once, all sent together and all bounded by one
-   deadline (rblenv's DNSBL lookups, smtp-forward's A and AAAA). */
+   deadline (rblenv's DNSBL lookups, smtp-forward's A and AAAA). A query
+   may wait for another's answer: it is sent only when that one comes
+   back with records (rblenv's TXT, wanted only for a listing), within
+   the same deadline; otherwise it ends MX_DNS_UNASKED. */
 enum mx_dns_type { MX_DNS_A, MX_DNS_AAAA, MX_DNS_TXT, MX_DNS_MX } ;
-enum mx_dns_status { MX_DNS_PENDING, MX_DNS_ANSWERED, MX_DNS_TIMEOUT, MX_DNS_FAILED } ;
+enum mx_dns_status { MX_DNS_PENDING, MX_DNS_ANSWERED, MX_DNS_TIMEOUT, MX_DNS_FAILED, MX_DNS_UNASKED } ;
 
 #define MX_DNS_MAX_A 8
 #define MX_DNS_TXT_MAX 512
@@ -36,6 +39,8 @@ struct mx_dns_query_s
 {
   char const *name ;             /* in: dotted name */
   enum mx_dns_type type ;        /* in */
+  unsigned int after ;           /* in: 0 (sent at once), or 1 + the index
+                                    of the query whose records it waits for */
   enum mx_dns_status status ;    /* out: ANSWERED covers "no such name" */
   unsigned char a[MX_DNS_MAX_A][4] ;  /* out, A: the first addresses */
   unsigned char aaaa[MX_DNS_MAX_A][16] ;  /* out, AAAA: the first addresses */

@@ -15,7 +15,8 @@
  *         that rblsmtpd accepts the client.
  * Every zone of -r (blocklists: a listing adds its weight) and -a
  * (allow-lists: a listing subtracts its weight) is asked at once, for an
- * A record and, for blocklists, a TXT record; -t seconds (default 3,
+ * A record and, for a blocklist whose A records come back, then a TXT
+ * record; -t seconds (default 3,
  * fractions allowed) bound the whole lookup. The refusal text is the TXT
  * of the heaviest listing (printable ASCII, at most 200 bytes), or -m
  * (default "Client address %IP% is listed by %ZONE%"), leading dashes
@@ -201,13 +202,15 @@ int main (int argc, char const *const *argv)
   {
     zones[i].a_query = (int)nq ;
     if (!query_name(&names[nq], &ip, zones[i].spec.name)) strerr_diefu1sys(111, "allocate") ;
-    q[nq].name = names[nq].s ; q[nq++].type = MX_DNS_A ;
+    q[nq].name = names[nq].s ; q[nq].after = 0 ; q[nq++].type = MX_DNS_A ;
     zones[i].txt_query = -1 ;
     if (!zones[i].allow)
     {
+      /* asked once the A records are in: a client that no list names
+         (most of them) costs one query per zone, not two */
       zones[i].txt_query = (int)nq ;
       if (!query_name(&names[nq], &ip, zones[i].spec.name)) strerr_diefu1sys(111, "allocate") ;
-      q[nq].name = names[nq].s ; q[nq++].type = MX_DNS_TXT ;
+      q[nq].name = names[nq].s ; q[nq].after = (unsigned int)zones[i].a_query + 1 ; q[nq++].type = MX_DNS_TXT ;
     }
   }
   if (mx_dns_all(q, nq, ms) < 0) mx_warn(ipt, "reason=DNS lookups could not start (no resolver, or no memory); every zone counts as not listed") ;

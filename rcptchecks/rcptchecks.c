@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include <skalibs/allreadwrite.h>
-#include <skalibs/djbunix.h>
 #include <skalibs/env.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
@@ -174,7 +173,7 @@ int main (int argc, char const *const *argv)
 
   /* the child reads its fd 0 and writes its fd 1; we read fds[0] and
      write fds[1] */
-  pid = child_spawn2(argv[0], argv, (char const *const *)environ, fds) ;
+  pid = mx_child_spawn(argv, fds) ;
   if (!pid)
   {
     static char const msg[] = "421 4.3.0 mail server unavailable, closing connection\r\n" ;
