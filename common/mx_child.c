@@ -42,6 +42,10 @@ pid_t mx_child_spawn (char const *const *argv, int fds[2])
        closed: move it out of the way first */
     if (out[1] == 0 && (out[1] = fcntl(0, F_DUPFD_CLOEXEC, 3)) < 0) { spawn_errno = errno ; _exit(127) ; }
     if (child_fd(in[0], 0) < 0 || child_fd(out[1], 1) < 0) { spawn_errno = errno ; _exit(127) ; }
+    /* the proxies ignore SIGPIPE; an ignored signal stays ignored
+       across exec, and the server expects the default (posix_spawn's
+       SETSIGDEF reset it). vfork shares memory, not signal actions. */
+    signal(SIGPIPE, SIG_DFL) ;
     sigprocmask(SIG_SETMASK, &none, 0) ;
     execvp(argv[0], (char *const *)argv) ;
     spawn_errno = errno ? errno : ENOEXEC ;
