@@ -76,7 +76,7 @@ SMTPDELAY = smtp-delay/smtp-delay.o smtp-delay/classify.o smtp-delay/refuse.o
 smtp-delay/smtp-delay: $(SMTPDELAY) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(SMTPDELAY) $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS)
 
-RBLENV = rblenv/rblenv.o rblenv/zonespec.o
+RBLENV = rblenv/rblenv.o common/mx_zonespec.o
 
 rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS)
@@ -84,10 +84,7 @@ rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 rcptchecks/rcptchecks.o: rcptchecks/rcptchecks.c conf-cc conf-rcptchecks
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DRCPTCHECKS_CDB='"$(shell head -n 1 conf-rcptchecks)"' -c -o $@ $<
 
-RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rblenv/zonespec.o common/mx_sql.o common/mx_utf8.o
-
-# envelope.h reads RHSBL zones with rblenv's zonespec
-rcptchecks/%.o: CPPFLAGS += -Irblenv
+RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o common/mx_zonespec.o common/mx_sql.o common/mx_utf8.o
 
 rcptchecks/rcptchecks: $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS) $(IDN2)
@@ -128,9 +125,8 @@ t/unit/classify-test.o: CPPFLAGS += -Ismtp-delay
 t/unit/classify-test: t/unit/classify-test.o smtp-delay/classify.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/classify-test.o smtp-delay/classify.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
-t/unit/zonespec-test.o: CPPFLAGS += -Irblenv
-t/unit/zonespec-test: t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o
+t/unit/zonespec-test: t/unit/zonespec-test.o common/mx_zonespec.o t/unit/tap.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/zonespec-test.o common/mx_zonespec.o t/unit/tap.o
 
 t/unit/rcptaddr-test.o: CPPFLAGS += -Ircptchecks
 t/unit/rcptaddr-test: t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_text.o common/mx_utf8.o t/unit/tap.o conf-ld
@@ -231,7 +227,7 @@ fuzz/smtp-fuzz:     fuzz/smtp-fuzz.o fuzz/mx_smtp.o
 fuzz/proxyhdr-fuzz: fuzz/proxyhdr-fuzz.o fuzz/proxyhdr.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/envelope-fuzz: fuzz/envelope-fuzz.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o
 fuzz/handshake-fuzz: fuzz/handshake-fuzz.o fuzz/handshake.o fuzz/mx_smtp.o fuzz/mx_ip.o
-fuzz/zonespec-fuzz: fuzz/zonespec-fuzz.o fuzz/zonespec.o
+fuzz/zonespec-fuzz: fuzz/zonespec-fuzz.o fuzz/mx_zonespec.o
 fuzz/loadline-fuzz: fuzz/loadline-fuzz.o fuzz/loadline.o fuzz/mx_ip.o
 fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_text.o fuzz/mx_utf8.o
 fuzz/patterns-fuzz: fuzz/patterns-fuzz.o fuzz/classify.o
