@@ -104,13 +104,13 @@ SMTPTLS = smtp-tls/smtp-tls.o smtp-tls/relay.o smtp-tls/tls.o common/mx_smtp.o
 smtp-tls/smtp-tls: $(SMTPTLS) $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) -o $@ $(SMTPTLS) $(COMMON_RUN) $(SKALIBS) $(OPENSSL)
 
-PROXYENV = proxy-env/proxy-env.o proxy-env/proxyhdr.o common/mx_net.o
+PROXYENV = proxy-env/proxy-env.o common/mx_proxyhdr.o common/mx_net.o
 
 # static: the first link of every connection behind a balancer
 proxy-env/proxy-env: $(PROXYENV) $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(PROXYENV) $(COMMON_RUN) $(SKALIBS)
 
-SMTPFORWARD = smtp-forward/smtp-forward.o smtp-forward/handshake.o smtp-forward/proxyout.o smtp-forward/connect.o smtp-forward/relay.o common/mx_smtp.o
+SMTPFORWARD = smtp-forward/smtp-forward.o smtp-forward/handshake.o common/mx_proxyhdr.o smtp-forward/connect.o smtp-forward/relay.o common/mx_smtp.o
 
 # static: the last link of every session to an MTA over TCP
 smtp-forward/smtp-forward: $(SMTPFORWARD) $(COMMON_RUN) $(DNS_SEALED) conf-ld
@@ -146,18 +146,17 @@ t/unit/ip-test: t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) conf-ld
 t/unit/linger-test: t/unit/linger-test.o t/unit/tap.o common/mx_linger.o common/mx_secs.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/linger-test.o t/unit/tap.o common/mx_linger.o common/mx_secs.o $(SKALIBS)
 
-t/unit/proxyhdr-test.o: CPPFLAGS += -Iproxy-env
-t/unit/proxyhdr-test: t/unit/proxyhdr-test.o proxy-env/proxyhdr.o t/unit/tap.o $(COMMON_IP) conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/proxyhdr-test.o proxy-env/proxyhdr.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
+t/unit/proxyhdr-test: t/unit/proxyhdr-test.o common/mx_proxyhdr.o t/unit/tap.o $(COMMON_IP) conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/proxyhdr-test.o common/mx_proxyhdr.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
 t/unit/envelope-test.o: CPPFLAGS += -Ircptchecks
 ENVELOPE_PARSE = rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_utf8.o
 t/unit/envelope-test: t/unit/envelope-test.o $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/envelope-test.o $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) $(SKALIBS) $(IDN2)
 
-t/unit/forward-test.o: CPPFLAGS += -Ismtp-forward -Iproxy-env
-t/unit/forward-test: t/unit/forward-test.o smtp-forward/handshake.o smtp-forward/proxyout.o proxy-env/proxyhdr.o common/mx_smtp.o t/unit/tap.o $(COMMON_IP) conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/forward-test.o smtp-forward/handshake.o smtp-forward/proxyout.o proxy-env/proxyhdr.o common/mx_smtp.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
+t/unit/forward-test.o: CPPFLAGS += -Ismtp-forward
+t/unit/forward-test: t/unit/forward-test.o smtp-forward/handshake.o common/mx_smtp.o t/unit/tap.o $(COMMON_IP) conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/forward-test.o smtp-forward/handshake.o common/mx_smtp.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
 t/unit/utf8-test: t/unit/utf8-test.o t/unit/tap.o common/mx_utf8.o common/mx_text.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/utf8-test.o t/unit/tap.o common/mx_utf8.o common/mx_text.o $(IDN2)
@@ -224,7 +223,7 @@ fuzz/%.o: t/unit/%.c conf-cc
 
 fuzz/rcptaddr-fuzz: fuzz/rcptaddr-fuzz.o fuzz/rcptaddr.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_utf8.o fuzz/qmail-model.o
 fuzz/smtp-fuzz:     fuzz/smtp-fuzz.o fuzz/mx_smtp.o
-fuzz/proxyhdr-fuzz: fuzz/proxyhdr-fuzz.o fuzz/proxyhdr.o fuzz/mx_ip.o fuzz/mx_text.o
+fuzz/proxyhdr-fuzz: fuzz/proxyhdr-fuzz.o fuzz/mx_proxyhdr.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/envelope-fuzz: fuzz/envelope-fuzz.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o
 fuzz/handshake-fuzz: fuzz/handshake-fuzz.o fuzz/handshake.o fuzz/mx_smtp.o fuzz/mx_ip.o
 fuzz/zonespec-fuzz: fuzz/zonespec-fuzz.o fuzz/mx_zonespec.o

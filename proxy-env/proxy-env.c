@@ -11,7 +11,7 @@
  * a peer not in the list (or TCPREMOTEIP unset or not an address) is
  * refused before a byte is read: logged, the connection closed, exit
  * 100, child never runs. From a balancer, reads from fd 0 exactly the
- * header's bytes (proxyhdr.h), nothing of what follows (a v1 line is
+ * header's bytes (mx_proxyhdr.h), nothing of what follows (a v1 line is
  * peeked at, on a socket, and taken up to its LF), within -t seconds
  * (default 5, at most 300): -1 takes version 1 only, -2 version 2
  * only, -a (default) either. Then execs
@@ -40,8 +40,8 @@
 #include "mx_ip.h"
 #include "mx_log.h"
 #include "mx_net.h"
+#include "mx_proxyhdr.h"
 #include "mx_secs.h"
-#include "proxyhdr.h"
 
 #define USAGE "proxy-env -b addr[/bits][,addr[/bits]...] [ -t secs ] [ -1 | -2 | -a ] child..."
 #define dieusage() strerr_dieusage(100, USAGE)

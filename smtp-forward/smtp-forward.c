@@ -11,7 +11,7 @@
  *       looked up here within 5 s or half of -T; [UNAVAILABLE] with
  *       -H, [TEMPUNAVAIL] if the lookup failed); the server's new
  *       greeting goes to the client.
- *   -p  a PROXY header of version 1 or 2 (proxyout.h) before any byte.
+ *   -p  a PROXY header of version 1 or 2 (mx_proxyhdr.h) before any byte.
  *   neither: the server sees the guard's address (smtp-forward.8).
  * Then relays bytes both ways (relay.h) until the server closes, or
  * nothing moves for -t seconds (default 1200).
@@ -47,9 +47,9 @@
 #include "mx_fifo.h"
 #include "mx_linger.h"
 #include "mx_log.h"
+#include "mx_proxyhdr.h"
 #include "mx_secs.h"
 #include "mx_smtp.h"
-#include "proxyout.h"
 #include "relay.h"
 
 #define USAGE "smtp-forward [ -x [ -H ] | -p 1|2 ] [ -T secs ] [ -t secs ] host port"
@@ -239,8 +239,8 @@ int main (int argc, char const *const *argv)
 
   if (proxy)
   {
-    unsigned char hdr[PROXYOUT_MAX] ;
-    if (!send_all(sfd, (char const *)hdr, proxyout_make(hdr, proxy, &client, cport, &local, lport), deadline))
+    unsigned char hdr[PROXYHDR_OUT_MAX] ;
+    if (!send_all(sfd, (char const *)hdr, proxyhdr_make(hdr, proxy, &client, cport, &local, lport), deadline))
       return unavailable("the PROXY header could not be sent") ;
   }
 
