@@ -27,7 +27,7 @@ IDN2 = -l:libidn2.a -l:libunistring.a
 # which NAME hands over when told to use SQL (common/mx_mariadb.h).
 PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward report/mxguard-report
 MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 report/mxguard-report.8
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_linger.o common/mx_fifo.o common/mx_child.o
@@ -84,7 +84,7 @@ rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 rcptchecks/rcptchecks.o: rcptchecks/rcptchecks.c conf-cc conf-rcptchecks
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DRCPTCHECKS_CDB='"$(shell head -n 1 conf-rcptchecks)"' -c -o $@ $<
 
-RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o common/mx_zonespec.o common/mx_sql.o common/mx_utf8.o
+RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o common/mx_zonespec.o common/mx_sql.o common/mx_utf8.o common/mx_dnsname.o
 
 rcptchecks/rcptchecks: $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS) $(IDN2)
@@ -93,8 +93,8 @@ rcptchecks/rcptchecks: $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(
 rcptchecks/rcptchecks-sql: $(RCPTCHECKS) common/mx_mariadb.o $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LD) $(SANITIZE) -o $@ $(RCPTCHECKS) common/mx_mariadb.o $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS) $(IDN2) $(MARIADB)
 
-rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_text.o common/mx_utf8.o conf-ld
-	$(LD) $(SANITIZE) -o $@ rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_text.o common/mx_utf8.o $(SKALIBS) $(IDN2)
+rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_dnsname.o common/mx_text.o common/mx_utf8.o conf-ld
+	$(LD) $(SANITIZE) -o $@ rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_dnsname.o common/mx_text.o common/mx_utf8.o $(SKALIBS) $(IDN2)
 
 # OpenSSL for smtp-tls only, and dynamically: a static libcrypto needs
 # glibc's dlopen and resolver at run time (common/LIBRARIES)
@@ -129,8 +129,8 @@ t/unit/zonespec-test: t/unit/zonespec-test.o common/mx_zonespec.o t/unit/tap.o c
 	$(LD) $(SANITIZE) -o $@ t/unit/zonespec-test.o common/mx_zonespec.o t/unit/tap.o
 
 t/unit/rcptaddr-test.o: CPPFLAGS += -Ircptchecks
-t/unit/rcptaddr-test: t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_text.o common/mx_utf8.o t/unit/tap.o conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_text.o common/mx_utf8.o t/unit/tap.o $(IDN2)
+t/unit/rcptaddr-test: t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_dnsname.o common/mx_smtp.o common/mx_text.o common/mx_utf8.o t/unit/tap.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_dnsname.o common/mx_smtp.o common/mx_text.o common/mx_utf8.o t/unit/tap.o $(IDN2)
 
 t/unit/smtp-test.o: CPPFLAGS += -Ircptchecks
 t/unit/smtp-test: t/unit/smtp-test.o common/mx_smtp.o t/unit/tap.o conf-ld
@@ -150,7 +150,7 @@ t/unit/proxyhdr-test: t/unit/proxyhdr-test.o common/mx_proxyhdr.o t/unit/tap.o $
 	$(LD) $(SANITIZE) -o $@ t/unit/proxyhdr-test.o common/mx_proxyhdr.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
 t/unit/envelope-test.o: CPPFLAGS += -Ircptchecks
-ENVELOPE_PARSE = rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_utf8.o
+ENVELOPE_PARSE = rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rcptchecks/rcptaddr.o common/mx_dnsname.o common/mx_smtp.o common/mx_utf8.o
 t/unit/envelope-test: t/unit/envelope-test.o $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/envelope-test.o $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) $(SKALIBS) $(IDN2)
 
@@ -162,6 +162,9 @@ t/unit/utf8-test: t/unit/utf8-test.o t/unit/tap.o common/mx_utf8.o common/mx_tex
 	$(LD) $(SANITIZE) -o $@ t/unit/utf8-test.o t/unit/tap.o common/mx_utf8.o common/mx_text.o $(IDN2)
 t/unit/net-test: t/unit/net-test.o t/unit/tap.o common/mx_net.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/net-test.o t/unit/tap.o common/mx_net.o $(COMMON_IP) $(SKALIBS)
+
+t/unit/dnsname-test: t/unit/dnsname-test.o t/unit/tap.o common/mx_dnsname.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/dnsname-test.o t/unit/tap.o common/mx_dnsname.o
 
 t/unit/text-test: t/unit/text-test.o t/unit/tap.o common/mx_text.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/text-test.o t/unit/tap.o common/mx_text.o $(SKALIBS)
@@ -221,14 +224,14 @@ fuzz/%.o: smtp-forward/%.c conf-cc
 fuzz/%.o: t/unit/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 
-fuzz/rcptaddr-fuzz: fuzz/rcptaddr-fuzz.o fuzz/rcptaddr.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_utf8.o fuzz/qmail-model.o
+fuzz/rcptaddr-fuzz: fuzz/rcptaddr-fuzz.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_utf8.o fuzz/qmail-model.o
 fuzz/smtp-fuzz:     fuzz/smtp-fuzz.o fuzz/mx_smtp.o
 fuzz/proxyhdr-fuzz: fuzz/proxyhdr-fuzz.o fuzz/mx_proxyhdr.o fuzz/mx_ip.o fuzz/mx_text.o
-fuzz/envelope-fuzz: fuzz/envelope-fuzz.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o
+fuzz/envelope-fuzz: fuzz/envelope-fuzz.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o
 fuzz/handshake-fuzz: fuzz/handshake-fuzz.o fuzz/handshake.o fuzz/mx_smtp.o fuzz/mx_ip.o
 fuzz/zonespec-fuzz: fuzz/zonespec-fuzz.o fuzz/mx_zonespec.o
 fuzz/loadline-fuzz: fuzz/loadline-fuzz.o fuzz/loadline.o fuzz/mx_ip.o
-fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_text.o fuzz/mx_utf8.o
+fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_dnsname.o fuzz/mx_text.o fuzz/mx_utf8.o
 fuzz/patterns-fuzz: fuzz/patterns-fuzz.o fuzz/classify.o
 fuzz/utf8-fuzz:     fuzz/utf8-fuzz.o fuzz/mx_utf8.o fuzz/mx_text.o
 fuzz/netlist-fuzz: fuzz/netlist-fuzz.o fuzz/mx_net.o fuzz/mx_ip.o fuzz/mx_text.o
