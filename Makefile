@@ -132,7 +132,6 @@ t/unit/rcptaddr-test.o: CPPFLAGS += -Ircptchecks
 t/unit/rcptaddr-test: t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_dnsname.o common/mx_smtp.o common/mx_text.o common/mx_utf8.o t/unit/tap.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_dnsname.o common/mx_smtp.o common/mx_text.o common/mx_utf8.o t/unit/tap.o $(IDN2)
 
-t/unit/smtp-test.o: CPPFLAGS += -Ircptchecks
 t/unit/smtp-test: t/unit/smtp-test.o common/mx_smtp.o t/unit/tap.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/smtp-test.o common/mx_smtp.o t/unit/tap.o
 
@@ -194,7 +193,7 @@ FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshak
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 FUZZ_CC  = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(filter -std=% -W% -D%,$(CC))
-FUZZ_CPPFLAGS = -Icommon -Ircptchecks -Irblenv -Irelaydb -Ismtp-delay -Iproxy-env -Ismtp-forward -It/unit
+FUZZ_CPPFLAGS = -Icommon -Ircptchecks -Irelaydb -Ismtp-delay -Ismtp-forward -It/unit
 # longest input per harness: a little over the longest the program takes
 FUZZ_MAXLEN_rcptaddr = 1100
 FUZZ_MAXLEN_smtp     = 2048
@@ -214,13 +213,9 @@ fuzz/%.o: common/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 fuzz/%.o: rcptchecks/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
-fuzz/%.o: rblenv/%.c conf-cc
-	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 fuzz/%.o: relaydb/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 fuzz/%.o: smtp-delay/%.c conf-cc
-	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
-fuzz/%.o: proxy-env/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 fuzz/%.o: smtp-forward/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
