@@ -193,6 +193,8 @@ FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshak
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 FUZZ_CC  = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(filter -std=% -W% -D%,$(CC))
+# the harnesses see the folders they drive; a program's object, built
+# again for them, sees common/ and its own folder only, as in the build
 FUZZ_CPPFLAGS = -Icommon -Ircptchecks -Irelaydb -Ismtp-delay -Ismtp-forward -It/unit
 # longest input per harness: a little over the longest the program takes
 FUZZ_MAXLEN_rcptaddr = 1100
@@ -210,15 +212,15 @@ FUZZ_MAXLEN_netlist = 4200
 fuzz/%.o: fuzz/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 fuzz/%.o: common/%.c conf-cc
-	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(DEPFLAGS) -Icommon -I$(<D) -c -o $@ $<
 fuzz/%.o: rcptchecks/%.c conf-cc
-	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(DEPFLAGS) -Icommon -I$(<D) -c -o $@ $<
 fuzz/%.o: relaydb/%.c conf-cc
-	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(DEPFLAGS) -Icommon -I$(<D) -c -o $@ $<
 fuzz/%.o: smtp-delay/%.c conf-cc
-	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(DEPFLAGS) -Icommon -I$(<D) -c -o $@ $<
 fuzz/%.o: smtp-forward/%.c conf-cc
-	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(DEPFLAGS) -Icommon -I$(<D) -c -o $@ $<
 fuzz/%.o: t/unit/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 
