@@ -1,7 +1,6 @@
 /* refuse: see refuse.h. Reads under one deadline (mx_wait, on
- * mx_now_ms's clock), writes
- * small replies (a hostile client that never reads can fill at most
- * 100 short lines into its socket buffer).
+ * mx_now_ms's clock), writes small replies (a hostile client that never
+ * reads can fill at most 100 short lines into its socket buffer).
  */
 #include "refuse.h"
 
