@@ -28,10 +28,10 @@ IDN2 = -l:libidn2.a -l:libunistring.a
 PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward report/mxguard-report
 MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 report/mxguard-report.8
 MAN7     = rcptchecks/rcptchecks-recipients.7 rcptchecks/rcptchecks-envelope.7
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/wait-test t/unit/sql-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
-COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_linger.o common/mx_fifo.o common/mx_child.o
+COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_wait.o common/mx_linger.o common/mx_fifo.o common/mx_child.o
 STORES     = relaydb/store.o relaydb/store-dir.o relaydb/store-sql.o relaydb/relaydb-opts.o common/mx_sql.o
 RELAYSTORE = $(STORES) common/mx_mariadb.o
 
@@ -77,7 +77,7 @@ SMTPDELAY = smtp-delay/smtp-delay.o smtp-delay/classify.o smtp-delay/refuse.o
 smtp-delay/smtp-delay: $(SMTPDELAY) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(SMTPDELAY) $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS)
 
-RBLENV = rblenv/rblenv.o rblenv/zonespec.o
+RBLENV = rblenv/rblenv.o common/mx_zonespec.o
 
 rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS)
@@ -85,10 +85,7 @@ rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 rcptchecks/rcptchecks.o: rcptchecks/rcptchecks.c conf-cc conf-rcptchecks
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DRCPTCHECKS_CDB='"$(shell head -n 1 conf-rcptchecks)"' -c -o $@ $<
 
-RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rblenv/zonespec.o common/mx_sql.o common/mx_utf8.o
-
-# envelope.h reads RHSBL zones with rblenv's zonespec
-rcptchecks/%.o: CPPFLAGS += -Irblenv
+RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o common/mx_zonespec.o common/mx_sql.o common/mx_utf8.o common/mx_dnsname.o
 
 rcptchecks/rcptchecks: $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS) $(IDN2)
@@ -97,8 +94,8 @@ rcptchecks/rcptchecks: $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(
 rcptchecks/rcptchecks-sql: $(RCPTCHECKS) common/mx_mariadb.o $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LD) $(SANITIZE) -o $@ $(RCPTCHECKS) common/mx_mariadb.o $(COMMON_RUN) $(DNS_SEALED) $(SKALIBS) $(IDN2) $(MARIADB)
 
-rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_text.o common/mx_utf8.o conf-ld
-	$(LD) $(SANITIZE) -o $@ rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_text.o common/mx_utf8.o $(SKALIBS) $(IDN2)
+rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_dnsname.o common/mx_text.o common/mx_utf8.o conf-ld
+	$(LD) $(SANITIZE) -o $@ rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_dnsname.o common/mx_text.o common/mx_utf8.o $(SKALIBS) $(IDN2)
 
 # OpenSSL for smtp-tls only, and dynamically: a static libcrypto needs
 # glibc's dlopen and resolver at run time (common/LIBRARIES)
@@ -108,13 +105,13 @@ SMTPTLS = smtp-tls/smtp-tls.o smtp-tls/relay.o smtp-tls/tls.o common/mx_smtp.o
 smtp-tls/smtp-tls: $(SMTPTLS) $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) -o $@ $(SMTPTLS) $(COMMON_RUN) $(SKALIBS) $(OPENSSL)
 
-PROXYENV = proxy-env/proxy-env.o proxy-env/proxyhdr.o common/mx_net.o
+PROXYENV = proxy-env/proxy-env.o common/mx_proxyhdr.o common/mx_net.o
 
 # static: the first link of every connection behind a balancer
 proxy-env/proxy-env: $(PROXYENV) $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(PROXYENV) $(COMMON_RUN) $(SKALIBS)
 
-SMTPFORWARD = smtp-forward/smtp-forward.o smtp-forward/handshake.o smtp-forward/proxyout.o smtp-forward/connect.o smtp-forward/relay.o common/mx_smtp.o
+SMTPFORWARD = smtp-forward/smtp-forward.o smtp-forward/handshake.o common/mx_proxyhdr.o smtp-forward/connect.o smtp-forward/relay.o common/mx_smtp.o
 
 # static: the last link of every session to an MTA over TCP
 smtp-forward/smtp-forward: $(SMTPFORWARD) $(COMMON_RUN) $(DNS_SEALED) conf-ld
@@ -129,15 +126,13 @@ t/unit/classify-test.o: CPPFLAGS += -Ismtp-delay
 t/unit/classify-test: t/unit/classify-test.o smtp-delay/classify.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/classify-test.o smtp-delay/classify.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
-t/unit/zonespec-test.o: CPPFLAGS += -Irblenv
-t/unit/zonespec-test: t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/zonespec-test.o rblenv/zonespec.o t/unit/tap.o
+t/unit/zonespec-test: t/unit/zonespec-test.o common/mx_zonespec.o t/unit/tap.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/zonespec-test.o common/mx_zonespec.o t/unit/tap.o
 
 t/unit/rcptaddr-test.o: CPPFLAGS += -Ircptchecks
-t/unit/rcptaddr-test: t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_text.o common/mx_utf8.o t/unit/tap.o conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_text.o common/mx_utf8.o t/unit/tap.o $(IDN2)
+t/unit/rcptaddr-test: t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_dnsname.o common/mx_smtp.o common/mx_text.o common/mx_utf8.o t/unit/tap.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_dnsname.o common/mx_smtp.o common/mx_text.o common/mx_utf8.o t/unit/tap.o $(IDN2)
 
-t/unit/smtp-test.o: CPPFLAGS += -Ircptchecks
 t/unit/smtp-test: t/unit/smtp-test.o common/mx_smtp.o t/unit/tap.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/smtp-test.o common/mx_smtp.o t/unit/tap.o
 
@@ -148,26 +143,34 @@ t/unit/tarpit-test: t/unit/tarpit-test.o rcptchecks/tarpit.o t/unit/tap.o conf-l
 t/unit/ip-test: t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/ip-test.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
-t/unit/linger-test: t/unit/linger-test.o t/unit/tap.o common/mx_linger.o common/mx_secs.o conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/linger-test.o t/unit/tap.o common/mx_linger.o common/mx_secs.o $(SKALIBS)
+t/unit/linger-test: t/unit/linger-test.o t/unit/tap.o common/mx_linger.o common/mx_wait.o common/mx_secs.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/linger-test.o t/unit/tap.o common/mx_linger.o common/mx_wait.o common/mx_secs.o $(SKALIBS)
 
-t/unit/proxyhdr-test.o: CPPFLAGS += -Iproxy-env
-t/unit/proxyhdr-test: t/unit/proxyhdr-test.o proxy-env/proxyhdr.o t/unit/tap.o $(COMMON_IP) conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/proxyhdr-test.o proxy-env/proxyhdr.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
+t/unit/proxyhdr-test: t/unit/proxyhdr-test.o common/mx_proxyhdr.o t/unit/tap.o $(COMMON_IP) conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/proxyhdr-test.o common/mx_proxyhdr.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
 t/unit/envelope-test.o: CPPFLAGS += -Ircptchecks
-ENVELOPE_PARSE = rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_utf8.o
+ENVELOPE_PARSE = rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rcptchecks/rcptaddr.o common/mx_dnsname.o common/mx_smtp.o common/mx_utf8.o
 t/unit/envelope-test: t/unit/envelope-test.o $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/envelope-test.o $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) $(SKALIBS) $(IDN2)
 
-t/unit/forward-test.o: CPPFLAGS += -Ismtp-forward -Iproxy-env
-t/unit/forward-test: t/unit/forward-test.o smtp-forward/handshake.o smtp-forward/proxyout.o proxy-env/proxyhdr.o common/mx_smtp.o t/unit/tap.o $(COMMON_IP) conf-ld
-	$(LD) $(SANITIZE) -o $@ t/unit/forward-test.o smtp-forward/handshake.o smtp-forward/proxyout.o proxy-env/proxyhdr.o common/mx_smtp.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
+t/unit/forward-test.o: CPPFLAGS += -Ismtp-forward
+t/unit/forward-test: t/unit/forward-test.o smtp-forward/handshake.o common/mx_smtp.o t/unit/tap.o $(COMMON_IP) conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/forward-test.o smtp-forward/handshake.o common/mx_smtp.o t/unit/tap.o $(COMMON_IP) $(SKALIBS)
 
 t/unit/utf8-test: t/unit/utf8-test.o t/unit/tap.o common/mx_utf8.o common/mx_text.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/utf8-test.o t/unit/tap.o common/mx_utf8.o common/mx_text.o $(IDN2)
 t/unit/net-test: t/unit/net-test.o t/unit/tap.o common/mx_net.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/net-test.o t/unit/tap.o common/mx_net.o $(COMMON_IP) $(SKALIBS)
+
+t/unit/dnsname-test: t/unit/dnsname-test.o t/unit/tap.o common/mx_dnsname.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/dnsname-test.o t/unit/tap.o common/mx_dnsname.o
+
+t/unit/sql-test: t/unit/sql-test.o t/unit/tap.o common/mx_sql.o common/mx_mariadb.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/sql-test.o t/unit/tap.o common/mx_sql.o common/mx_mariadb.o $(SKALIBS) $(MARIADB)
+
+t/unit/wait-test: t/unit/wait-test.o t/unit/tap.o common/mx_wait.o common/mx_secs.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/wait-test.o t/unit/tap.o common/mx_wait.o common/mx_secs.o $(SKALIBS)
 
 t/unit/text-test: t/unit/text-test.o t/unit/tap.o common/mx_text.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/text-test.o t/unit/tap.o common/mx_text.o $(SKALIBS)
@@ -194,7 +197,9 @@ FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshak
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 FUZZ_CC  = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(filter -std=% -W% -D%,$(CC))
-FUZZ_CPPFLAGS = -Icommon -Ircptchecks -Irblenv -Irelaydb -Ismtp-delay -Iproxy-env -Ismtp-forward -It/unit
+# the harnesses see the folders they drive; a program's object, built
+# again for them, sees common/ and its own folder only, as in the build
+FUZZ_CPPFLAGS = -Icommon -Ircptchecks -Irelaydb -Ismtp-delay -Ismtp-forward -It/unit
 # longest input per harness: a little over the longest the program takes
 FUZZ_MAXLEN_rcptaddr = 1100
 FUZZ_MAXLEN_smtp     = 2048
@@ -211,30 +216,26 @@ FUZZ_MAXLEN_netlist = 4200
 fuzz/%.o: fuzz/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 fuzz/%.o: common/%.c conf-cc
-	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(DEPFLAGS) -Icommon -I$(<D) -c -o $@ $<
 fuzz/%.o: rcptchecks/%.c conf-cc
-	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
-fuzz/%.o: rblenv/%.c conf-cc
-	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(DEPFLAGS) -Icommon -I$(<D) -c -o $@ $<
 fuzz/%.o: relaydb/%.c conf-cc
-	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(DEPFLAGS) -Icommon -I$(<D) -c -o $@ $<
 fuzz/%.o: smtp-delay/%.c conf-cc
-	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
-fuzz/%.o: proxy-env/%.c conf-cc
-	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(DEPFLAGS) -Icommon -I$(<D) -c -o $@ $<
 fuzz/%.o: smtp-forward/%.c conf-cc
-	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(DEPFLAGS) -Icommon -I$(<D) -c -o $@ $<
 fuzz/%.o: t/unit/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
 
-fuzz/rcptaddr-fuzz: fuzz/rcptaddr-fuzz.o fuzz/rcptaddr.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_utf8.o fuzz/qmail-model.o
+fuzz/rcptaddr-fuzz: fuzz/rcptaddr-fuzz.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_utf8.o fuzz/qmail-model.o
 fuzz/smtp-fuzz:     fuzz/smtp-fuzz.o fuzz/mx_smtp.o
-fuzz/proxyhdr-fuzz: fuzz/proxyhdr-fuzz.o fuzz/proxyhdr.o fuzz/mx_ip.o fuzz/mx_text.o
-fuzz/envelope-fuzz: fuzz/envelope-fuzz.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o
+fuzz/proxyhdr-fuzz: fuzz/proxyhdr-fuzz.o fuzz/mx_proxyhdr.o fuzz/mx_ip.o fuzz/mx_text.o
+fuzz/envelope-fuzz: fuzz/envelope-fuzz.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o
 fuzz/handshake-fuzz: fuzz/handshake-fuzz.o fuzz/handshake.o fuzz/mx_smtp.o fuzz/mx_ip.o
-fuzz/zonespec-fuzz: fuzz/zonespec-fuzz.o fuzz/zonespec.o
+fuzz/zonespec-fuzz: fuzz/zonespec-fuzz.o fuzz/mx_zonespec.o
 fuzz/loadline-fuzz: fuzz/loadline-fuzz.o fuzz/loadline.o fuzz/mx_ip.o
-fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_text.o fuzz/mx_utf8.o
+fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_dnsname.o fuzz/mx_text.o fuzz/mx_utf8.o
 fuzz/patterns-fuzz: fuzz/patterns-fuzz.o fuzz/classify.o
 fuzz/utf8-fuzz:     fuzz/utf8-fuzz.o fuzz/mx_utf8.o fuzz/mx_text.o
 fuzz/netlist-fuzz: fuzz/netlist-fuzz.o fuzz/mx_net.o fuzz/mx_ip.o fuzz/mx_text.o

@@ -2,11 +2,11 @@
 #include "mx_linger.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
 #include "mx_secs.h"
+#include "mx_wait.h"
 
 void mx_linger (int rfd, int wfd, unsigned int ms)
 {
@@ -15,13 +15,7 @@ void mx_linger (int rfd, int wfd, unsigned int ms)
   for (;;)
   {
     char buf[4096] ;
-    struct pollfd x = { .fd = rfd, .events = POLLIN } ;
-    long long left = end - mx_now_ms() ;
-    int e ;
-    if (left <= 0) return ;
-    e = poll(&x, 1, (int)left) ;
-    if (e < 0 && errno == EINTR) continue ;
-    if (e <= 0) return ;
+    if (mx_wait_readable(rfd, end) <= 0) return ;
     {
       /* errno means something only when read() says -1: at the end of
          the input it may still hold an EAGAIN from long ago */

@@ -85,3 +85,15 @@ MYSQL *mx_sql_connect_at (mx_mariadb const **my, char const *cnf, char const *gr
   }
   return m ;
 }
+
+int mx_sql_gone (unsigned int err)
+{
+  switch (err)
+  {
+    case 2006 : case 2013 : case 2055 :   /* Connector/C: the connection */
+    case 1927 : case 1047 : case 4031 :   /* the server: see mx_sql.h */
+      return 1 ;
+    default :
+      return 0 ;
+  }
+}

@@ -30,4 +30,29 @@ extern MYSQL *mx_sql_connect (mx_mariadb const **my, char const *cnf, char const
    first again). */
 extern MYSQL *mx_sql_connect_at (mx_mariadb const **my, char const *cnf, char const *group, unsigned int timeout, char *why, unsigned int *at) ;
 
+/* 1 if err (mysql_errno or mysql_stmt_errno) says the server is gone
+   from under the statement, or cannot serve it where another server of
+   the list may: connect again (mx_sql_connect_at, from the next group)
+   and run the statement there. The one list of such codes, for every
+   SQL store (relaydb's, rcptchecks' recipients), so that failover is
+   the same everywhere:
+     2006  CR_SERVER_GONE_ERROR (Connector/C errmsg.h): "server has gone
+           away", gone between statements
+     2013  CR_SERVER_LOST (errmsg.h): "lost connection ... during query"
+     2055  CR_SERVER_LOST_EXTENDED (errmsg.h): the same with the system
+           error, as MySQL's client library reports it
+     1927  ER_CONNECTION_KILLED (MariaDB mysqld_error.h): "Connection was
+           killed" (KILL, a server shutting down)
+     1047  ER_UNKNOWN_COM_ERROR (mysqld_error.h): what a Galera node
+           outside the primary component answers ("WSREP has not yet
+           prepared node for application use"); another node may answer
+     4031  ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8.0.24 and later): the
+           server closed an idle connection (wait_timeout) and said so;
+           MariaDB gives the number to ER_REFERENCED_TRG_DOES_NOT_EXIST,
+           which no statement of ours raises, and a retry of it is only
+           one more failure
+   Every statement the stores run is safe to run twice (a read, an
+   upsert, a delete). */
+extern int mx_sql_gone (unsigned int err) ;
+
 #endif

@@ -1,14 +1,17 @@
-/* proxyhdr-fuzz: libFuzzer harness for proxyhdr_need and
- * proxyhdr_parse. The input is what a balancer (or anyone) sends first.
- * Aborts when the reader would take a byte past a header, when a header
- * is accepted that the need function did not measure to its end, or
- * when an accepted address does not survive a round trip through text.
+/* proxyhdr-fuzz: libFuzzer harness for common/mx_proxyhdr:
+ * proxyhdr_need, proxyhdr_parse and proxyhdr_make. The input is what a
+ * balancer (or anyone) sends first. Aborts when the reader would take a
+ * byte past a header, when a header is accepted that the need function
+ * did not measure to its end, when an accepted address does not survive
+ * a round trip through text, or when what was accepted, written again
+ * by proxyhdr_make in the same version, is not read back the same
+ * (addresses, ports, version).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxyhdr.h"
+#include "mx_proxyhdr.h"
 
 extern int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size) ;
 
@@ -45,6 +48,18 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
       tl = mx_ip_fmt(t, &h.dst) ;
       check(mx_ip_scan(t, tl, &back) && mx_ip_fmt(u, &back) == tl && !memcmp(t, u, tl)) ;
       if (h.version == 1) check(have <= PROXYHDR_V1_MAX && s[have - 1] == '\n') ;
+      {
+        /* what is written is read back the same */
+        unsigned char out[PROXYHDR_OUT_MAX] ;
+        proxyhdr g ;
+        size_t m = proxyhdr_make(out, h.version, &h.src, h.sport, &h.dst, h.dport) ;
+        check(m <= PROXYHDR_OUT_MAX) ;
+        check(proxyhdr_need(out, m, h.version) == (long)m) ;
+        check(proxyhdr_parse(out, m, &g) == PROXYHDR_PROXY) ;
+        check(g.version == h.version && g.sport == h.sport && g.dport == h.dport) ;
+        check(ip46_is6(&g.src) == ip46_is6(&h.src) && !memcmp(g.src.ip, h.src.ip, ip46_is6(&h.src) ? 16 : 4)) ;
+        check(ip46_is6(&g.dst) == ip46_is6(&h.dst) && !memcmp(g.dst.ip, h.dst.ip, ip46_is6(&h.dst) ? 16 : 4)) ;
+      }
     }
   }
   return 0 ;

@@ -1,10 +1,10 @@
-/* smtp-fuzz: libFuzzer harness for rcptchecks' SMTP functions
- * (smtp.h): smtp_verb, smtp_reply_len, smtp_reply_code,
+/* smtp-fuzz: libFuzzer harness for the SMTP functions of common/
+ * mx_smtp (mx_smtp.h): smtp_verb, smtp_reply_len, smtp_reply_code,
  * smtp_reply_valid, smtp_params_ok, smtp_starttls_line, smtp_ehlo_filter
  * and smtp_ehlo_keep on a copy, and datascan_run, fed the whole input at
  * once, a byte at a time and in chunks of pseudo-random sizes (seeded
  * by the first byte). Aborts when a result breaks the contract of
- * smtp.h or the three data scans disagree with each other or with a
+ * mx_smtp.h or the three data scans disagree with each other or with a
  * plain reading of RFC 5321's end of data.
  */
 #include <stdint.h>

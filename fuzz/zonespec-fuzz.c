@@ -1,6 +1,7 @@
-/* zonespec-fuzz: libFuzzer harness for zonespec_parse (rblenv's
- * zone=filter*weight). The input, up to its first NUL, is one spec.
- * What parses must keep zonespec.h's promises (a name of letters,
+/* zonespec-fuzz: libFuzzer harness for zonespec_parse (common/
+ * mx_zonespec: rblenv's -r/-a and rcptchecks' -R zone=filter*weight).
+ * The input, up to its first NUL, is one spec.
+ * What parses must keep mx_zonespec.h's promises (a name of letters,
  * digits, - _ and dots, no empty label, no trailing dot, at most 253
  * bytes; a weight in -1000..1000) and must come back the same when
  * written out in the same syntax and parsed again; what fails must say
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zonespec.h"
+#include "mx_zonespec.h"
 
 extern int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size) ;
 

@@ -11,7 +11,7 @@
  * a peer not in the list (or TCPREMOTEIP unset or not an address) is
  * refused before a byte is read: logged, the connection closed, exit
  * 100, child never runs. From a balancer, reads from fd 0 exactly the
- * header's bytes (proxyhdr.h), nothing of what follows (a v1 line is
+ * header's bytes (mx_proxyhdr.h), nothing of what follows (a v1 line is
  * peeked at, on a socket, and taken up to its LF), within -t seconds
  * (default 5, at most 300): -1 takes version 1 only, -2 version 2
  * only, -a (default) either. Then execs
@@ -26,7 +26,6 @@
  * reason=untrusted peer for a peer not named with -b).
  */
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -40,8 +39,9 @@
 #include "mx_ip.h"
 #include "mx_log.h"
 #include "mx_net.h"
+#include "mx_proxyhdr.h"
 #include "mx_secs.h"
-#include "proxyhdr.h"
+#include "mx_wait.h"
 
 #define USAGE "proxy-env -b addr[/bits][,addr[/bits]...] [ -t secs ] [ -1 | -2 | -a ] child..."
 #define dieusage() strerr_dieusage(100, USAGE)
@@ -109,16 +109,12 @@ int main (int argc, char const *const *argv)
   for (;;)
   {
     long need = proxyhdr_need(buf, have, versions) ;
-    struct pollfd x = { .fd = 0, .events = POLLIN } ;
-    long long left ;
     ssize_t r ;
     if (need < 0) return refuse(ipt, have >= PROXYHDR_V1_MAX ? "no PROXY header, or an overlong one" : "no PROXY header") ;
     if ((size_t)need == have) break ;
-    left = deadline - mx_now_ms() ;
-    if (left <= 0) return refuse(ipt, "no complete PROXY header in time") ;
-    r = poll(&x, 1, (int)left) ;
-    if (r < 0) { if (errno == EINTR) continue ; strerr_diefu1sys(111, "poll") ; }
-    if (!r) continue ;
+    r = mx_wait_readable(0, deadline) ;
+    if (r < 0) strerr_diefu1sys(111, "poll") ;
+    if (!r) return refuse(ipt, "no complete PROXY header in time") ;
     if ((size_t)need == have + 1 && have >= 8 && !memcmp(buf, "PROXY ", 6)) need = (long)(have + v1_take(buf, have)) ;
     r = read(0, buf + have, (size_t)need - have) ;
     if (r < 0) { if (errno == EINTR || errno == EAGAIN) continue ; return refuse(ipt, "the connection failed") ; }

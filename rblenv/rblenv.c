@@ -50,7 +50,7 @@
 #include "mx_log.h"
 #include "mx_secs.h"
 #include "mx_text.h"
-#include "zonespec.h"
+#include "mx_zonespec.h"
 
 #define USAGE "rblenv [ -t secs ] [ -s score ] [ -w score ] [ -p ] [ -m text ] [ -L ] [ -n ] [ -r zone[=filter][*weight] ... ] [ -a zone[=filter][*weight] ... ] child..."
 #define dieusage() strerr_dieusage(100, USAGE)

@@ -62,7 +62,7 @@ struct check_s
 enum check_verdict { CHECK_FORWARD, CHECK_REFUSE, CHECK_CLOSE } ;
 
 /* Decides on "RCPT <arg>" (len bytes: what follows "RCPT "), offered
-   the EXT_ bits of the extensions the client was offered (smtp.h), utf8
+   the EXT_ bits of the extensions the client was offered (mx_smtp.h), utf8
    whether the transaction's MAIL declared SMTPUTF8. FORWARD: pass the command to
    the child. REFUSE: answer with reply instead (replylen bytes of
    CRLF-terminated lines; reply has room for CHECK_REPLYROOM). CLOSE:

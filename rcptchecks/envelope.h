@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include "mx_ip.h"
 #include "sender.h"
-#include "zonespec.h"
+#include "mx_zonespec.h"
 
 enum envelope_check
 {

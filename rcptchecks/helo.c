@@ -4,24 +4,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mx_dnsname.h"
+
 static int is_letdig (char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ; }
 
+/* RFC 5321 4.1.2's Domain, 255 octets at most (4.5.3.1.2): the default
+   rule of mx_dnsname, no relaxation */
 int helo_is_domain (char const *s, size_t n)
 {
-  size_t i = 0 ;
-  if (!n || n > 255) return 0 ;
-  while (i < n)
-  {
-    size_t j = i ;
-    while (j < n && s[j] != '.') j++ ;
-    /* sub-domain = Let-dig [Ldh-str]: starts and ends with a Let-dig */
-    if (j == i || j - i > 63 || !is_letdig(s[i]) || !is_letdig(s[j-1])) return 0 ;
-    for (size_t k = i ; k < j ; k++) if (!is_letdig(s[k]) && s[k] != '-') return 0 ;
-    if (j == n) return 1 ;
-    i = j + 1 ;
-    if (i == n) return 0 ;   /* a trailing dot */
-  }
-  return 0 ;
+  return mx_dnsname_ok(s, n, 255, 0) ;
 }
 
 /* digits and dots only: an address written without its brackets */

@@ -3,21 +3,16 @@
 
 #include <string.h>
 
+#include "mx_dnsname.h"
 #include "mx_text.h"
 #include "mx_utf8.h"
 
+/* a list is text the servers compare: mx_dnsname's list rule (letters,
+   digits, '-', '_', any label length, one root dot, a literal "[...]",
+   lower case) */
 int listline_domain_ok (char const *d, size_t n)
 {
-  size_t i ;
-  if (!n) return 0 ;
-  if (d[0] == '[') return n > 2 && d[n-1] == ']' ;   /* a domain literal */
-  for (i = 0 ; i < n ; i++)
-  {
-    char c = d[i] ;
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_')) return 0 ;
-    if (c == '.' && (!i || d[i-1] == '.')) return 0 ;
-  }
-  return 1 ;
+  return mx_dnsname_ok(d, n, 0, MX_DNSNAME_LIST) ;
 }
 
 enum listline_kind listline_parse (char *s, size_t w, int keep_case, listline *l, char const **why)

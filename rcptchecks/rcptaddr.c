@@ -7,11 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mx_dnsname.h"
 #include "mx_text.h"
 #include "mx_utf8.h"
 
 #define MAX_EXTENSION_LEVELS 12
-#define LABEL_MAX 63
 
 static int is_alnum (char c)
 {
@@ -54,23 +54,12 @@ static enum rcptaddr_form eight_bit (char const *p, size_t n, int utf8)
   }
 }
 
-/* DNS labels: letters, digits and inner hyphens, 1 to 63 bytes each */
+/* DNS labels: letters, digits and inner hyphens, 1 to 63 bytes each
+   (mx_dnsname's default rule, RFC 5321 4.1.2), at most
+   RCPTADDR_DOMAIN_MAX in all */
 static int dns_name (char const *s, size_t n)
 {
-  size_t i, label = 0 ;
-  if (!n || n > RCPTADDR_DOMAIN_MAX) return 0 ;
-  for (i = 0 ; i <= n ; i++)
-  {
-    if (i == n || s[i] == '.')
-    {
-      if (!label || s[i - 1] == '-') return 0 ;
-      label = 0 ;
-      continue ;
-    }
-    if (!is_alnum(s[i]) && (s[i] != '-' || !label)) return 0 ;
-    if (++label > LABEL_MAX) return 0 ;
-  }
-  return 1 ;
+  return mx_dnsname_ok(s, n, RCPTADDR_DOMAIN_MAX, 0) ;
 }
 
 /* "[d.d.d.d]" in qmail-smtpd's lenient spelling (any number of digits

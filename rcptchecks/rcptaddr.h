@@ -44,7 +44,7 @@
  * local part is kept as written: its non-ASCII bytes are compared
  * exactly (neither qmail nor exim folds or normalises them).
  * Params are returned for the caller to judge against what was offered
- * (smtp_params_ok, smtp.h).
+ * (smtp_params_ok, mx_smtp.h).
  *
  * Lookup keys, in order, for local part L and domain D (lower-cased),
  * with delimiter '-' (configurable):

@@ -10,18 +10,6 @@
 
 #include "rcptaddr.h"
 
-/* Connector/C's and the server's "the connection is gone" errors */
-#define CR_SERVER_GONE 2006
-#define CR_SERVER_LOST_CODE 2013
-#define CR_SERVER_LOST_EXT 2055
-#define ER_CONNECTION_KILLED_CODE 1927
-#define ER_CLIENT_INTERACTION_TIMEOUT 4031
-/* a Galera node outside the primary component: "WSREP has not yet
-   prepared node for application use"; another node may answer */
-#define ER_UNKNOWN_COM_ERROR_CODE 1047
-#define is_lost(e) ((e) == CR_SERVER_GONE || (e) == CR_SERVER_LOST_CODE || (e) == CR_SERVER_LOST_EXT \
-  || (e) == ER_CONNECTION_KILLED_CODE || (e) == ER_CLIENT_INTERACTION_TIMEOUT || (e) == ER_UNKNOWN_COM_ERROR_CODE)
-
 static int fail (source *s, char const *what, char const *detail)
 {
   snprintf(s->err, sizeof s->err, "%s%s%s", what, detail ? ": " : "", detail ? detail : "") ;
@@ -84,12 +72,12 @@ static int sql_try (source *s, MYSQL_STMT **st, char const *sql, unsigned int ma
     *st = s->my->stmt_init(s->m) ;
     if (!*st)
     {
-      *lost = is_lost(s->my->errno_(s->m)) ;
+      *lost = mx_sql_gone(s->my->errno_(s->m)) ;
       return fail(s, "unable to prepare a query", s->my->error(s->m)) ;
     }
     if (s->my->stmt_prepare(*st, sql, strlen(sql)))
     {
-      *lost = is_lost(s->my->stmt_errno(*st)) ;
+      *lost = mx_sql_gone(s->my->stmt_errno(*st)) ;
       fail(s, "unable to prepare a query", s->my->stmt_error(*st)) ;
       s->my->stmt_close(*st) ;
       *st = 0 ;
@@ -129,7 +117,7 @@ static int sql_try (source *s, MYSQL_STMT **st, char const *sql, unsigned int ma
   par[1].buffer_length = len[1] ; par[1].length = &len[1] ;
   if (s->my->stmt_bind_param(*st, par) || s->my->stmt_execute(*st) || s->my->stmt_store_result(*st))
   {
-    *lost = is_lost(s->my->stmt_errno(*st)) ;
+    *lost = mx_sql_gone(s->my->stmt_errno(*st)) ;
     return fail(s, "query failed", s->my->stmt_error(*st)) ;
   }
   rows = s->my->stmt_num_rows(*st) ;

@@ -17,7 +17,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -31,6 +30,8 @@
 #include "mx_client.h"
 #include "mx_exec.h"
 #include "mx_log.h"
+#include "mx_secs.h"
+#include "mx_wait.h"
 #include "relaydb-opts.h"
 #include "store.h"
 
@@ -71,8 +72,7 @@ static void record (store_conf const *conf, char const *ipt)
    login program) and waits at most ms for it to finish. */
 static void record_detached (store_conf const *conf, char const *ipt, unsigned int ms)
 {
-  struct pollfd x ;
-  int p[2], r ;
+  int p[2] ;
   pid_t pid ;
   if (pipe(p) < 0) { mx_warn(ipt, "result=error reason=pipe_failed") ; return ; }
   pid = fork() ;
@@ -93,10 +93,7 @@ static void record_detached (store_conf const *conf, char const *ipt, unsigned i
   close(p[1]) ;
   /* the middle process only forks and exits: this wait is short */
   while (waitpid(pid, 0, 0) < 0 && errno == EINTR) continue ;
-  x.fd = p[0] ;
-  x.events = POLLIN ;
-  do r = poll(&x, 1, (int)ms) ; while (r < 0 && errno == EINTR) ;
-  if (!r) mx_warn(ipt, "result=pending reason=store slow, the login goes on") ;
+  if (!mx_wait_readable(p[0], mx_now_ms() + ms)) mx_warn(ipt, "result=pending reason=store slow, the login goes on") ;
   close(p[0]) ;
 }
 

@@ -31,12 +31,8 @@
    Galera node outside the primary component ("WSREP has not yet
    prepared node for application use"): connect again, to the first
    group of the list that answers, and run it there. Every statement of
-   the store is safe to run twice (an upsert, a delete, a read). */
-#define CR_SERVER_GONE_ERROR_CODE 2006
-#define CR_SERVER_LOST_CODE 2013
-#define ER_UNKNOWN_COM_ERROR_CODE 1047
-#define ER_CONNECTION_KILLED_CODE 1927
-#define is_gone(e) ((e) == CR_SERVER_GONE_ERROR_CODE || (e) == CR_SERVER_LOST_CODE || (e) == ER_UNKNOWN_COM_ERROR_CODE || (e) == ER_CONNECTION_KILLED_CODE)
+   the store is safe to run twice (an upsert, a delete, a read). The
+   codes that say so: mx_sql_gone (common/mx_sql.h). */
 
 static mx_mariadb const *my ;  /* Connector/C, loaded by ssql_open */
 
@@ -157,7 +153,7 @@ static long long run (store *s, char const *sql, char const *ip, uint64_t const 
     {
       if (my->query((MYSQL *)s->sql, create_sql)) return fail_db(s, "create table " TABLE), -1 ;
     }
-    else if (is_gone(err) && reconnects++ < RETRIES)
+    else if (mx_sql_gone(err) && reconnects++ < RETRIES)
     {
       /* on from the next group of the list: this one is gone */
       ssql_close(s) ;

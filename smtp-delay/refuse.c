@@ -1,40 +1,32 @@
-/* refuse: see refuse.h. Reads with iopause under one deadline, writes
- * small replies (a hostile client that never reads can fill at most
- * 100 short lines into its socket buffer).
+/* refuse: see refuse.h. Reads under one deadline (mx_wait, on
+ * mx_now_ms's clock), writes small replies (a hostile client that never
+ * reads can fill at most 100 short lines into its socket buffer).
  */
 #include "refuse.h"
 
-#include <errno.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
 #include <skalibs/allreadwrite.h>
 #include <skalibs/gccattributes.h>
-#include <skalibs/iopause.h>
-#include <skalibs/tai.h>
 
 #include "mx_linger.h"
+#include "mx_secs.h"
+#include "mx_wait.h"
 
 #define LINE_MAX_BYTES 1000
 #define MAX_COMMANDS 100
 
-static tain deadline ;
+static long long deadline ;   /* mx_now_ms */
 
 /* Leaves without losing what was said (mx_linger.h): a second at most,
    and never past the session's deadline. */
 static void leave (void) gccattr_noreturn ;
 static void leave (void)
 {
-  tain left ;
-  unsigned int ms = 0 ;
-  tain_now_g() ;
-  if (tain_less(&STAMP, &deadline))
-  {
-    tain_sub(&left, &deadline, &STAMP) ;
-    ms = tain_to_millisecs(&left) < 1000 ? (unsigned int)tain_to_millisecs(&left) : 1000 ;
-  }
-  mx_linger(0, 1, ms) ;
+  long long left = deadline - mx_now_ms() ;
+  mx_linger(0, 1, left <= 0 ? 0 : left < 1000 ? (unsigned int)left : 1000) ;
   _exit(0) ;
 }
 
@@ -66,19 +58,14 @@ void refuse_conversation (char const *host, char const *reply, unsigned int seco
   char line[LINE_MAX_BYTES] ;
   size_t len = 0 ;
   unsigned int commands = 0 ;
-  tain_now_set_stopwatch_g() ;
-  tain_addsec_g(&deadline, seconds) ;
+  deadline = mx_now_ms() + 1000LL * seconds ;
   say("220 ", host) ;
   for (;;)
   {
     char buf[4096] ;
-    iopause_fd x = { .fd = 0, .events = IOPAUSE_READ } ;
     ssize_t r ;
     size_t i ;
-    int e = iopause_g(&x, 1, &deadline) ;
-    if (e < 0 && errno != EINTR) _exit(0) ;
-    if (!e) _exit(0) ;                      /* deadline: just close */
-    if (!(x.revents & (IOPAUSE_READ | IOPAUSE_EXCEPT))) continue ;
+    if (mx_wait_readable(0, deadline) <= 0) _exit(0) ;   /* deadline: just close */
     r = read(0, buf, sizeof buf) ;
     if (r <= 0) _exit(0) ;
     for (i = 0 ; i < (size_t)r ; i++)

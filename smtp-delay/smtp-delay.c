@@ -38,10 +38,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include <skalibs/iopause.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
-#include <skalibs/tai.h>
 #include <skalibs/types.h>
 
 #include "classify.h"
@@ -51,6 +49,7 @@
 #include "mx_log.h"
 #include "mx_secs.h"
 #include "mx_text.h"
+#include "mx_wait.h"
 #include "refuse.h"
 
 #define USAGE "smtp-delay [ -n secs ] [ -y secs ] [ -k secs ] [ -f patternfile ] [ -B ] [ -l ] [ -L secs ] [ -r ] [ -t secs ] [ -T ] child..."
@@ -66,27 +65,23 @@ static int scan_secs (char const *s, unsigned int *ms)
   return mx_secs_scan(s, MAX_DELAY_MS, ms) ;
 }
 
-static unsigned int elapsed_ms (tain const *start)
+static unsigned int elapsed_ms (long long start)
 {
-  tain d ;
-  tain_now_g() ;
-  tain_sub(&d, &STAMP, start) ;
-  return (unsigned int)tain_to_millisecs(&d) ;
+  return (unsigned int)(mx_now_ms() - start) ;
 }
 
 enum outcome { WAITED, TALKED, HUNGUP } ;
 
-/* Watches fd 0 until the deadline without consuming anything. On TALKED
-   the first bytes are copied (sanitised) into first. */
-static enum outcome watch (tain const *deadline, char *first)
+/* Watches fd 0 until the deadline (mx_now_ms) without consuming
+   anything. On TALKED the first bytes are copied (sanitised) into first. */
+static enum outcome watch (long long deadline, char *first)
 {
   for (;;)
   {
     char peek[FIRST_BYTES] ;
-    iopause_fd x = { .fd = 0, .events = IOPAUSE_READ } ;
     ssize_t r ;
-    int e = iopause_g(&x, 1, deadline) ;
-    if (e < 0) { if (errno == EINTR) continue ; strerr_diefu1sys(111, "iopause") ; }
+    int e = mx_wait_readable(0, deadline) ;
+    if (e < 0) strerr_diefu1sys(111, "poll") ;
     if (!e) return WAITED ;
     r = recv(0, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT) ;
     if (r < 0 && errno == ENOTSOCK)
@@ -126,7 +121,7 @@ int main (int argc, char const *const *argv)
   patterns pats ;
   enum rdns_class cls ;
   enum outcome out ;
-  tain start, deadline ;
+  long long start ;
   ip46 ip ;
   int ipok ;
 
@@ -162,8 +157,7 @@ int main (int argc, char const *const *argv)
     if (r <= 0) strerr_dief(r < 0 ? 111 : 100, err) ;
   }
 
-  tain_now_set_stopwatch_g() ;
-  start = STAMP ;
+  start = mx_now_ms() ;
   ipok = mx_client_ip(&ip, ipt) ;
   if (getenv("RELAYCLIENT"))
   {
@@ -193,14 +187,9 @@ int main (int argc, char const *const *argv)
     ms = delay_ms[cls] ;
   }
   mx_secs_fmt(delaystr, ms) ;
-  {
-    tain d ;
-    tain_from_millisecs(&d, (int)ms) ;
-    tain_add(&deadline, &start, &d) ;
-  }
-  tain_now_g() ;   /* the lookup took time: it counts as waiting time */
-  out = watch(&deadline, first) ;
-  mx_secs_fmt(waitstr, elapsed_ms(&start)) ;
+  /* from the start: the lookup took time, and it counts as waiting time */
+  out = watch(start + ms, first) ;
+  mx_secs_fmt(waitstr, elapsed_ms(start)) ;
 
   if (out == HUNGUP)
   {

@@ -12,6 +12,7 @@
 
 #include "mx_dns.h"
 #include "mx_secs.h"
+#include "mx_wait.h"
 
 size_t fwd_resolve (char const *host, ip46 *addrs, size_t max, long long deadline, char const **why)
 {
@@ -76,14 +77,10 @@ static int try_one (ip46 const *ip, unsigned int port, long long until, int *fd)
   if (errno != EINPROGRESS) goto err ;
   for (;;)
   {
-    struct pollfd x = { .fd = s, .events = POLLOUT } ;
-    long long left = until - mx_now_ms() ;
-    int r ;
+    int r = mx_wait(s, POLLOUT, until) ;
     socklen_t el = sizeof e ;
-    if (left <= 0) { errno = ETIMEDOUT ; goto err ; }
-    r = poll(&x, 1, (int)left) ;
-    if (r < 0) { if (errno == EINTR) continue ; goto err ; }
-    if (!r) continue ;
+    if (!r) { errno = ETIMEDOUT ; goto err ; }
+    if (r < 0) goto err ;
     if (getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el) < 0) goto err ;
     if (e) { errno = e ; goto err ; }
     *fd = s ;

@@ -11,7 +11,7 @@
  *       looked up here within 5 s or half of -T; [UNAVAILABLE] with
  *       -H, [TEMPUNAVAIL] if the lookup failed); the server's new
  *       greeting goes to the client.
- *   -p  a PROXY header of version 1 or 2 (proxyout.h) before any byte.
+ *   -p  a PROXY header of version 1 or 2 (mx_proxyhdr.h) before any byte.
  *   neither: the server sees the guard's address (smtp-forward.8).
  * Then relays bytes both ways (relay.h) until the server closes, or
  * nothing moves for -t seconds (default 1200).
@@ -47,9 +47,10 @@
 #include "mx_fifo.h"
 #include "mx_linger.h"
 #include "mx_log.h"
+#include "mx_proxyhdr.h"
 #include "mx_secs.h"
+#include "mx_wait.h"
 #include "mx_smtp.h"
-#include "proxyout.h"
 #include "relay.h"
 
 #define USAGE "smtp-forward [ -x [ -H ] | -p 1|2 ] [ -T secs ] [ -t secs ] host port"
@@ -90,11 +91,8 @@ static int send_all (int fd, char const *s, size_t len, long long deadline)
 {
   while (len)
   {
-    struct pollfd x = { .fd = fd, .events = POLLOUT } ;
-    long long left = deadline - mx_now_ms() ;
     ssize_t w ;
-    if (left <= 0) return 0 ;
-    if (poll(&x, 1, (int)left) < 0 && errno != EINTR) return 0 ;
+    if (mx_wait(fd, POLLOUT, deadline) <= 0) return 0 ;
     w = write(fd, s, len) ;
     if (w < 0) { if (errno == EAGAIN || errno == EINTR) continue ; return 0 ; }
     s += w ; len -= (size_t)w ;
@@ -109,17 +107,13 @@ static size_t read_reply (int fd, char *buf, size_t room, size_t *have, long lon
 {
   for (;;)
   {
-    struct pollfd x = { .fd = fd, .events = POLLIN } ;
     size_t n = smtp_reply_len(buf, *have) ;
-    long long left ;
     ssize_t r ;
     if (n) return n ;
     if (*have == room) { *why = "reply too long" ; return 0 ; }
-    left = deadline - mx_now_ms() ;
-    if (left <= 0) { *why = "no reply in time" ; return 0 ; }
-    r = poll(&x, 1, (int)left) ;
-    if (r < 0 && errno != EINTR) { *why = "poll failed" ; return 0 ; }
-    if (r <= 0) continue ;
+    r = mx_wait_readable(fd, deadline) ;
+    if (r < 0) { *why = "poll failed" ; return 0 ; }
+    if (!r) { *why = "no reply in time" ; return 0 ; }
     r = read(fd, buf + *have, room - *have) ;
     if (r < 0) { if (errno == EAGAIN || errno == EINTR) continue ; *why = "connection failed" ; return 0 ; }
     if (!r) { *why = "the server closed the connection" ; return 0 ; }
@@ -130,8 +124,7 @@ static size_t read_reply (int fd, char *buf, size_t room, size_t *have, long lon
 /* Has fd something to read at this very moment? */
 static int readable_now (int fd)
 {
-  struct pollfd x = { .fd = fd, .events = POLLIN } ;
-  return poll(&x, 1, 0) > 0 ;
+  return mx_wait_readable(fd, 0) > 0 ;
 }
 
 /* "[a.b.c.d]" or "[IPv6:...]": the address this end of fd has, as
@@ -239,8 +232,8 @@ int main (int argc, char const *const *argv)
 
   if (proxy)
   {
-    unsigned char hdr[PROXYOUT_MAX] ;
-    if (!send_all(sfd, (char const *)hdr, proxyout_make(hdr, proxy, &client, cport, &local, lport), deadline))
+    unsigned char hdr[PROXYHDR_OUT_MAX] ;
+    if (!send_all(sfd, (char const *)hdr, proxyhdr_make(hdr, proxy, &client, cport, &local, lport), deadline))
       return unavailable("the PROXY header could not be sent") ;
   }
 

@@ -1,10 +1,11 @@
 /* proxyhdr-test: PROXY headers (HAProxy's proxy-protocol.txt), version
-   1 and 2, table-driven: what each parses to, and how many bytes the
-   reader takes at each step (never one past the header). */
+   1 and 2, table-driven: what each parses to, how many bytes the
+   reader takes at each step (never one past the header), and what
+   proxyhdr_make writes read back to the same addresses and ports. */
 #include <stdio.h>
 #include <string.h>
 
-#include "proxyhdr.h"
+#include "mx_proxyhdr.h"
 #include "tap.h"
 
 static struct { char const *line ; enum proxyhdr_kind want ; char const *src ; unsigned int sport ; char const *dst ; unsigned int dport ; } const v1s[] =
@@ -17,7 +18,12 @@ static struct { char const *line ; enum proxyhdr_kind want ; char const *src ; u
   { "PROXY UNKNOWN ffff:f...f:ffff ffff:f...f:ffff 65535 65535\r\n", PROXYHDR_LOCAL, 0, 0, 0, 0 },
   { "PROXY TCP4 192.0.2.7 198.51.100.1 56324 25\n", PROXYHDR_BAD, 0, 0, 0, 0 },         /* LF alone */
   { "PROXY TCP4 192.0.2.7  198.51.100.1 56324 25\r\n", PROXYHDR_BAD, 0, 0, 0, 0 },      /* two blanks */
-  { "PROXY TCP4 192.0.2.7 198.51.100.1 056324 25\r\n", PROXYHDR_BAD, 0, 0, 0, 0 },      /* leading zero */
+  /* "Heading zeroes are not permitted in front of numbers" (2.1) */
+  { "PROXY TCP4 192.0.2.7 198.51.100.1 056324 25\r\n", PROXYHDR_BAD, 0, 0, 0, 0 },
+  { "PROXY TCP4 192.0.2.7 198.51.100.1 56324 025\r\n", PROXYHDR_BAD, 0, 0, 0, 0 },
+  { "PROXY TCP6 2001:db8::7 2001:db8::1 56324 0025\r\n", PROXYHDR_BAD, 0, 0, 0, 0 },
+  { "PROXY TCP4 192.0.2.7 198.51.100.1 00 25\r\n", PROXYHDR_BAD, 0, 0, 0, 0 },
+  { "PROXY TCP4 192.0.2.7 198.51.100.1 1 0\r\n", PROXYHDR_PROXY, "192.0.2.7", 1, "198.51.100.1", 0 },
   { "PROXY TCP4 192.0.2.7 198.51.100.1 65536 25\r\n", PROXYHDR_BAD, 0, 0, 0, 0 },
   { "PROXY TCP4 2001:db8::7 198.51.100.1 1 25\r\n", PROXYHDR_BAD, 0, 0, 0, 0 },         /* v6 in TCP4 */
   { "PROXY TCP6 192.0.2.7 2001:db8::1 1 25\r\n", PROXYHDR_BAD, 0, 0, 0, 0 },            /* v4 in TCP6 */
@@ -55,6 +61,57 @@ static long take (unsigned char const *h, size_t n, size_t chunk, unsigned int v
     if (r > chunk) r = chunk ;
     if (have + r > n) return -2 ;   /* would read past what was sent */
     have += r ;
+  }
+}
+
+/* what proxyhdr_make writes, proxyhdr_need measures to its end and
+   proxyhdr_parse reads back to the same addresses and ports */
+static void round_trips (void)
+{
+  static struct { char const *src ; unsigned int sport ; char const *dst ; unsigned int dport ; char const *want_src ; char const *want_dst ; } const rt[] =
+  {
+    { "192.0.2.7", 56324, "198.51.100.1", 25, "192.0.2.7", "198.51.100.1" },
+    { "2001:db8::7", 1, "2001:db8::1", 65535, "2001:db8::7", "2001:db8::1" },
+    { "192.0.2.7", 0, "2001:db8::1", 25, "192.0.2.7", "2001:db8::1" },     /* two families: sent as IPv6 */
+    { "2001:db8::7", 65535, "198.51.100.1", 0, "2001:db8::7", "198.51.100.1" },
+    { "::ffff:192.0.2.9", 10, "::ffff:198.51.100.1", 20, "192.0.2.9", "198.51.100.1" },
+    { "127.0.0.5", 40000, "127.0.0.1", 2525, "127.0.0.5", "127.0.0.1" },
+    { "0.0.0.0", 0, "255.255.255.255", 65535, "0.0.0.0", "255.255.255.255" },
+    { "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535, "::", 0, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::" },
+  } ;
+  size_t i ;
+  unsigned int v ;
+  for (v = PROXYHDR_V1 ; v <= PROXYHDR_V2 ; v++)
+    for (i = 0 ; i < sizeof rt / sizeof *rt ; i++)
+    {
+      unsigned char hdr[PROXYHDR_OUT_MAX] ;
+      ip46 a, b ;
+      proxyhdr h ;
+      char s[MX_IP_FMT], d[MX_IP_FMT], name[160] ;
+      size_t n ;
+      int good ;
+      mx_ip_scan(rt[i].src, strlen(rt[i].src), &a) ;
+      mx_ip_scan(rt[i].dst, strlen(rt[i].dst), &b) ;
+      n = proxyhdr_make(hdr, v, &a, rt[i].sport, &b, rt[i].dport) ;
+      good = n <= PROXYHDR_OUT_MAX && (v == PROXYHDR_V2 || n <= PROXYHDR_V1_MAX)
+        && take(hdr, n, 4096, v) == (long)n && proxyhdr_parse(hdr, n, &h) == PROXYHDR_PROXY ;
+      if (good)
+      {
+        s[mx_ip_fmt(s, &h.src)] = 0 ;
+        d[mx_ip_fmt(d, &h.dst)] = 0 ;
+        good = h.version == v && !strcmp(s, rt[i].want_src) && !strcmp(d, rt[i].want_dst) && h.sport == rt[i].sport && h.dport == rt[i].dport ;
+      }
+      snprintf(name, sizeof name, "made v%u %s:%u -> %s:%u reads back", v, rt[i].src, rt[i].sport, rt[i].dst, rt[i].dport) ;
+      tap_ok(good, name) ;
+    }
+  {
+    unsigned char hdr[PROXYHDR_OUT_MAX] ;
+    ip46 a, b ;
+    size_t n ;
+    mx_ip_scan("192.0.2.7", 9, &a) ;
+    mx_ip_scan("198.51.100.1", 12, &b) ;
+    n = proxyhdr_make(hdr, PROXYHDR_V1, &a, 56324, &b, 25) ;
+    tap_ok(n == 44 && !memcmp(hdr, "PROXY TCP4 192.0.2.7 198.51.100.1 56324 25\r\n", 44), "made v1 text as the spec's example writes it") ;
   }
 }
 
@@ -129,5 +186,6 @@ int main (void)
     b[12] = 0x21 ;
     tap_ok(take(b, n, 4096, PROXYHDR_V1) == -1, "v2 refused when only v1 is taken") ;
   }
+  round_trips() ;
   return tap_done() ;
 }

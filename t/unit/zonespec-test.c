@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "zonespec.h"
+#include "mx_zonespec.h"
 
 static struct
 {

@@ -1,7 +1,7 @@
-/* zonespec: see zonespec.h. Octet sets are bitmaps: matching an answer
+/* mx_zonespec: see mx_zonespec.h. Octet sets are bitmaps: matching an answer
  * is four bit tests, whatever the filter's ranges.
  */
-#include "zonespec.h"
+#include "mx_zonespec.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* zonespec: DNSBL and allow-list zones as users write them, in the
+/* mx_zonespec: DNSBL and allow-list zones as users write them, in the
  * syntax of Postfix's postscreen_dnsbl_sites:
  *
  *   zone[=filter][*weight]
@@ -16,8 +16,8 @@
  * 127.255.255.0/24 (the "query refused" / "over quota" codes some lists
  * answer with), never lists: it is a configuration fault to be logged.
  */
-#ifndef RBLENV_ZONESPEC_H
-#define RBLENV_ZONESPEC_H
+#ifndef MX_ZONESPEC_H
+#define MX_ZONESPEC_H
 
 #include <stddef.h>
 
