@@ -69,7 +69,30 @@ both as a server address and as a client's source address.
 
 =head2 free_port($ip)
 
-A TCP port that was free on $ip a moment ago (the kernel's choice).
+A TCP port free on $ip, reserved for this test process until it exits,
+so that a server the test stops may bind it again later (a restarted
+MariaDB node) and no parallel test can have taken it meanwhile:
+
+=over
+
+=item *
+
+it comes from the 8192 ports below the kernel's ephemeral range
+(/proc/sys/net/ipv4/ip_local_port_range, 32768-60999 by default): the
+kernel never hands one of them out to a bind to port 0 or as the source
+port of a connection;
+
+=item *
+
+it is held by an exclusive flock(2) on /tmp/mxtest-ports/PORT, kept
+open until the test process exits (closed on exec, so only the test
+itself holds it; the kernel drops it if the test dies, even by
+SIGKILL): no other test process on this host, in any clone, gets it
+from free_port meanwhile.
+
+=back
+
+Every test that needs a port of its own takes it here.
 start_tcpserver() does not need it: without port it lets tcpserver pick.
 
 =head2 wait_until($timeout_seconds, sub { ... }, $what)
@@ -257,6 +280,7 @@ use File::Temp qw(tempdir);
 use IO::Socket::IP;
 use IO::Select;
 use POSIX qw(:sys_wait_h :signal_h setsid);
+use Fcntl qw(:flock);
 use Socket qw(inet_ntop AF_INET AF_INET6);
 use Time::HiRes qw(time sleep);
 use Config;
@@ -485,11 +509,39 @@ sub loopback_ip {
   die "no free loopback address found";
 }
 
+my $PORT_DIR = '/tmp/mxtest-ports';
+my %port_lock;    # port => the open lock file that reserves it
+
+# the 8192 ports below the kernel's ephemeral range (never above 1024)
+sub _port_range {
+  my ($low) = split ' ', _slurp('/proc/sys/net/ipv4/ip_local_port_range');
+  $low = 32768 unless $low && $low =~ /^\d+$/;
+  my $from = $low - 8192 > 1024 ? $low - 8192 : 1025;
+  return ($from, $low - 1);
+}
+
 sub free_port {
   my ($ip) = @_;
-  my $s = IO::Socket::IP->new(LocalHost => $ip, LocalPort => 0, Listen => 1)
-    or die "cannot bind a port on $ip: $@";
-  return $s->sockport;
+  unless (-d $PORT_DIR) {
+    mkdir $PORT_DIR;    # a parallel test may have made it meanwhile
+    chmod 01777, $PORT_DIR;
+  }
+  -d $PORT_DIR or die "$PORT_DIR: $!";
+  my ($from, $to) = _port_range();
+  my $n = $to - $from + 1;
+  my $start = int rand $n;
+  for my $i (0 .. $n - 1) {
+    my $port = $from + ($start + $i) % $n;
+    next if $port_lock{$port};
+    open my $fh, '>>', "$PORT_DIR/$port" or next;
+    next unless flock $fh, LOCK_EX | LOCK_NB;
+    # reserved; now it must also be free (nothing bound, nothing lingering)
+    my $s = IO::Socket::IP->new(LocalHost => $ip, LocalPort => $port, Listen => 1, ReuseAddr => 0) or next;
+    close $s;
+    $port_lock{$port} = $fh;
+    return $port;
+  }
+  die "no free port in $from..$to on $ip";
 }
 
 # ---------------------------------------------------------------------------
