@@ -101,6 +101,15 @@ Calls the sub every few milliseconds until it returns true; returns 1.
 After $timeout_seconds it fails the test ("timed out after Ns waiting
 for: $what") and returns 0.
 
+=head2 make_cdb($kind, $text, $path)
+
+Builds a CDB from the text $text with the tool its kind reads:
+'recipients' (rcptchecks-make, rcptchecks' recipient list), 'senders'
+(rcptchecks-make -s, a sender access list) or 'rules' (tcprules, for
+tcpserver -x). Written to $path (default: KIND.cdb in a new tmpdir)
+by way of $path.tmp, as the tools do. Returns $path; dies with the
+tool's message if it refuses the text.
+
 =head2 start_tcpserver(ip => ..., port => ..., opts => [...], env => {...}, argv => [...], log => $path)
 
 Runs C</usr/bin/tcpserver -v -1 @opts $ip $port @argv> and returns once
@@ -259,6 +268,13 @@ Every $timeout below defaults to the connect timeout. Methods:
                              does not start with three digits
   ->expect($re, $timeout, $name)  reads one reply and passes the test
                              $name if it matches $re; returns the text
+  ->cmd($line, $timeout)     one step of a scripted session: sends
+                             "$line\r\n" and returns the whole reply's
+                             text (multi-line included); a reply that
+                             did not come whole within $timeout (default
+                             15 s) ends in "(no reply)\n", so that it
+                             matches no reply pattern and shows in
+                             the test's diagnostics
   ->read_all($timeout)       everything until EOF or timeout (buffered
                              data included): (bytes, 1 if EOF seen)
   ->is_closed($timeout)      1 if the peer closes within $timeout
@@ -286,7 +302,7 @@ use Time::HiRes qw(time sleep);
 use Config;
 use Test::More ();
 
-our @EXPORT = qw(top tmpdir loopback_ip free_port wait_until start_tcpserver
+our @EXPORT = qw(top tmpdir loopback_ip free_port wait_until make_cdb start_tcpserver
   start_tinydns start_mariadb exim_child make_cert swaks smtp_connect);
 
 my $TOP = abs_path(dirname(abs_path(__FILE__)) . '/../..');
@@ -542,6 +558,21 @@ sub free_port {
     return $port;
   }
   die "no free port in $from..$to on $ip";
+}
+
+# ---------------------------------------------------------------------------
+# CDB files
+
+my %CDB_TOOL = (recipients => ["$TOP/rcptchecks/rcptchecks-make"], senders => ["$TOP/rcptchecks/rcptchecks-make", '-s'],
+  rules => ['/usr/bin/tcprules']);
+
+sub make_cdb {
+  my ($kind, $text, $path) = @_;
+  my $tool = $CDB_TOOL{$kind} or die "make_cdb: unknown kind $kind";
+  $path //= tmpdir() . "/$kind.cdb";
+  my ($rc, $out, $err) = _run(argv => [@$tool, $path, "$path.tmp"], stdin => $text, timeout => 30);
+  die "make_cdb: $tool->[0] failed ($rc): $out$err" if $rc;
+  return $path;
 }
 
 # ---------------------------------------------------------------------------
@@ -931,6 +962,13 @@ package MXTest::Client {
     local $Test::Builder::Level = $Test::Builder::Level + 1;
     Test::More::like($text, $re, $name // "reply matches $re");
     return $text;
+  }
+
+  sub cmd {
+    my ($self, $line, $timeout) = @_;
+    $self->sendline($line);    # a failed send still reads what came (a 421)
+    my ($code, $text) = $self->read_reply($timeout // 15);
+    return defined $code ? $text : "$text(no reply)\n";
   }
 
   sub read_all {
