@@ -40,6 +40,7 @@ use warnings;
 use Test::More;
 use lib 't/lib';
 use MXTest;
+use MXRun qw(slurp);
 use File::Temp qw(tempdir);
 use IO::Select;
 use Socket qw(:all);

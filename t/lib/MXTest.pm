@@ -26,6 +26,9 @@ cleanup.
 Everything binds to 127.0.0.0/8 or ::1. Addresses are random 127.X.Y.Z
 (X, Y, Z in 1..254: Linux routes all of 127/8 to lo), so test files run
 in parallel (prove -j2) never collide on an address, a port or port 53.
+A test that needs a fixed port (one a server must bind again after a
+restart, or one shared 127.0.0.1 address) takes it from free_port(),
+which keeps it reserved for the whole test.
 
 Every wait is bounded: a helper that cannot get its component up dies
 with the reason and the component's log; wait_until() fails the test.
