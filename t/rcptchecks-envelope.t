@@ -87,7 +87,8 @@ subtest 'HELO: invalid, not a FQDN, a literal not the client\'s' => sub {
   my ($r, $ip2) = mail_reply($all, 'client.example', '<a@good.mxtest.test>');
   like($r, qr/^250 /, 'a FQDN: passes');
   my ($r3, $ip3) = mail_reply($all, 'localhost', '<a@good.mxtest.test>');
-  wait_until(20, sub { grep { /helo=<localhost> from=<a\@good\.mxtest\.test> result=helo-not-fqdn$/ } lines($all, $ip3) }, 'logged with helo= and from=');
+  wait_until(20, sub { grep { /helo=<localhost> from=<a\@good\.mxtest\.test> result=helo-not-fqdn$/ } lines($all, $ip3) },
+    'logged with helo= and from=');
 };
 
 subtest 'the sender: form, domain in the DNS' => sub {
@@ -108,11 +109,13 @@ subtest 'RHSBL: filters, weights, faults' => sub {
   like(scalar mail_reply($all, 'client.example', '<u@listed.mxtest.test>'), qr/^550 5\.7\.1 .*listed by dbl\.mxtest\.test/, 'listed: 550 5.7.1 naming the zone');
   my ($r, $ip) = mail_reply($all, 'client.example', '<u@fault.mxtest.test>');
   like($r, qr/^250 /, '127.255.255.254 never counts');
-  wait_until(20, sub { grep { /zone=dbl\.mxtest\.test answer=127\.255\.255\.254 reason=configuration fault/ } lines($all, $ip) }, 'and is logged as a configuration fault');
+  wait_until(20, sub { grep { /zone=dbl\.mxtest\.test answer=127\.255\.255\.254 reason=configuration fault/ } lines($all, $ip) },
+    'and is logged as a configuration fault');
   like(scalar mail_reply($all, 'client.example', '<u@weak.mxtest.test>'), qr/^250 /, 'listed in a zone of weight 0: passes');
   my ($r2, $ip2) = mail_reply($all, 'client.example', '<u@outside.mxtest.test>');
   like($r2, qr/^250 /, 'an answer outside 127/8 never counts');
-  wait_until(20, sub { grep { /zone=dbl\.mxtest\.test answer=10\.0\.0\.1 reason=configuration fault/ } lines($all, $ip2) }, '... logged as a fault');
+  wait_until(20, sub { grep { /zone=dbl\.mxtest\.test answer=10\.0\.0\.1 reason=configuration fault/ } lines($all, $ip2) },
+    '... logged as a fault');
   like(scalar mail_reply($all, 'client.example', '<u@filtered.mxtest.test>'), qr/^250 /, 'an answer the filter does not take (127.0.0.2 for 127.0.1.[2..99]): passes');
   my $silent = guard(opts => ['-R', 'rbl.elsewhere.test', '-y', '1']);
   my $t0 = time;
@@ -261,7 +264,8 @@ subtest 'non-SMTP commands' => sub {
 subtest 'decision lines carry helo= and from=' => sub {
   my ($r, $ip, $rr) = mail_reply($all, 'client.example', '<a@good.mxtest.test>', rcpt => 'nobody@example.org');
   like($rr, qr/^550 /, 'an unknown recipient');
-  wait_until(20, sub { grep { /helo=<client\.example> from=<a\@good\.mxtest\.test> rcpt=<nobody\@example\.org> result=unknown/ } lines($all, $ip) }, 'the RCPT line names helo and from');
+  wait_until(20, sub { grep { /helo=<client\.example> from=<a\@good\.mxtest\.test> rcpt=<nobody\@example\.org> result=unknown/ } lines($all, $ip) },
+    'the RCPT line names helo and from');
 };
 
 subtest 'mxguard-report: refusals by sender and recipient, from this run\'s log' => sub {

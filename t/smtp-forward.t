@@ -95,9 +95,11 @@ subtest 'XCLIENT: Postfix judges the client, by address, port and name' => sub {
   unlike($r[1], qr/XCLIENT/, 'XCLIENT is not offered to the client');
   like($r[3], qr/^454 4\.7\.1 .*Relay access denied/, 'relaying refused: Postfix judges the client, not 127.0.0.1');
   like($r[4], qr/^250 /, 'a local recipient is taken');
-  wait_until(10, sub { log_since($from) =~ /disconnect from client\.mxtest\.test\[\Q$client\E\]:\d+/ }, "Postfix logs the client's forward-confirmed name, address and port") or diag log_since($from);
+  wait_until(10, sub { log_since($from) =~ /disconnect from client\.mxtest\.test\[\Q$client\E\]:\d+/ },
+    "Postfix logs the client's forward-confirmed name, address and port") or diag log_since($from);
   like(log_since($from), qr/reject: RCPT from client\.mxtest\.test\[\Q$client\E\]:\d+: 454/, 'and refuses that client');
-  wait_until(10, sub { $g{x}->log_text =~ /^smtp-forward: info: pid \d+ ip \Q$client\E server=\Q$pip\E:\d+ mode=xclient name=client\.mxtest\.test up=\d+ down=\d+ result=closed$/m }, 'smtp-forward logs the session, at its end') or diag $g{x}->log_text;
+  wait_until(10, sub { $g{x}->log_text =~ /^smtp-forward: info: pid \d+ ip \Q$client\E server=\Q$pip\E:\d+ mode=xclient name=client\.mxtest\.test up=\d+ down=\d+ result=closed$/m },
+    'smtp-forward logs the session, at its end') or diag $g{x}->log_text;
 };
 
 subtest 'plain forwarding: the server trusts the guard (the man page\'s warning)' => sub {
@@ -113,12 +115,14 @@ for my $v (1, 2) {
     like($r[0], qr/^220 inner\.mxtest\.test /, 'greeting');
     like($r[3], qr/^454 4\.7\.1 .*Relay access denied/, 'relaying refused');
     like($r[4], qr/^250 /, 'a local recipient is taken');
-    wait_until(10, sub { log_since($from) =~ /connect from unknown\[\Q$client\E\]:\d+/ }, "Postfix logs $client") or diag log_since($from);
+    wait_until(10, sub { log_since($from) =~ /connect from unknown\[\Q$client\E\]:\d+/ },
+      "Postfix logs $client") or diag log_since($from);
     unlike(log_since($from), qr/: connect from \S*\[127\.0\.0\.1\]/, 'and never the guard');
     # the trace: Postfix's own name lookup after a PROXY header finds
     # nothing here (no DNS for the client), hence "unknown"
     my $m;
-    wait_until(10, sub { ($m) = grep { /^Subject: PROXY v$v\r?$/m } $pf->messages; defined $m }, "PROXY v$v: the message is delivered");
+    wait_until(10, sub { ($m) = grep { /^Subject: PROXY v$v\r?$/m } $pf->messages; defined $m },
+      "PROXY v$v: the message is delivered");
     like($m // '', qr/^Received: from client\.mxtest\.test \(unknown \[\Q$client\E\]\)/m,
       "PROXY v$v: Postfix's Received line names the client");
   };
@@ -129,7 +133,8 @@ subtest 'rcptchecks in front: an unknown recipient never reaches Postfix' => sub
   my @r = session($g{x}, 'EHLO client.mxtest.test', 'MAIL FROM:<s@sender.test>', 'RCPT TO:<nobody@example.org>', 'QUIT');
   like($r[3], qr/^550 /, 'refused by rcptchecks');
   # the session's end in Postfix's log: whatever it was sent came before
-  wait_until(10, sub { log_since($from) =~ /disconnect from client\.mxtest\.test\[\Q$client\E\]/ }, 'Postfix logs the end of the session')
+  wait_until(10, sub { log_since($from) =~ /disconnect from client\.mxtest\.test\[\Q$client\E\]/ },
+    'Postfix logs the end of the session')
     or diag log_since($from);
   unlike(log_since($from), qr/nobody\@example\.org/, 'Postfix never saw it');
 };
@@ -244,7 +249,8 @@ subtest 'examples/service/smtpd-forward/run: the qpsmtpd layout, for real' => su
   $c->sendline('RCPT TO:<nobody@example.org>'); $c->expect(qr/^550 /, 10, 'unknown recipient: 550 from rcptchecks');
   $c->sendline('RCPT TO:<someone@elsewhere.example>'); $c->expect(qr/^454 4\.7\.1 /, 10, 'relaying: refused by Postfix');
   $c->sendline('QUIT'); $c->expect(qr/^221 /);
-  wait_until(10, sub { log_since($from) =~ /reject: RCPT from client\.mxtest\.test\[\Q$client\E\]/ }, 'Postfix judged the client');
+  wait_until(10, sub { log_since($from) =~ /reject: RCPT from client\.mxtest\.test\[\Q$client\E\]/ },
+    'Postfix judged the client');
   kill 'TERM', -$job->pid;
   $job->finish(10);
 };
