@@ -28,7 +28,7 @@ IDN2 = -l:libidn2.a -l:libunistring.a
 PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward report/mxguard-report
 MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 report/mxguard-report.8
 MAN7     = rcptchecks/rcptchecks-recipients.7 rcptchecks/rcptchecks-envelope.7
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/wait-test t/unit/sql-test
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/wait-test t/unit/sql-test t/unit/relaydb-window-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_wait.o common/mx_linger.o common/mx_fifo.o common/mx_child.o
@@ -64,11 +64,11 @@ relaydb/relaydb: relaydb/relaydb.o relaydb/loadline.o $(RELAYSTORE) $(COMMON_IP)
 relaydb/relaydb-rec: relaydb/relaydb-rec.o $(RELAYSTORE) $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) -o $@ relaydb/relaydb-rec.o $(RELAYSTORE) $(COMMON_RUN) $(SKALIBS) $(MARIADB)
 
-relaydb/relaydb-check: relaydb/relaydb-check.o $(STORES) common/mx_mariadb-static.o $(COMMON_RUN) conf-ld
-	$(LD) $(SANITIZE) $(STATIC) -o $@ relaydb/relaydb-check.o $(STORES) common/mx_mariadb-static.o $(COMMON_RUN) $(SKALIBS)
+relaydb/relaydb-check: relaydb/relaydb-check.o relaydb/relaywindow.o $(STORES) common/mx_mariadb-static.o $(COMMON_RUN) conf-ld
+	$(LD) $(SANITIZE) $(STATIC) -o $@ relaydb/relaydb-check.o relaydb/relaywindow.o $(STORES) common/mx_mariadb-static.o $(COMMON_RUN) $(SKALIBS)
 
-relaydb/relaydb-check-sql: relaydb/relaydb-check.o $(RELAYSTORE) $(COMMON_RUN) conf-ld
-	$(LD) $(SANITIZE) -o $@ relaydb/relaydb-check.o $(RELAYSTORE) $(COMMON_RUN) $(SKALIBS) $(MARIADB)
+relaydb/relaydb-check-sql: relaydb/relaydb-check.o relaydb/relaywindow.o $(RELAYSTORE) $(COMMON_RUN) conf-ld
+	$(LD) $(SANITIZE) -o $@ relaydb/relaydb-check.o relaydb/relaywindow.o $(RELAYSTORE) $(COMMON_RUN) $(SKALIBS) $(MARIADB)
 
 SMTPDELAY = smtp-delay/smtp-delay.o smtp-delay/classify.o smtp-delay/refuse.o
 
@@ -171,6 +171,10 @@ t/unit/sql-test: t/unit/sql-test.o t/unit/tap.o common/mx_sql.o common/mx_mariad
 
 t/unit/wait-test: t/unit/wait-test.o t/unit/tap.o common/mx_wait.o common/mx_secs.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/wait-test.o t/unit/tap.o common/mx_wait.o common/mx_secs.o $(SKALIBS)
+
+t/unit/relaydb-window-test.o: CPPFLAGS += -Irelaydb
+t/unit/relaydb-window-test: t/unit/relaydb-window-test.o relaydb/relaywindow.o t/unit/tap.o conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/relaydb-window-test.o relaydb/relaywindow.o t/unit/tap.o
 
 t/unit/text-test: t/unit/text-test.o t/unit/tap.o common/mx_text.o conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/text-test.o t/unit/tap.o common/mx_text.o $(SKALIBS)

@@ -26,6 +26,7 @@
 #include "mx_log.h"
 #include "mx_mariadb.h"
 #include "relaydb-opts.h"
+#include "relaywindow.h"
 #include "store.h"
 
 #define USAGE "relaydb-check " RELAYDB_STORE_USAGE " [ -m minutes ] [ -r value ] child..."
@@ -41,7 +42,7 @@ int main (int argc, char const *const *argv)
   char const *value = "" ;
   char ipt[MX_CLIENT_IPTEXT] ;
   char agestr[UINT64_FMT], winstr[UINT64_FMT] ;
-  uint64_t now, cutoff, ts ;
+  uint64_t now, window, cutoff, ts ;
   ip46 ip ;
   store st ;
   char const *const *args = argv ;   /* as given, for the SQL handover */
@@ -82,8 +83,9 @@ int main (int argc, char const *const *argv)
   }
 
   now = relaydb_now() ;
-  cutoff = now > (uint64_t)minutes * 60 ? now - (uint64_t)minutes * 60 : 0 ;
-  winstr[uint64_fmt(winstr, (uint64_t)minutes * 60)] = 0 ;
+  window = (uint64_t)minutes * 60 ;
+  cutoff = relaywindow_cutoff(now, window) ;
+  winstr[uint64_fmt(winstr, window)] = 0 ;
 
   if (conf.group && !mx_mariadb_handover(args, &why))
   {
@@ -109,8 +111,8 @@ int main (int argc, char const *const *argv)
     mx_exec(argv, "", 0) ;
   }
   /* a timestamp in the future (relaydb add IP TICKS) counts as age 0 */
-  agestr[uint64_fmt(agestr, ts < now ? now - ts : 0)] = 0 ;
-  if (ts >= cutoff)
+  agestr[uint64_fmt(agestr, relaywindow_age(ts, now))] = 0 ;
+  if (relaywindow_fresh(ts, now, window))
   {
     size_t vlen = strlen(value) ;
     char *modif = malloc(sizeof "RELAYCLIENT=" + vlen) ;

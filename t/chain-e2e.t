@@ -85,11 +85,7 @@ SQL
 # the same recipients as a CDB
 my $cdbdir = tmpdir();
 my $cdb = "$cdbdir/recipients.cdb";
-{
-  my ($rc, undef, $err) = run_cmd(argv => [$bin{make}, $cdb, "$cdbdir/recipients.tmp"],
-    stdin => "example.org\nalice\@example.org\nbob-default\@example.org\npostmaster\@example.org\n\@example.net\n");
-  is($rc, 0, 'the recipient CDB builds') or diag $err;
-}
+make_cdb(recipients => "example.org\nalice\@example.org\nbob-default\@example.org\npostmaster\@example.org\n\@example.net\n", $cdb);
 
 # the POP chain, shared by both orders: a good login records the client
 my $pop = start_tcpserver(opts => ['-R', '-H', '-l0'],
@@ -139,12 +135,6 @@ sub pop_login {
 }
 
 # one command on a scripted session, its whole reply
-sub cmd {
-  my ($c, $line, $timeout) = @_;
-  $c->sendline($line);
-  my (undef, $text) = $c->read_reply($timeout // 15);
-  return $text;
-}
 
 # ---------------------------------------------------------------------------
 
@@ -240,7 +230,7 @@ for my $order (@ORDERS) {
     my $greet_after = time - $t0;
     like($greet, qr/^220 mx\.example\.org ESMTP Exim /, 'roamer after login: exim greets');
     ok($greet_after < $DELAY{dynamic} * 0.75, sprintf('roamer: greeted at once (%.2f s; its class delay is %s s)', $greet_after, $DELAY{dynamic}));
-    like(cmd($c, 'QUIT'), qr/^221 /, 'roamer: QUIT');
+    like($c->cmd('QUIT'), qr/^221 /, 'roamer: QUIT');
     $c->close;
     wait_end($s, $c{roamer}, 'the roamer\'s first trusted session');
     ($rc, $out) = run_swaks($s, $c{roamer}, '--to', 'friend@elsewhere.test', '--from', 'alice@example.org',
@@ -282,14 +272,14 @@ for my $order (@ORDERS) {
     my $wire = $header . $wire_body . ".\r\n";
     $c = smtp_connect($s->ip, $s->port, local_ip => $c{sender}, timeout => 15);
     like(($c->read_reply(10))[1], qr/^220 mx\.example\.org ESMTP Exim /, 'clean message: exim greets (through rcptchecks)');
-    like(cmd($c, 'EHLO client.test'), qr/^250[ -]/, 'clean message: EHLO');
-    like(cmd($c, 'MAIL FROM:<sender@other.test>'), qr/^250 /, 'clean message: MAIL');
-    like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'clean message: RCPT');
-    like(cmd($c, 'DATA'), qr/^354 /, 'clean message: DATA');
+    like($c->cmd('EHLO client.test'), qr/^250[ -]/, 'clean message: EHLO');
+    like($c->cmd('MAIL FROM:<sender@other.test>'), qr/^250 /, 'clean message: MAIL');
+    like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'clean message: RCPT');
+    like($c->cmd('DATA'), qr/^354 /, 'clean message: DATA');
     $c->send($wire, 15);
     my ($dcode, $dtext) = $c->read_reply(20);
     is($dcode, 250, 'clean message: accepted') or diag $dtext;
-    like(cmd($c, 'QUIT'), qr/^221 /, 'clean message: QUIT');
+    like($c->cmd('QUIT'), qr/^221 /, 'clean message: QUIT');
     $c->close;
     my @msgs = $mta->wait_messages(2, 20);
     is(scalar @msgs, 2, 'two messages delivered: the relayed one and the clean one');
@@ -308,7 +298,7 @@ for my $order (@ORDERS) {
     like(lines_of($s, 'relaydb-check', $c{sender}), qr/ result=unknown$/, 'clean message: relaydb-check: unknown');
 
     # -- nothing left behind
-    ok(eventually(15, sub { !leftovers([$s, $pop], $mta->argv->[2], $db->cnf) }), "$order: no process of the chain is left")
+    wait_until(15, sub { !leftovers([$s, $pop], $mta->argv->[2], $db->cnf) }, "$order: no process of the chain is left")
       or diag join "\n", leftovers([$s, $pop], $mta->argv->[2], $db->cnf);
     unlike($s->log_text, qr/fatal|panic|Segmentation|ERROR: AddressSanitizer/i, "$order: no fatal error in the log")
       or diag $s->log_text;
@@ -319,6 +309,6 @@ for my $order (@ORDERS) {
 like($pop->log_text, qr/^relaydb-rec: info: /m, 'the POP chain logged');
 unlike($pop->log_text, qr/warning|fatal/, 'the POP chain logged no warning');
 $pop->stop;
-ok(eventually(10, sub { !leftovers([], $db->cnf) }), 'nothing is left of the POP chain')
+wait_until(10, sub { !leftovers([], $db->cnf) }, 'nothing is left of the POP chain')
   or diag join "\n", leftovers([], $db->cnf);
 done_testing;

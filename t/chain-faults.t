@@ -34,6 +34,7 @@ use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
 use POSIX qw(SIGSTOP SIGCONT);
+use Fcntl qw(O_RDONLY O_NONBLOCK);
 use lib 't/lib';
 use MXTest;
 use MXRun;
@@ -79,11 +80,7 @@ SQL
 
 my $cdbdir = tmpdir();
 my $cdb = "$cdbdir/recipients.cdb";
-{
-  my ($rc, undef, $err) = run_cmd(argv => [$bin{make}, $cdb, "$cdbdir/recipients.tmp"],
-    stdin => "example.org\nalice\@example.org\npostmaster\@example.org\n\@example.net\n");
-  is($rc, 0, 'the recipient CDB builds') or diag $err;
-}
+make_cdb(recipients => "example.org\nalice\@example.org\npostmaster\@example.org\n\@example.net\n", $cdb);
 
 # the relay store of the directory cases: a tmpfs of 64 KiB, root's,
 # mode 0755; unmounted at the end, whatever happens (this END runs
@@ -140,7 +137,7 @@ sub end_status {
 sub no_leftovers {
   my ($what, $servers, @markers) = @_;
   local $Test::Builder::Level = $Test::Builder::Level + 1;
-  ok(eventually(15, sub { !leftovers($servers, @markers) }), "$what: no process is left")
+  wait_until(15, sub { !leftovers($servers, @markers) }, "$what: no process is left")
     or diag join "\n", leftovers($servers, @markers);
 }
 
@@ -158,20 +155,14 @@ sub pop_login {
   return (join('', map { $_ // "(nothing)\n" } @said), $took);
 }
 
-sub cmd {
-  my ($c, $line, $timeout) = @_;
-  $c->sendline($line) or return "(send failed)\n";
-  my (undef, $text) = $c->read_reply($timeout // 15);
-  return $text;
-}
 
 # a scripted session from $src up to MAIL; the client and the greeting
 sub session {
   my ($s, $src) = @_;
   my $c = smtp_connect($s->ip, $s->port, local_ip => $src, timeout => 15);
   my (undef, $greet) = $c->read_reply(15);
-  my $ehlo = cmd($c, 'EHLO client.test');
-  my $mail = cmd($c, 'MAIL FROM:<sender@other.test>');
+  my $ehlo = $c->cmd('EHLO client.test');
+  my $mail = $c->cmd('MAIL FROM:<sender@other.test>');
   return ($c, "$greet$ehlo$mail");
 }
 
@@ -201,11 +192,11 @@ subtest 'MariaDB killed and restarted' => sub {
   my $t0 = time;
   my ($c, $open) = session($sql_smtp, $ip{roamer});
   like($open, qr/\A220 mx\.example\.org ESMTP Exim .*^250 /ms, 'MariaDB down: the roamer still gets a session');
-  my @r = map { cmd($c, "RCPT TO:<$_>") } 'friend@elsewhere.test', 'alice@example.org', 'nobody@example.org';
+  my @r = map { $c->cmd("RCPT TO:<$_>") } 'friend@elsewhere.test', 'alice@example.org', 'nobody@example.org';
   like($r[0], $TEMPFAIL, 'MariaDB down: relaying: 451 4.3.0 (not trusted, and the domain lookup failed)');
   like($r[1], $TEMPFAIL, 'MariaDB down: a known recipient: 451 4.3.0');
   like($r[2], $TEMPFAIL, 'MariaDB down: an unknown recipient: 451 4.3.0, not 550');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c->close;
   ok(time - $t0 < 10, sprintf('MariaDB down: the session took %.2f s', time - $t0));
   is(end_status($sql_smtp, $ip{roamer}), 0, 'the session ended normally');
@@ -238,12 +229,12 @@ subtest 'MariaDB killed and restarted' => sub {
 
   # rcptchecks' lookups work again
   ($c, $open) = session($sql_smtp, $ip{named});
-  like(cmd($c, 'RCPT TO:<nobody@example.org>'), qr/^550 5\.1\.1 <nobody\@example\.org>/, 'after the restart: unknown recipient 550 5.1.1');
-  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'after the restart: a known recipient 250');
-  like(cmd($c, 'DATA'), qr/^354 /, 'DATA');
+  like($c->cmd('RCPT TO:<nobody@example.org>'), qr/^550 5\.1\.1 <nobody\@example\.org>/, 'after the restart: unknown recipient 550 5.1.1');
+  like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'after the restart: a known recipient 250');
+  like($c->cmd('DATA'), qr/^354 /, 'DATA');
   my ($code, $text) = do { $c->send("Subject: after the restart\r\n\r\nhello\r\n.\r\n"); $c->read_reply(20) };
   is($code, 250, 'the message is accepted') or diag $text;
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c->close;
   is(end_status($sql_smtp, $ip{named}), 0, 'the session ended normally');
   my @bodies = do { $sql_mta->wait_messages(2, 20); $sql_mta->message_bodies };
@@ -279,20 +270,20 @@ subtest 'MariaDB hung (SIGSTOP), then resumed' => sub {
   my $greet_after = time - $t0;
   like($greet, qr/^220 mx\.example\.org ESMTP Exim /, 'MariaDB hung: the recorded roamer still gets a greeting');
   ok($greet_after < $T * 2 + 2, sprintf('... within relaydb-check\'s -T (%.2f s, -T %d)', $greet_after, $T));
-  like(cmd($c, 'EHLO client.test'), qr/^250[ -]/, 'EHLO');
-  like(cmd($c, 'MAIL FROM:<alice@example.org>'), qr/^250 /, 'MAIL');
+  like($c->cmd('EHLO client.test'), qr/^250[ -]/, 'EHLO');
+  like($c->cmd('MAIL FROM:<alice@example.org>'), qr/^250 /, 'MAIL');
   $t0 = time;
-  like(cmd($c, 'RCPT TO:<friend@elsewhere.test>', $T * 3 + 5), $TEMPFAIL, 'MariaDB hung: relaying: 451 4.3.0');
+  like($c->cmd('RCPT TO:<friend@elsewhere.test>', $T * 3 + 5), $TEMPFAIL, 'MariaDB hung: relaying: 451 4.3.0');
   my $rcpt_after = time - $t0;
   ok($rcpt_after < $T * 2 + 2, sprintf('... within twice rcptchecks\' -T (%.2f s)', $rcpt_after));
-  like(cmd($c, 'RCPT TO:<nobody@example.org>', $T * 3 + 5), $TEMPFAIL, 'MariaDB hung: an unknown recipient: 451 4.3.0, not 550');
+  like($c->cmd('RCPT TO:<nobody@example.org>', $T * 3 + 5), $TEMPFAIL, 'MariaDB hung: an unknown recipient: 451 4.3.0, not 550');
 
   kill 'CONT', $db->pid;
   $db_stopped = 0;
   note 'MariaDB resumed';
-  like(cmd($c, 'RCPT TO:<nobody@example.org>'), qr/^550 5\.1\.1 /, 'resumed: the same session gets 550 5.1.1 for an unknown recipient');
-  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'resumed: and 250 for a known one');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('RCPT TO:<nobody@example.org>'), qr/^550 5\.1\.1 /, 'resumed: the same session gets 550 5.1.1 for an unknown recipient');
+  like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'resumed: and 250 for a known one');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c->close;
   is(end_status($sql_smtp, $ip{roamer}), 0, 'the session ended normally');
   my $pid = conn_pid($sql_smtp, $ip{roamer});
@@ -316,35 +307,53 @@ sub exim_pids {
       && (slurp("/proc/$_/stat") // '') !~ /^\d+ \(.*\) Z /s } grep { /^\d+$/ } readdir $dh;
 }
 
-# exim is killed or stopped while it receives a message:
-#   killed:  SIGKILL after the first half (no answer owed yet)
-#   owed:    SIGSTOP, the rest and the final dot, then SIGKILL (the
-#            answer to the dot is owed)
-#   hung:    SIGSTOP, the rest and the final dot; nothing more (rcptchecks
-#            -t ends the wait)
+# the bytes waiting in the pipe that is process $pid's stdin (undef if
+# it is not a pipe); the read end opened through /proc is closed at
+# once, so that the pipe's writer still sees its reader go
+sub stdin_queued {
+  my ($pid) = @_;
+  sysopen(my $fh, "/proc/$pid/fd/0", O_RDONLY | O_NONBLOCK) or return undef;
+  my $n = pack 'i', 0;
+  my $ok = ioctl($fh, 0x541B, $n);    # FIONREAD
+  close $fh;
+  return $ok ? unpack('i', $n) : undef;
+}
+
+# exim is killed or stopped while it receives a message; it is stopped
+# (SIGSTOP) first, so that what the client sends piles up in its stdin
+# pipe, where the test sees it arrive:
+#   killed:  SIGKILL once the first half is there (no answer owed yet)
+#   owed:    the rest and the final dot, then SIGKILL once they are
+#            there (the answer to the dot is owed)
+#   hung:    the rest and the final dot; nothing more (rcptchecks -t
+#            ends the wait)
 for my $how (qw(killed owed hung)) {
   my %title = (killed => 'exim killed in the middle of DATA', owed => 'exim killed while its answer to the final dot is owed',
     hung => 'exim hung after the final dot');
   subtest $title{$how} => sub {
     my $before = () = $sql_mta->messages;
     my ($c, $open) = session($sql_smtp, $ip{$how});
-    like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT 250');
-    like(cmd($c, 'DATA'), qr/^354 /, 'DATA 354');
-    ok($c->send("Subject: half a message ($how)\r\n\r\nthe first half\r\n"), 'the first half of the message is sent');
+    like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT 250');
+    like($c->cmd('DATA'), qr/^354 /, 'DATA 354');
     my @exim;
-    eventually(5, sub { @exim = exim_pids($sql_mta) });
+    wait_until(5, sub { @exim = exim_pids($sql_mta) }, 'an exim process receives the message');
     is(scalar @exim, 1, 'one exim process receives the message');
-    sleep 0.3;    # the first half has reached exim
+    kill 'STOP', @exim;
+    # stopped indeed (state T): a read it was in would take the bytes otherwise
+    wait_until(5, sub { (slurp("/proc/$exim[0]/stat") // '') =~ /^\d+ \(.*\) T /s }, 'exim is stopped');
+    my $half = "Subject: half a message ($how)\r\n\r\nthe first half\r\n";
+    my $rest = "the second half\r\n.\r\n";
+    ok($c->send($half), 'the first half of the message is sent');
+    wait_until(10, sub { (stdin_queued($exim[0]) // -1) >= length $half }, 'the first half has reached exim');
     my $t0 = time;
     if ($how eq 'killed') {
       kill 'KILL', @exim;
-      ok(eventually(5, sub { !exim_pids($sql_mta) }), 'exim is gone');
-      $c->send("the second half\r\n.\r\n");
+      wait_until(5, sub { !exim_pids($sql_mta) }, 'exim is gone');
+      $c->send($rest);
     } else {
-      kill 'STOP', @exim;
-      $c->send("the second half\r\n.\r\n");
+      $c->send($rest);
       if ($how eq 'owed') {
-        sleep 0.3;
+        wait_until(10, sub { (stdin_queued($exim[0]) // -1) >= length($half) + length($rest) }, 'the final dot has reached exim');
         kill 'KILL', @exim;
       }
     }
@@ -362,10 +371,10 @@ for my $how (qw(killed owed hung)) {
     like(lines_of($sql_smtp, 'rcptchecks', $ip{$how}),
       qr/^rcptchecks: info: pid $pid ip \Q$ip{$how}\E helo=<[^>]*> from=<[^>]*> rcpts=1 forwarded=1 unknown=0 refused=0 tempfail=0 messages=0 databytes=\d+ result=$result$/m,
       "rcptchecks logged result=$result, no message");
-    sleep 0.3;
+    # every exim of the chain gone first: what it delivered, it delivered before
+    no_leftovers("exim $how", [$sql_smtp], $sql_mta->argv->[2]);
     is(scalar(() = $sql_mta->messages), $before, 'nothing was delivered');
     unlike($sql_mta->log_text, qr/half a message/, 'exim did not log the message');
-    no_leftovers("exim $how", [$sql_smtp], $sql_mta->argv->[2]);
   };
 }
 
@@ -406,7 +415,8 @@ SKIP: {
         /^relaydb-rec: warning: pid \d+ ip \Q$ip{full}\E store=dir result=error reason=unable to .*No space left on device/m },
       'relaydb-rec logs the error');
     note lines_of($pop, 'relaydb-rec', $ip{full});
-    sleep 0.2;
+    # the POP session over (tcpserver's "end" line): relaydb-rec can leave nothing more
+    end_status($pop, $ip{full});
     my @files = grep { !m{/fill$} } glob "$storedir/* $storedir/.tmp*";
     is("@files", '', 'no entry and no temporary file left in the store');
     my ($rc, $out) = run_swaks($dir_smtp, $ip{full}, '--to', 'friend@elsewhere.test', '--body', 'not yet');

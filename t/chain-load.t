@@ -40,6 +40,7 @@ use warnings;
 use Test::More;
 use lib 't/lib';
 use MXTest;
+use MXRun qw(slurp);
 use File::Temp qw(tempdir);
 use IO::Select;
 use Socket qw(:all);
@@ -73,8 +74,7 @@ chmod 0711, $work or die "chmod $work: $!";
 mkdir "$work/$_" or die "$work/$_: $!" for qw(exim store);
 my $exim = exim_child("$work/exim");
 
-system("$top/rcptchecks/rcptchecks-make $work/recipients.cdb $work/recipients.tmp < $top/package/recipients") == 0
-  or BAIL_OUT('rcptchecks-make failed');
+eval { make_cdb(recipients => slurp("$top/package/recipients"), "$work/recipients.cdb") } or BAIL_OUT($@);
 
 # three kinds of client, each from its own address: one with a name
 # (smtp-delay: named), one whose name holds its address (dynamic), one
@@ -311,7 +311,7 @@ for my $w (0 .. $WORKERS - 1) {
 my @samples;
 my $next = $t0 + $RAMP_UP;
 while (time < $end) {
-  sleep 0.1 while time < $next && time < $end;
+  sleep 0.1 while time < $next && time < $end;    # the sampling pace, not a wait for an event
   last if time >= $end;
   push @samples, tree_memory($srv->pid);
   $next += $SAMPLE_EVERY;

@@ -83,12 +83,11 @@ sub rcpt_reply {
   my ($to) = @_;
   my $c = smtp_connect($rcpt1->ip, $rcpt1->port, timeout => 15);
   $c->expect(qr/^220 /);
-  $c->sendline('HELO client.example'); $c->read_reply;
-  $c->sendline('MAIL FROM:<s@sender.example>'); $c->read_reply;
-  $c->sendline("RCPT TO:<$to>");
-  my (undef, $r) = $c->read_reply(15);
-  $c->sendline('QUIT'); $c->read_reply;
-  return $r // '';
+  $c->cmd('HELO client.example');
+  $c->cmd('MAIL FROM:<s@sender.example>');
+  my $r = $c->cmd("RCPT TO:<$to>");
+  $c->cmd('QUIT');
+  return $r;
 }
 
 subtest 'a recipient added on node 3, accepted by rcptchecks reading node 1' => sub {
@@ -139,6 +138,7 @@ subtest 'a node killed mid-load and rejoined' => sub {
   # node2 is killed (SIGKILL to its process group) while the adds run
   my $victim = $g->pid(2);
   my $killer = fork // die "fork: $!";
+  # one second into the load: the kill's moment is the case, not a wait
   if (!$killer) { sleep 1; kill 'KILL', -$victim; POSIX::_exit(0) }
   my $t0 = time;
   my @failed = run_all(12, @jobs);

@@ -42,6 +42,7 @@ subtest 'pipelined conversation with exim' => sub {
 };
 
 subtest 'read_line splits a reply that comes in pieces' => sub {
+  # the server's pauses split its writes: they are the case, not a wait
   my $srv = start_tcpserver(argv => ['/bin/sh', '-c', 'printf "250-one\r\n"; sleep 0.3; printf "250"; sleep 0.3; printf " two\r\nrest"']);
   my $c = smtp_connect($srv->ip, $srv->port);
   is_deeply([$c->read_reply(5)], [250, "250-one\r\n250 two\r\n"], 'a reply in three writes, read whole');

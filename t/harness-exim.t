@@ -75,12 +75,7 @@ is($exim->panic_text, '', "exim's panic log stays empty (-C, run by root)");
 my $chain = exim_child();
 my $peer = loopback_ip();
 my $dns = start_tinydns(data => ".127.in-addr.arpa::\n.mxguard.test::\n=peer.mxguard.test:$peer\n");
-my $cdb = tmpdir() . '/recipients.cdb';
-{
-  my ($rc, $out, $err) = run_cmd(argv => [top() . '/rcptchecks/rcptchecks-make', $cdb, "$cdb.tmp"],
-    stdin => "example.org\nalice\@example.org\n", timeout => 10);
-  is($rc, 0, 'a recipient database for rcptchecks') or diag $err;
-}
+my $cdb = make_cdb(recipients => "example.org\nalice\@example.org\n");
 my $behind = start_tcpserver(opts => ['-R', '-l0'], env => { DNSCACHEIP => $dns->ip },
   argv => [top() . '/rcptchecks/rcptchecks', '-c', $cdb, @{ $chain->chain_argv }]);
 for my $n (1 .. 3) {

@@ -1,13 +1,16 @@
 #!/usr/bin/perl
 # MXTest::start_tcpserver with the real tcpserver: the program it runs
 # sees the client's address and the port, its stderr reaches the log,
-# env is passed, IPv6 works, a taken port is reported, and stop() leaves
+# env is passed, IPv6 works, a taken port is reported, free_port's port
+# stays reserved for the test, and stop() leaves
 # neither tcpserver nor a connection's program running.
 use strict;
 use warnings;
 use Test::More;
 use IO::Socket::IP;
 use Time::HiRes qw(time);
+use Fcntl qw(:flock);
+use POSIX ();
 use lib 't/lib';
 use MXTest;
 
@@ -47,6 +50,30 @@ subtest 'explicit port; a taken port is reported' => sub {
   ok(!eval { start_tcpserver(ip => $ip, port => $port, argv => $show); 1 }, 'a second server on the same port fails');
   like($@, qr/did not start listening.*unable to bind/s, '... saying why');
   ok(time - $t0 < 5, '... at once');
+  $srv->stop;
+};
+
+subtest 'free_port reserves its port for the whole test' => sub {
+  my $ip = loopback_ip();
+  my $port = free_port($ip);
+  my ($low) = split ' ', `cat /proc/sys/net/ipv4/ip_local_port_range`;
+  ok($port < $low && $port > 1024, "$port: below the kernel's ephemeral range (from $low), never a port-0 bind or a source port");
+  my %mine = map { free_port($ip) => 1 } 1 .. 20;
+  ok(!$mine{$port} && keys %mine == 20, 'never handed out twice in one test');
+  # another test process trying the same port finds it locked
+  open my $fh, '>>', "/tmp/mxtest-ports/$port" or die "/tmp/mxtest-ports/$port: $!";
+  ok(!flock($fh, LOCK_EX | LOCK_NB), 'held by a lock no other process can take');
+  close $fh;
+  my $pid = fork // die "fork: $!";
+  if (!$pid) { exec '/bin/sh', '-c', "exec 9>>/tmp/mxtest-ports/$port; /usr/bin/flock -n 9" or POSIX::_exit(127) }
+  waitpid $pid, 0;
+  isnt($? >> 8, 0, '... not even by a program the test runs (the lock is not inherited over exec)');
+  # a server stopped and started again gets its port back
+  my $srv = start_tcpserver(ip => $ip, port => $port, opts => ['-H', '-R', '-l0'], argv => $show);
+  $srv->stop;
+  ok(open($fh, '>>', "/tmp/mxtest-ports/$port") && !flock($fh, LOCK_EX | LOCK_NB), 'still reserved after its server stopped');
+  $srv = start_tcpserver(ip => $ip, port => $port, opts => ['-H', '-R', '-l0'], argv => $show);
+  is($srv->port, $port, 'the restarted server binds it again');
   $srv->stop;
 };
 

@@ -15,7 +15,6 @@ use Time::HiRes qw(time);
 use lib 't/lib';
 use MXTest;
 use MXRun;
-use MXChain qw(eventually);
 
 my $top = top();
 my $bin = "$top/rcptchecks/rcptchecks";
@@ -24,17 +23,14 @@ plan skip_all => "$bin not built" unless -x $bin;
 my $dir = tmpdir();
 my $cdb = "$dir/r.cdb";
 {
-  my ($rc, undef, $err) = run_cmd(argv => ["$top/rcptchecks/rcptchecks-make", $cdb, "$dir/r.tmp"],
-    stdin => "example.org\nalice\@example.org\npostmaster\@example.org\n");
-  is($rc, 0, 'recipients') or diag $err;
-  ($rc, undef, $err) = run_cmd(argv => ["$top/rcptchecks/rcptchecks-make", '-s', "$dir/s.cdb", "$dir/s.tmp"], stdin => <<'LIST');
+  make_cdb(recipients => "example.org\nalice\@example.org\npostmaster\@example.org\n", $cdb);
+  make_cdb(senders => <<'LIST', "$dir/s.cdb");
 # the sender access list
 spammer@good.mxtest.test   REJECT you again
 @blocked.mxtest.test       REJECT
 friend@good.mxtest.test    OK
 .trusted.mxtest.test       OK
 LIST
-  is($rc, 0, 'sender access list') or diag $err;
 }
 
 my $nullmx = '@nullmx.mxtest.test::.:0';
@@ -64,22 +60,16 @@ sub client {
   my $c = smtp_connect($s->ip, $s->port, local_ip => $ip, timeout => 15);
   return ($c, $ip);
 }
-sub cmd {
-  my ($c, $line, $timeout) = @_;
-  $c->sendline($line);
-  my (undef, $text) = $c->read_reply($timeout);
-  return $text // '';
-}
 sub lines { my ($s, $ip) = @_; grep { /^rcptchecks: \w+: pid \d+ ip \Q$ip\E / } split /\n/, $s->log_text }
 # greeting, HELO/EHLO with $helo, MAIL with $from: MAIL's reply
 sub mail_reply {
   my ($s, $helo, $from, %o) = @_;
   my ($c, $ip) = client($s);
   $c->expect(qr/^220 /, 10);
-  my $h = cmd($c, ($o{verb} // 'EHLO') . " $helo");
-  my $r = cmd($c, "MAIL FROM:$from", 20);
-  my $rr = $o{rcpt} ? cmd($c, "RCPT TO:<$o{rcpt}>", 10) : '';
-  cmd($c, 'QUIT');
+  my $h = $c->cmd(($o{verb} // 'EHLO') . " $helo");
+  my $r = $c->cmd("MAIL FROM:$from", 20);
+  my $rr = $o{rcpt} ? $c->cmd("RCPT TO:<$o{rcpt}>", 10) : '';
+  $c->cmd('QUIT');
   return wantarray ? ($r, $ip, $rr, $c) : $r;
 }
 
@@ -91,13 +81,14 @@ subtest 'HELO: invalid, not a FQDN, a literal not the client\'s' => sub {
   like(scalar mail_reply($all, '[192.0.2.1]', '<a@good.mxtest.test>'), qr/^550 5\.7\.1 .*address literal/, 'another address literal: 550 5.7.1');
   my ($c, $ip) = client($all);
   $c->expect(qr/^220 /);
-  cmd($c, "EHLO [$ip]");
-  like(cmd($c, 'MAIL FROM:<a@good.mxtest.test>', 20), qr/^250 /, "the client's own literal [$ip]: passes");
-  cmd($c, 'QUIT');
+  $c->cmd("EHLO [$ip]");
+  like($c->cmd('MAIL FROM:<a@good.mxtest.test>', 20), qr/^250 /, "the client's own literal [$ip]: passes");
+  $c->cmd('QUIT');
   my ($r, $ip2) = mail_reply($all, 'client.example', '<a@good.mxtest.test>');
   like($r, qr/^250 /, 'a FQDN: passes');
   my ($r3, $ip3) = mail_reply($all, 'localhost', '<a@good.mxtest.test>');
-  ok(eventually(20, sub { grep { /helo=<localhost> from=<a\@good\.mxtest\.test> result=helo-not-fqdn$/ } lines($all, $ip3) }), 'logged with helo= and from=');
+  wait_until(20, sub { grep { /helo=<localhost> from=<a\@good\.mxtest\.test> result=helo-not-fqdn$/ } lines($all, $ip3) },
+    'logged with helo= and from=');
 };
 
 subtest 'the sender: form, domain in the DNS' => sub {
@@ -118,11 +109,13 @@ subtest 'RHSBL: filters, weights, faults' => sub {
   like(scalar mail_reply($all, 'client.example', '<u@listed.mxtest.test>'), qr/^550 5\.7\.1 .*listed by dbl\.mxtest\.test/, 'listed: 550 5.7.1 naming the zone');
   my ($r, $ip) = mail_reply($all, 'client.example', '<u@fault.mxtest.test>');
   like($r, qr/^250 /, '127.255.255.254 never counts');
-  ok(eventually(20, sub { grep { /zone=dbl\.mxtest\.test answer=127\.255\.255\.254 reason=configuration fault/ } lines($all, $ip) }), 'and is logged as a configuration fault');
+  wait_until(20, sub { grep { /zone=dbl\.mxtest\.test answer=127\.255\.255\.254 reason=configuration fault/ } lines($all, $ip) },
+    'and is logged as a configuration fault');
   like(scalar mail_reply($all, 'client.example', '<u@weak.mxtest.test>'), qr/^250 /, 'listed in a zone of weight 0: passes');
   my ($r2, $ip2) = mail_reply($all, 'client.example', '<u@outside.mxtest.test>');
   like($r2, qr/^250 /, 'an answer outside 127/8 never counts');
-  ok(eventually(20, sub { grep { /zone=dbl\.mxtest\.test answer=10\.0\.0\.1 reason=configuration fault/ } lines($all, $ip2) }), '... logged as a fault');
+  wait_until(20, sub { grep { /zone=dbl\.mxtest\.test answer=10\.0\.0\.1 reason=configuration fault/ } lines($all, $ip2) },
+    '... logged as a fault');
   like(scalar mail_reply($all, 'client.example', '<u@filtered.mxtest.test>'), qr/^250 /, 'an answer the filter does not take (127.0.0.2 for 127.0.1.[2..99]): passes');
   my $silent = guard(opts => ['-R', 'rbl.elsewhere.test', '-y', '1']);
   my $t0 = time;
@@ -143,7 +136,7 @@ subtest 'the sender access list' => sub {
   like($rr2, qr/^250 /, 'and RBLLATE is lifted for it');
   my (undef, undef, $rr3) = mail_reply($late, 'client.example', '<x@sub.trusted.mxtest.test>', rcpt => 'nobody@example.org');
   like($rr3, qr/^550 5\.1\.1 /, '.trusted.mxtest.test covers sub.trusted..., and the recipient check still applies');
-  ok(eventually(20, sub { grep { /from=<friend\@good\.mxtest\.test> result=sender-ok$/ } lines($late, $ip) }), 'sender-ok logged');
+  wait_until(20, sub { grep { /from=<friend\@good\.mxtest\.test> result=sender-ok$/ } lines($late, $ip) }, 'sender-ok logged');
 };
 
 subtest 'warn-only: logged as would-refuse, passed' => sub {
@@ -152,8 +145,8 @@ subtest 'warn-only: logged as would-refuse, passed' => sub {
   like($r, qr/^250 /, 'HELO localhost and a REJECTed sender: passes');
   ($r, my $ip2) = mail_reply($warn, 'client.example', '<u@nx.mxtest.test>');
   like($r, qr/^250 /, 'an NXDOMAIN sender: passes');
-  ok(eventually(20, sub { grep { /result=sender-rejected dryrun=1$/ } lines($warn, $ip) }), 'sender-rejected dryrun=1 logged');
-  ok(eventually(20, sub { grep { /result=sender-unknown dryrun=1$/ } lines($warn, $ip2) }), 'sender-unknown dryrun=1 logged');
+  wait_until(20, sub { grep { /result=sender-rejected dryrun=1$/ } lines($warn, $ip) }, 'sender-rejected dryrun=1 logged');
+  wait_until(20, sub { grep { /result=sender-unknown dryrun=1$/ } lines($warn, $ip2) }, 'sender-unknown dryrun=1 logged');
   my $wf = guard(opts => ['-E', 'helo-fqdn', '-W', 'helo-fqdn']);
   like(scalar mail_reply($wf, 'localhost', '<a@good.mxtest.test>'), qr/^250 /, '-W after -E: warn-only wins');
 };
@@ -165,11 +158,11 @@ subtest 'skipped for RELAYCLIENT and after AUTH' => sub {
   my $auth = guard(mta => $mta, opts => ['-E', 'all']);
   my ($c) = client($auth);
   $c->expect(qr/^220 /);
-  cmd($c, 'EHLO localhost');
+  $c->cmd('EHLO localhost');
   require MIME::Base64;
-  like(cmd($c, 'AUTH PLAIN ' . MIME::Base64::encode_base64("\0" . $mta->auth_user . "\0" . $mta->auth_password, '')), qr/^235 /, 'authenticated');
-  like(cmd($c, 'MAIL FROM:<user@localhost>'), qr/^250 /, 'after AUTH: nothing checked');
-  cmd($c, 'QUIT');
+  like($c->cmd('AUTH PLAIN ' . MIME::Base64::encode_base64("\0" . $mta->auth_user . "\0" . $mta->auth_password, '')), qr/^235 /, 'authenticated');
+  like($c->cmd('MAIL FROM:<user@localhost>'), qr/^250 /, 'after AUTH: nothing checked');
+  $c->cmd('QUIT');
 };
 
 subtest 'unauthorised pipelining' => sub {
@@ -179,7 +172,7 @@ subtest 'unauthorised pipelining' => sub {
   $c->send("HELO client.example\r\nMAIL FROM:<a\@good.mxtest.test>\r\nRCPT TO:<alice\@example.org>\r\n");
   my ($all_out) = $c->read_all(10);
   like($all_out, qr/^554 5\.5\.0 Error: improper use of SMTP command pipelining\r\n\z/m, 'after HELO: 554 5.5.0, and the end');
-  ok(eventually(20, sub { grep { /result=pipelining$/ } lines($p, $ip) }), 'logged');
+  wait_until(20, sub { grep { /result=pipelining$/ } lines($p, $ip) }, 'logged');
   ($c) = client($p);
   $c->expect(qr/^220 /);
   $c->send("EHLO client.example\r\nMAIL FROM:<a\@good.mxtest.test>\r\n");
@@ -191,7 +184,7 @@ subtest 'unauthorised pipelining' => sub {
   like($all_out, qr/\A554 5\.5\.0 /, 'before the greeting: 554');
   ($c) = client($p);
   $c->expect(qr/^220 /);
-  like(cmd($c, 'EHLO client.example'), qr/^250-PIPELINING/m, 'EHLO offers PIPELINING');
+  like($c->cmd('EHLO client.example'), qr/^250-PIPELINING/m, 'EHLO offers PIPELINING');
   $c->send("MAIL FROM:<a\@good.mxtest.test>\r\n" . join('', map { "RCPT TO:<alice\@example.org>\r\n" } 1 .. 50) . "DATA\r\n");
   my $n = 0;
   for (1 .. 52) { my ($code) = $c->read_reply(10); $n++ if defined $code && $code =~ /^[23]/ }
@@ -204,10 +197,10 @@ subtest 'pipelining: the end of the data is never withheld' => sub {
   my $p = guard(mta => $mta, opts => ['-E', 'pipelining']);
   my ($c, $ip) = client($p);
   $c->expect(qr/^220 /);
-  like(cmd($c, 'HELO client.example'), qr/^250 /, 'HELO');
-  like(cmd($c, 'MAIL FROM:<a@good.mxtest.test>'), qr/^250 /, 'MAIL');
-  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
-  like(cmd($c, 'DATA'), qr/^354 /, 'DATA');
+  like($c->cmd('HELO client.example'), qr/^250 /, 'HELO');
+  like($c->cmd('MAIL FROM:<a@good.mxtest.test>'), qr/^250 /, 'MAIL');
+  like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
+  like($c->cmd('DATA'), qr/^354 /, 'DATA');
   $c->send("Subject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n");
   my ($out) = $c->read_all(10);
   like($out, qr/\A250 .*\r\n221 /s, 'QUIT right after the final dot: the 250, then 221');
@@ -219,15 +212,15 @@ subtest 'a second MAIL in a transaction lifts nothing' => sub {
   my $late = guard(opts => ['-S', "$dir/s.cdb"], env => { RBLLATE => 'listed in a test zone' });
   my ($c) = client($late);
   $c->expect(qr/^220 /);
-  cmd($c, 'EHLO client.example');
-  like(cmd($c, 'MAIL FROM:<spam@good.mxtest.test>'), qr/^250 /, 'MAIL from a stranger');
-  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^451 .*listed in a test zone/, 'RBLLATE refuses');
-  like(cmd($c, 'MAIL FROM:<friend@good.mxtest.test>'), qr/^503 5\.5\.1 /, 'a nested MAIL from an OK sender: 503 here');
-  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^451 /, 'RBLLATE still refuses for the first sender\'s transaction');
-  like(cmd($c, 'RSET'), qr/^250 /, 'RSET');
-  like(cmd($c, 'MAIL FROM:<friend@good.mxtest.test>'), qr/^250 /, 'a new transaction for the OK sender');
-  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'RBLLATE lifted for it');
-  cmd($c, 'QUIT');
+  $c->cmd('EHLO client.example');
+  like($c->cmd('MAIL FROM:<spam@good.mxtest.test>'), qr/^250 /, 'MAIL from a stranger');
+  like($c->cmd('RCPT TO:<alice@example.org>'), qr/^451 .*listed in a test zone/, 'RBLLATE refuses');
+  like($c->cmd('MAIL FROM:<friend@good.mxtest.test>'), qr/^503 5\.5\.1 /, 'a nested MAIL from an OK sender: 503 here');
+  like($c->cmd('RCPT TO:<alice@example.org>'), qr/^451 /, 'RBLLATE still refuses for the first sender\'s transaction');
+  like($c->cmd('RSET'), qr/^250 /, 'RSET');
+  like($c->cmd('MAIL FROM:<friend@good.mxtest.test>'), qr/^250 /, 'a new transaction for the OK sender');
+  like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'RBLLATE lifted for it');
+  $c->cmd('QUIT');
 };
 
 subtest 'a source route does not hide a REJECTed sender' => sub {
@@ -263,15 +256,15 @@ subtest 'non-SMTP commands' => sub {
   }
   my ($c) = client($p);
   $c->expect(qr/^220 /);
-  like(cmd($c, 'EHLO client.example'), qr/^250[ -]/, 'EHLO still passes');
-  like(cmd($c, 'MAIL FROM:<a@good.mxtest.test>'), qr/^250 /, 'MAIL still passes (no header-like line)');
-  cmd($c, 'QUIT');
+  like($c->cmd('EHLO client.example'), qr/^250[ -]/, 'EHLO still passes');
+  like($c->cmd('MAIL FROM:<a@good.mxtest.test>'), qr/^250 /, 'MAIL still passes (no header-like line)');
+  $c->cmd('QUIT');
 };
 
 subtest 'decision lines carry helo= and from=' => sub {
   my ($r, $ip, $rr) = mail_reply($all, 'client.example', '<a@good.mxtest.test>', rcpt => 'nobody@example.org');
   like($rr, qr/^550 /, 'an unknown recipient');
-  ok(eventually(20, sub { grep { /helo=<client\.example> from=<a\@good\.mxtest\.test> rcpt=<nobody\@example\.org> result=unknown/ } lines($all, $ip) }),
+  wait_until(20, sub { grep { /helo=<client\.example> from=<a\@good\.mxtest\.test> rcpt=<nobody\@example\.org> result=unknown/ } lines($all, $ip) },
     'the RCPT line names helo and from');
 };
 
@@ -290,7 +283,7 @@ subtest 'mxguard-report: refusals by sender and recipient, from this run\'s log'
   my ($pc, $pip) = client($pl);
   $pc->send("EHLO early.example\r\n");
   $pc->read_all(10);
-  ok(eventually(20, sub { grep { /result=pipelining$/ } lines($pl, $pip) }), 'a pipelining refusal');
+  wait_until(20, sub { grep { /result=pipelining$/ } lines($pl, $pip) }, 'a pipelining refusal');
   open my $pf, '>', "$dir/pl.log" or die; print {$pf} $pl->log_text; close $pf;
   ($rc, $out) = run_cmd(argv => [$report, "$dir/pl.log"]);
   like($out, qr/^ +1  rcptchecks\/pipelining$/m, '... counted once in the report') or diag $out;

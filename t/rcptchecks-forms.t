@@ -24,11 +24,7 @@ plan skip_all => "$bin not built" unless -x $bin && -x $make;
 
 my $dir = tmpdir();
 my $cdb = "$dir/recipients.cdb";
-{
-  my ($rc, undef, $err) = run_cmd(argv => [$make, $cdb, "$dir/recipients.tmp"],
-    stdin => "example.org\nexample.net\nmx.example.org\n\@example.org\n\@example.net\n\@mx.example.org\n");
-  is($rc, 0, 'the recipient database builds') or diag $err;
-}
+make_cdb(recipients => "example.org\nexample.net\nmx.example.org\n\@example.org\n\@example.net\n\@mx.example.org\n", $cdb);
 my $mta = exim_child(local_domains => 'example.org : example.net : mx.example.org : @[]', literals => 1);
 my $ME = 'mx.example.org';
 

@@ -24,10 +24,7 @@ plan skip_all => "$bin not built" unless -x $bin && -x $make;
 
 my $dir = tmpdir();
 my $cdb = "$dir/recipients.cdb";
-{
-  my ($rc, undef, $err) = run_cmd(argv => [$make, $cdb, "$dir/recipients.tmp"], stdin => "example.org\nalice\@example.org\n");
-  is($rc, 0, 'the recipient database builds') or diag $err;
-}
+make_cdb(recipients => "example.org\nalice\@example.org\n", $cdb);
 my $OUT_OF_STEP = qr/^421 4\.3\.0 mail server out of step, closing connection\r\n\z/;
 my $n = 0;
 
@@ -43,11 +40,6 @@ sub scripted {
   return ($s, $c, $log);
 }
 
-sub cmd {
-  my ($c, $line) = @_;
-  $c->sendline($line);
-  return ($c->read_reply(10))[1] // '(nothing)';
-}
 
 sub session_result {
   my ($s) = @_;
@@ -65,21 +57,21 @@ subtest 'extensions rcptchecks cannot follow are neither offered nor passed on' 
       . '250-ETRN\r\n250-X-SECRET\r\n250 8BITMIME\r\n',
     '^DATA', '354 go\r\n', '^\.$', '250 queued\r\n', '^QUIT', '221 bye\r\n\e');
   $c->expect(qr/^220 scripted/, 10, 'greeting');
-  my $ehlo = cmd($c, 'EHLO client.test');
+  my $ehlo = $c->cmd('EHLO client.test');
   is($ehlo, "250-scripted\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n", 'EHLO: only PIPELINING, SIZE and 8BITMIME are left');
   for my $x ('XCLIENT ADDR=127.0.0.1 NAME=localhost', 'XFORWARD ADDR=127.0.0.1', 'ETRN example.org', 'BDAT 10 LAST', 'STARTTLS', 'X-SECRET') {
-    like(cmd($c, $x), qr/^502 5\.5\.1 /, "$x: 502 from rcptchecks");
+    like($c->cmd($x), qr/^502 5\.5\.1 /, "$x: 502 from rcptchecks");
   }
-  like(cmd($c, 'VRFY alice'), qr/^252 2\.5\.2 /, 'VRFY: 252 from rcptchecks, no harvesting through the server');
+  like($c->cmd('VRFY alice'), qr/^252 2\.5\.2 /, 'VRFY: 252 from rcptchecks, no harvesting through the server');
   for my $p ('PRDR', 'SMTPUTF8', 'BODY=BINARYMIME', 'XCLIENT=1') {
-    like(cmd($c, "MAIL FROM:<a\@example.com> $p"), qr/^555 5\.5\.4 /, "MAIL FROM with $p: 555");
+    like($c->cmd("MAIL FROM:<a\@example.com> $p"), qr/^555 5\.5\.4 /, "MAIL FROM with $p: 555");
   }
-  like(cmd($c, 'MAIL FROM:<a@example.com> SIZE=100 BODY=8BITMIME'), qr/^250 ok/, 'MAIL FROM with SIZE and BODY=8BITMIME: the server\'s 250');
-  like(cmd($c, 'RCPT TO:<alice@example.org> NOTIFY=NEVER'), qr/^555 5\.5\.4 /, 'RCPT with NOTIFY (no DSN offered): 555');
-  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 ok/, 'RCPT alice: passed on');
-  like(cmd($c, 'DATA'), qr/^354 /, 'DATA');
-  like(cmd($c, "Subject: x\r\n\r\nbody\r\n."), qr/^250 queued/, 'the message');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('MAIL FROM:<a@example.com> SIZE=100 BODY=8BITMIME'), qr/^250 ok/, 'MAIL FROM with SIZE and BODY=8BITMIME: the server\'s 250');
+  like($c->cmd('RCPT TO:<alice@example.org> NOTIFY=NEVER'), qr/^555 5\.5\.4 /, 'RCPT with NOTIFY (no DSN offered): 555');
+  like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 ok/, 'RCPT alice: passed on');
+  like($c->cmd('DATA'), qr/^354 /, 'DATA');
+  like($c->cmd("Subject: x\r\n\r\nbody\r\n."), qr/^250 queued/, 'the message');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   my $seen = slurp($log);
   unlike($seen, qr/XCLIENT|XFORWARD|ETRN|BDAT|STARTTLS|X-SECRET|VRFY|PRDR|SMTPUTF8|BINARYMIME|NOTIFY/, 'none of it reached the server') or diag $seen;
   like($seen, qr/^MAIL FROM:<a\@example\.com> SIZE=100 BODY=8BITMIME$/m, '... what is understood did');
@@ -88,9 +80,9 @@ subtest 'extensions rcptchecks cannot follow are neither offered nor passed on' 
   # after HELO no ESMTP parameter at all
   ($s, $c, $log) = scripted('220 scripted\r\n', '^HELO', '250 scripted\r\n', '^EHLO', '250-scripted\r\n250 SIZE 10\r\n');
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/^250 SIZE 10/m, 'EHLO offers SIZE');
-  like(cmd($c, 'HELO client.test'), qr/^250 /, 'then HELO');
-  like(cmd($c, 'MAIL FROM:<a@example.com> SIZE=10'), qr/^555 /, 'SIZE after HELO: 555');
+  like($c->cmd('EHLO client.test'), qr/^250 SIZE 10/m, 'EHLO offers SIZE');
+  like($c->cmd('HELO client.test'), qr/^250 /, 'then HELO');
+  like($c->cmd('MAIL FROM:<a@example.com> SIZE=10'), qr/^555 /, 'SIZE after HELO: 555');
   $s->stop;
 };
 
@@ -114,7 +106,7 @@ for my $case (@out_of_step) {
     $c->expect(qr/^220 /, 10, 'greeting');
     my @got;
     for my $i (0 .. $#$cmds) {
-      my $r = cmd($c, $cmds->[$i]);
+      my $r = $c->cmd($cmds->[$i]);
       push @got, $r;
       last if $r =~ /^421 /;
     }
@@ -135,7 +127,7 @@ subtest 'out of step inside a pipelined group' => sub {
   my ($s, $c, $log) = scripted('220 scripted\r\n', '^EHLO', '250-scripted\r\n250 PIPELINING\r\n',
     '^RCPT TO:<alice', '250 ok\r\n250 extra\r\n', '^DATA', '354 go\r\n');
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/PIPELINING/, 'EHLO: PIPELINING');
+  like($c->cmd('EHLO client.test'), qr/PIPELINING/, 'EHLO: PIPELINING');
   $c->send("MAIL FROM:<a\@example.com>\r\nRCPT TO:<alice\@example.org>\r\nRCPT TO:<alice-2\@example.org>\r\nDATA\r\n");
   my @got;
   while (defined(my $r = ($c->read_reply(10))[1])) { push @got, $r; last if $r =~ /^421 / || @got > 5 }
@@ -149,7 +141,7 @@ subtest "the server's own last word is passed on alone" => sub {
   # its 421 to a command, then it leaves
   my ($s, $c) = scripted('220 scripted\r\n', '^MAIL', '421 4.3.2 shutting down\r\n\e');
   $c->expect(qr/^220 /, 10, 'greeting');
-  is(cmd($c, 'MAIL FROM:<a@example.com>'), "421 4.3.2 shutting down\r\n", "the server's 421");
+  is($c->cmd('MAIL FROM:<a@example.com>'), "421 4.3.2 shutting down\r\n", "the server's 421");
   my ($rest, $eof) = $c->read_all(10);
   is($rest, '', '... and nothing after it: no 421 of rcptchecks');
   ok($eof, '... the connection closes');
@@ -159,7 +151,7 @@ subtest "the server's own last word is passed on alone" => sub {
   # qmail-smtpd's way: a 451 and exit, with commands pipelined behind
   ($s, $c) = scripted('220 scripted\r\n', '^RCPT', '451 See https://cr.yp.to/docs/smtplf.html.\r\n\e');
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL');
+  like($c->cmd('MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL');
   $c->send("RCPT TO:<alice\@example.org>\r\nRSET\r\nNOOP\r\n");
   like(($c->read_reply(10))[1] // '', qr/^451 See /, "the server's 451");
   ($rest, $eof) = $c->read_all(10);
@@ -171,7 +163,7 @@ subtest "the server's own last word is passed on alone" => sub {
   # unasked: its idle timeout
   ($s, $c) = scripted('220 scripted\r\n', '^NOOP', '250 ok\r\n\d421 4.4.2 timeout\r\n\e');
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'NOOP'), qr/^250 ok/, 'NOOP');
+  like($c->cmd('NOOP'), qr/^250 ok/, 'NOOP');
   is(($c->read_reply(10))[1] // '', "421 4.4.2 timeout\r\n", "its unasked 421, passed on");
   ($rest, $eof) = $c->read_all(10);
   is($rest, '', '... alone');
@@ -182,8 +174,8 @@ subtest "the server's own last word is passed on alone" => sub {
   # the server dies after a 250: that was no last word
   ($s, $c) = scripted('220 scripted\r\n', '^NOOP', '250 ok\r\n\e');
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'NOOP'), qr/^250 ok/, 'NOOP');
-  like(cmd($c, 'RSET'), qr/^421 4\.3\.0 mail server unavailable/, 'the next command: 421 from rcptchecks');
+  like($c->cmd('NOOP'), qr/^250 ok/, 'NOOP');
+  like($c->cmd('RSET'), qr/^421 4\.3\.0 mail server unavailable/, 'the next command: 421 from rcptchecks');
   $s->stop;
 };
 
@@ -200,14 +192,14 @@ subtest 'line limits below the server\'s command buffer' => sub {
     argv => [$bin, '-c', $cdb, '-l', '12288', @{ $mta->argv }]);
   my $c = smtp_connect($s->ip, $s->port, local_ip => loopback_ip(), timeout => 10);
   $c->expect(qr/^220 /, 10, 'exim: greeting');
-  like(cmd($c, 'EHLO client.test'), qr/^250[ -]/, 'EHLO');
-  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL');
+  like($c->cmd('EHLO client.test'), qr/^250[ -]/, 'EHLO');
+  like($c->cmd('MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL');
   my $noop = 'NOOP ' . ('x' x (16384 - 7));
   is(length("$noop\r\n"), 16384, 'a NOOP line of exactly exim\'s buffer');
-  like(cmd($c, $noop . 'RCPT TO:<nobody@example.org>'), qr/^500 5\.5\.2 line too long\r\n\z/, '... with a RCPT after it: 500 line too long');
-  like(cmd($c, 'NOOP ' . ('y' x 12283)), qr/^250 /, 'a 12288-byte line passes');
-  like(cmd($c, 'RCPT TO:<nobody@example.org>'), qr/^550 5\.1\.1 /, 'the session is in step: an unknown recipient is refused');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd($noop . 'RCPT TO:<nobody@example.org>'), qr/^500 5\.5\.2 line too long\r\n\z/, '... with a RCPT after it: 500 line too long');
+  like($c->cmd('NOOP ' . ('y' x 12283)), qr/^250 /, 'a 12288-byte line passes');
+  like($c->cmd('RCPT TO:<nobody@example.org>'), qr/^550 5\.1\.1 /, 'the session is in step: an unknown recipient is refused');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c->close;
   unlike($mta->log_text, qr/nobody/, 'exim never saw nobody@example.org');
   $s->stop;
@@ -219,7 +211,7 @@ subtest 'line limits below the server\'s command buffer' => sub {
   $c->send('NOOP ' . ('z' x (65535 - 5)) . "\n");
   like(($c->read_reply(10))[1] // '', qr/^500 5\.5\.2 line too long/, 'a 65535-byte line and LF: 500 line too long');
   cmp_ok(time - $t0, '<', 8, '... without waiting for the idle timeout');
-  like(cmd($c, 'NOOP'), qr/^250 ok/, '... and the session goes on');
+  like($c->cmd('NOOP'), qr/^250 ok/, '... and the session goes on');
   $s->stop;
 };
 
@@ -255,7 +247,9 @@ subtest 'every wait has a bound: -t' => sub {
   $c->send("EHLO x\r\nMAIL FROM:<a\@b.example>\r\n" . join('', map { "RCPT TO:<nobody$_\@example.org>\r\n" } 0 .. 19));
   like(($c->read_reply(10))[1] // '', qr/^250[ -]/, 'EHLO answered');
   like(($c->read_reply(10))[1] // '', qr/^250 /, 'MAIL answered; the RCPTs wait for the tarpit');
-  sleep 0.5;
+  # the first RCPT judged (its answer now owed, delayed by the tarpit)
+  wait_until(10, sub { $s->log_text =~ /^rcptchecks: info: pid \d+ ip \Q$ip\E .*rcpt=<nobody0\@example\.org> result=unknown /m },
+    'the first RCPT is judged');
   $c->close;   # nothing unread: a plain close, no reset
   ok(wait_until(10, sub { $s->log_text =~ /^rcptchecks: info: pid \d+ ip \Q$ip\E helo=<[^>]*> from=<[^>]*> rcpts=/m }, 'the session line'),
     'the session ends within seconds of the client leaving (20 answers of up to 60 s each were owed)');

@@ -67,9 +67,7 @@ sub session {
 # "RCPT TO:<$addr>" ($addr as on the wire); the whole reply
 sub rcpt {
   my ($c, $addr, $timeout) = @_;
-  $c->sendline("RCPT TO:<$addr>") or return 'send failed';
-  my (undef, $text) = $c->read_reply($timeout // 15);
-  return $text;
+  return $c->cmd("RCPT TO:<$addr>", $timeout);
 }
 
 sub quit {

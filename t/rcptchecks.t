@@ -36,8 +36,7 @@ plan skip_all => "$bin not built" unless -x $bin && -x $make;
 
 my $dbdir = tmpdir();
 my $cdb = "$dbdir/recipients.cdb";
-{
-  my ($rc, undef, $err) = run_cmd(argv => [$make, $cdb, "$dbdir/recipients.tmp"], stdin => <<'LIST');
+make_cdb(recipients => <<'LIST', $cdb);
 # example.org: only these exist
 example.org
 alice@example.org
@@ -48,8 +47,6 @@ abuse@example.org
 # example.net: everything exists
 @example.net
 LIST
-  is($rc, 0, 'the recipient database builds') or diag $err;
-}
 
 my $NOMAILBOX = 'no mailbox here by that name';
 
@@ -77,20 +74,14 @@ sub client {
 }
 
 # one command, its whole reply
-sub cmd {
-  my ($c, $line, $timeout) = @_;
-  $c->sendline($line);
-  my (undef, $text) = $c->read_reply($timeout);
-  return $text;
-}
 
 # greeting, EHLO and MAIL, each checked
 sub open_session {
   my ($c, $name) = @_;
   local $Test::Builder::Level = $Test::Builder::Level + 1;
   $c->expect(qr/^220 /, 10, "$name: greeting");
-  like(cmd($c, 'EHLO client.test'), qr/^250[ -]/, "$name: EHLO 250");
-  like(cmd($c, 'MAIL FROM:<sender@other.test>'), qr/^250 /, "$name: MAIL 250");
+  like($c->cmd('EHLO client.test'), qr/^250[ -]/, "$name: EHLO 250");
+  like($c->cmd('MAIL FROM:<sender@other.test>'), qr/^250 /, "$name: MAIL 250");
 }
 
 # the log lines rcptchecks wrote for a client
@@ -203,18 +194,18 @@ subtest 'recipients: known, unknown, extensions, catch-all, other domains' => su
   );
   for my $case (@cases) {
     my ($arg, $re, $name) = @$case;
-    like(cmd($c, "RCPT TO:$arg"), $re, "RCPT TO:$arg: $name");
+    like($c->cmd("RCPT TO:$arg"), $re, "RCPT TO:$arg: $name");
   }
   # no brackets, lower case: still checked; a tab after the verb makes
   # no RCPT for qmail-smtpd or exim, and none reaches either
-  like(cmd($c, "rcpt to: nobody5\@example.org"), $unknown->('nobody5@example.org'), 'rcpt to: without brackets is checked too');
-  like(cmd($c, "rcpt\tto:<nobody6\@example.org>"), qr/^502 5\.5\.1 /, 'rcpt<TAB>to: 502 from rcptchecks');
+  like($c->cmd("rcpt to: nobody5\@example.org"), $unknown->('nobody5@example.org'), 'rcpt to: without brackets is checked too');
+  like($c->cmd("rcpt\tto:<nobody6\@example.org>"), qr/^502 5\.5\.1 /, 'rcpt<TAB>to: 502 from rcptchecks');
   # an address longer than qmail-smtpd's 900 bytes, in a line under 1000
-  like(cmd($c, 'RCPT TO:<' . ('n' x 950) . '@example.org>'), qr/^501 5\.1\.3 bad recipient address syntax\r\n\z/,
+  like($c->cmd('RCPT TO:<' . ('n' x 950) . '@example.org>'), qr/^501 5\.1\.3 bad recipient address syntax\r\n\z/,
     'a 962-byte address: 501 5.1.3');
-  like(cmd($c, 'DATA'), qr/^354 /, 'DATA: 354');
-  like(cmd($c, message('recipients', 'hello')), qr/^250 OK id=/, 'the message is accepted');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT: 221');
+  like($c->cmd('DATA'), qr/^354 /, 'DATA: 354');
+  like($c->cmd(message('recipients', 'hello')), qr/^250 OK id=/, 'the message is accepted');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT: 221');
   ok($c->is_closed(5), 'closed after QUIT');
   $c->close;
   completed($mta, 1);
@@ -264,13 +255,13 @@ subtest 'comments or blanks in the domain do not get an unknown recipient past' 
     my ($c, $ip) = client($s);
     push @ips, $ip;
     open_session($c, $addr);
-    my $r = cmd($c, "RCPT TO:$addr");
+    my $r = $c->cmd("RCPT TO:$addr");
     like($r, qr/^5\d\d /, "RCPT TO:$addr: refused (5xx), not passed to exim") or diag "got: $r";
     if ($r =~ /^250 /) {
-      like(cmd($c, 'DATA'), qr/^354 /, "$addr: DATA");
-      cmd($c, message('comment', "to $addr"));
+      like($c->cmd('DATA'), qr/^354 /, "$addr: DATA");
+      $c->cmd(message('comment', "to $addr"));
     }
-    cmd($c, 'QUIT');
+    $c->cmd('QUIT');
     $c->close;
   }
   end_status($s, $_) for @ips;
@@ -300,8 +291,8 @@ subtest 'pipelining: 50 RCPTs in one write, answers in command order' => sub {
     push @got, $text =~ /^550 5\.1\.1 (<[^>]*>)/ ? "550 $1" : $code;
   }
   is_deeply(\@got, ['250', '250', @expect, '354'], 'the 53 answers, in command order (each 550 names its own address)');
-  like(cmd($c, message('pipelined', 'to the known ones')), qr/^250 OK id=/, 'the message is accepted');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd(message('pipelined', 'to the known ones')), qr/^250 OK id=/, 'the message is accepted');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c->close;
   completed($mta, 1);
   is_deeply(delivered($mta), [sort grep { /^bob-p/ } @rcpts], 'delivered to the known recipients only');
@@ -361,7 +352,7 @@ subtest '10,000 RCPTs in one session' => sub {
   my ($first) = grep { ($got[$_] // '') ne $expect[$_] } 0 .. $N - 1;
   ok(!defined $first, 'every answer is the one for its RCPT, in order')
     or diag "answer $first: got " . ($got[$first] // 'none') . " expected $expect[$first]";
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c->close;
   my $unknown = int(($N + 2) / 3);
   like(session_line($s, $ip), qr/ rcpts=$N forwarded=${\ ($N - $unknown)} unknown=$unknown refused=$unknown tempfail=0 messages=0 databytes=0 result=quit$/,
@@ -376,26 +367,26 @@ subtest 'command lines: length, NUL, bare CR, bare LF' => sub {
   open_session($c, 'lines');
   my $noop1000 = 'NOOP ' . ('x' x 995);
   is(length $noop1000, 1000, '(a 1000-byte command line)');
-  like(cmd($c, $noop1000), qr/^250 OK\r\n\z/, 'a 1000-byte line (the limit) reaches exim');
-  like(cmd($c, "${noop1000}y"), qr/^500 5\.5\.2 line too long\r\n\z/, 'a 1001-byte line: 500 5.5.2 line too long');
-  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 Accepted\r\n\z/, '... and the session goes on');
-  like(cmd($c, 'RCPT TO:<' . ('n' x 1100) . '@example.org>'), qr/^500 5\.5\.2 line too long\r\n\z/, 'an overlong RCPT: 500 5.5.2, not checked, not forwarded');
-  like(cmd($c, 'NOOP ' . ('z' x 300_000), 20), qr/^500 5\.5\.2 line too long\r\n\z/, 'a 300 KB line (more than the buffer): one 500 5.5.2');
-  like(cmd($c, 'NOOP'), qr/^250 OK\r\n\z/, '... and the next command is answered by exim');
-  like(cmd($c, "NOOP a\0b"), qr/^500 5\.5\.2 NUL or bare CR in a command\r\n\z/, 'NUL in a command: 500 5.5.2');
-  like(cmd($c, "RCPT TO:<alice\0nobody\@example.org>"), qr/^500 5\.5\.2 NUL or bare CR in a command\r\n\z/, 'NUL in a RCPT: 500 5.5.2');
-  like(cmd($c, "NOOP a\rb"), qr/^500 5\.5\.2 NUL or bare CR in a command\r\n\z/, 'a bare CR in a command: 500 5.5.2');
-  like(cmd($c, "RCPT TO:<nobody\@example.org>\r"), qr/^500 5\.5\.2 NUL or bare CR in a command\r\n\z/, 'a line ending CR CR LF: 500 5.5.2');
-  like(cmd($c, 'NOOP'), qr/^250 OK\r\n\z/, 'the session still works');
-  like(cmd($c, 'RSET'), qr/^250 /, 'RSET');
+  like($c->cmd($noop1000), qr/^250 OK\r\n\z/, 'a 1000-byte line (the limit) reaches exim');
+  like($c->cmd("${noop1000}y"), qr/^500 5\.5\.2 line too long\r\n\z/, 'a 1001-byte line: 500 5.5.2 line too long');
+  like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 Accepted\r\n\z/, '... and the session goes on');
+  like($c->cmd('RCPT TO:<' . ('n' x 1100) . '@example.org>'), qr/^500 5\.5\.2 line too long\r\n\z/, 'an overlong RCPT: 500 5.5.2, not checked, not forwarded');
+  like($c->cmd('NOOP ' . ('z' x 300_000), 20), qr/^500 5\.5\.2 line too long\r\n\z/, 'a 300 KB line (more than the buffer): one 500 5.5.2');
+  like($c->cmd('NOOP'), qr/^250 OK\r\n\z/, '... and the next command is answered by exim');
+  like($c->cmd("NOOP a\0b"), qr/^500 5\.5\.2 NUL or bare CR in a command\r\n\z/, 'NUL in a command: 500 5.5.2');
+  like($c->cmd("RCPT TO:<alice\0nobody\@example.org>"), qr/^500 5\.5\.2 NUL or bare CR in a command\r\n\z/, 'NUL in a RCPT: 500 5.5.2');
+  like($c->cmd("NOOP a\rb"), qr/^500 5\.5\.2 NUL or bare CR in a command\r\n\z/, 'a bare CR in a command: 500 5.5.2');
+  like($c->cmd("RCPT TO:<nobody\@example.org>\r"), qr/^500 5\.5\.2 NUL or bare CR in a command\r\n\z/, 'a line ending CR CR LF: 500 5.5.2');
+  like($c->cmd('NOOP'), qr/^250 OK\r\n\z/, 'the session still works');
+  like($c->cmd('RSET'), qr/^250 /, 'RSET');
 
   # bare LF line ends, pipelined
   ok($c->send("MAIL FROM:<sender\@other.test>\nRCPT TO:<alice\@example.org>\nRCPT TO:<nobody\@example.org>\nDATA\n"),
     'MAIL, two RCPTs and DATA with bare LF line ends');
   my @codes = map { ($c->read_reply(10))[0] // 'none' } 1 .. 4;
   is("@codes", '250 250 550 354', '... answered 250 250 550 354');
-  like(cmd($c, message('bare LF commands', 'body')), qr/^250 OK id=/, 'the message is accepted');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd(message('bare LF commands', 'body')), qr/^250 OK id=/, 'the message is accepted');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c->close;
   completed($mta, 1);
   is_deeply(delivered($mta), ['alice@example.org'], 'delivered to alice only');
@@ -409,9 +400,9 @@ subtest 'command lines: length, NUL, bare CR, bare LF' => sub {
     q{printf '220 yes-man\r\n'; while IFS= read -r l; do printf '250 ok\r\n'; done}]);
   my ($c2) = client($s2);
   $c2->expect(qr/^220 yes-man/, 10, '-l 600: greeting');
-  like(cmd($c2, 'NOOP ' . ('x' x 595)), qr/^250 ok/, '-l 600: a 600-byte line passes');
-  like(cmd($c2, 'NOOP ' . ('x' x 596)), qr/^500 5\.5\.2 line too long/, '-l 600: a 601-byte line does not');
-  like(cmd($c2, 'NOOP'), qr/^250 ok/, '-l 600: the session goes on');
+  like($c2->cmd('NOOP ' . ('x' x 595)), qr/^250 ok/, '-l 600: a 600-byte line passes');
+  like($c2->cmd('NOOP ' . ('x' x 596)), qr/^500 5\.5\.2 line too long/, '-l 600: a 601-byte line does not');
+  like($c2->cmd('NOOP'), qr/^250 ok/, '-l 600: the session goes on');
   $s2->stop;
 };
 
@@ -419,13 +410,13 @@ subtest 'DATA: dot-stuffing, a bare LF next to the final dot, EOF' => sub {
   my ($s, $mta) = chain();
   my ($c, $ip) = client($s);
   open_session($c, 'dots');
-  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT alice');
-  like(cmd($c, 'DATA'), qr/^354 /, 'DATA: 354');
+  like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT alice');
+  like($c->cmd('DATA'), qr/^354 /, 'DATA: 354');
   my @stuffed = ('..one dot', '...two dots', '..', '.. ', 'x.', ' .', '..end');
   my $data = "Subject: dots\r\n\r\n" . join('', map { "$_\r\n" } @stuffed) . ".\r\n";
   ok($c->send($data), 'a message with dot-stuffed lines');
   like(($c->read_reply(10))[1], qr/^250 OK id=/, '... accepted');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c->close;
   completed($mta, 1);
   my ($body) = $mta->message_bodies;
@@ -436,12 +427,13 @@ subtest 'DATA: dot-stuffing, a bare LF next to the final dot, EOF' => sub {
   # the end of the data in five writes
   my ($c1) = client($s);
   open_session($c1, 'split end');
-  like(cmd($c1, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'split end: RCPT alice');
-  like(cmd($c1, 'DATA'), qr/^354 /, 'split end: DATA');
+  like($c1->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'split end: RCPT alice');
+  like($c1->cmd('DATA'), qr/^354 /, 'split end: DATA');
   $c1->send("Subject: split\r\n\r\nthe end comes in pieces");
+  # one byte per read of rcptchecks: the pauses are the case, not a wait
   for my $piece ("\r", "\n", '.', "\r", "\n") { sleep 0.05; $c1->send($piece) }
   like(($c1->read_reply(10))[1], qr/^250 OK id=/, 'split end: CR, LF, dot, CR, LF one by one end the data');
-  like(cmd($c1, 'QUIT'), qr/^221 /, 'split end: QUIT');
+  like($c1->cmd('QUIT'), qr/^221 /, 'split end: QUIT');
   $c1->close;
   completed($mta, 2);
 
@@ -452,8 +444,8 @@ subtest 'DATA: dot-stuffing, a bare LF next to the final dot, EOF' => sub {
     my ($end, $name) = @$form;
     my ($c2, $ip2) = client($s);
     open_session($c2, $name);
-    like(cmd($c2, 'RCPT TO:<alice@example.org>'), qr/^250 /, "$name: RCPT alice");
-    like(cmd($c2, 'DATA'), qr/^354 /, "$name: DATA: 354");
+    like($c2->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, "$name: RCPT alice");
+    like($c2->cmd('DATA'), qr/^354 /, "$name: DATA: 354");
     $c2->send("Subject: bare $name\r\n\r\nsmuggling a second message$end$smuggled");
     my ($all, $eof) = $c2->read_all(10);
     $c2->close;
@@ -468,8 +460,8 @@ subtest 'DATA: dot-stuffing, a bare LF next to the final dot, EOF' => sub {
   # the client leaves in the middle of the data
   my ($c3, $ip3) = client($s);
   open_session($c3, 'EOF in DATA');
-  like(cmd($c3, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'EOF in DATA: RCPT alice');
-  like(cmd($c3, 'DATA'), qr/^354 /, 'EOF in DATA: 354');
+  like($c3->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'EOF in DATA: RCPT alice');
+  like($c3->cmd('DATA'), qr/^354 /, 'EOF in DATA: 354');
   $c3->send("Subject: cut off\r\n\r\nhalf a message\r\n");
   my @during = leftovers($mta);
   ok(@during >= 2, 'EOF in DATA: (rcptchecks and exim run while the session lasts: ' . scalar(@during) . ' processes)');
@@ -494,8 +486,8 @@ subtest 'DATA: 50 MB byte-exact' => sub {
   my ($s, $mta) = chain();
   my ($c, $ip) = client($s, timeout => 30);
   open_session($c, '50 MB');
-  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT alice');
-  like(cmd($c, 'DATA'), qr/^354 /, 'DATA: 354');
+  like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT alice');
+  like($c->cmd('DATA'), qr/^354 /, 'DATA: 354');
   my $SIZE = 50_000_000;
   my $sha = Digest::SHA->new(256);
   my $head = "Subject: 50 MB\r\nFrom: sender\@other.test\r\n\r\n";
@@ -514,7 +506,7 @@ subtest 'DATA: 50 MB byte-exact' => sub {
   ok($ok && $c->send(".\r\n", 30), sprintf('%d bytes in %d lines sent', $sent, $n));
   like(($c->read_reply(30))[1], qr/^250 OK id=/, 'accepted');
   note sprintf 'sent and accepted in %.2f s', time - $t0;
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c->close;
   my ($file) = $mta->wait_messages(1, 30);
   # the body is what follows the header's blank line, read in pieces
@@ -543,20 +535,20 @@ subtest 'EHLO: only the extensions rcptchecks understands; STARTTLS and BDAT ans
   my ($s) = chain(mta => $mta);
   my ($c, $ip) = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  my $ehlo = cmd($c, 'EHLO client.test');
+  my $ehlo = $c->cmd('EHLO client.test');
   like($ehlo, qr/\A250-mx\.example\.org Hello .*^250-PIPELINING\r$/ms, 'through rcptchecks: the EHLO answer, PIPELINING kept');
   unlike($ehlo, qr/STARTTLS|CHUNKING|BINARYMIME|PRDR/, '... without STARTTLS, CHUNKING or PRDR');
   my @lines = split /(?<=\n)/, $ehlo;
   my @kept = grep { /^250[- ](?:PIPELINING|SIZE|8BITMIME|ENHANCEDSTATUSCODES|DSN|AUTH|HELP|SMTPUTF8)\b/ } split /(?<=\n)/, $direct;
   is(scalar(@lines), 1 + scalar(@kept), '... the greeting line and exim\'s lines of the allowed extensions');
   ok(!grep({ !/^250-/ } @lines[0 .. $#lines - 1]) && $lines[-1] =~ /^250 HELP\r\n\z/, '... every line but the last continues');
-  like(cmd($c, 'STARTTLS'), qr/^502 5\.5\.1 [^\r\n]*\r\n\z/, 'STARTTLS: 502 5.5.1 from rcptchecks');
-  like(cmd($c, 'MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL');
-  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
-  like(cmd($c, 'BDAT 4 LAST'), qr/^502 5\.5\.1 [^\r\n]*\r\n\z/, 'BDAT: 502 5.5.1');
-  like(cmd($c, 'DATA'), qr/^354 /, 'DATA still works');
-  like(cmd($c, message('after BDAT', 'body')), qr/^250 OK id=/, '... and the message is accepted');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('STARTTLS'), qr/^502 5\.5\.1 [^\r\n]*\r\n\z/, 'STARTTLS: 502 5.5.1 from rcptchecks');
+  like($c->cmd('MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL');
+  like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
+  like($c->cmd('BDAT 4 LAST'), qr/^502 5\.5\.1 [^\r\n]*\r\n\z/, 'BDAT: 502 5.5.1');
+  like($c->cmd('DATA'), qr/^354 /, 'DATA still works');
+  like($c->cmd(message('after BDAT', 'body')), qr/^250 OK id=/, '... and the message is accepted');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c->close;
   unlike($mta->log_text, qr/TLS|BDAT/, 'exim never saw STARTTLS or BDAT');
   $s->stop;
@@ -570,9 +562,9 @@ subtest 'EHLO: only the extensions rcptchecks understands; STARTTLS and BDAT ans
   my ($s2) = chain(child => ['/bin/sh', '-c', $fake]);
   my ($c2) = client($s2);
   $c2->expect(qr/^220 fake ready/, 10, 'fake child: greeting');
-  is(cmd($c2, 'EHLO client.test'), "250-fake.test\r\n250 PIPELINING\r\n", 'fake child: only PIPELINING left, now the last line');
-  like(cmd($c2, 'HELO client.test'), qr/^250 ok/, 'fake child: HELO passes');
-  like(cmd($c2, 'QUIT'), qr/^221 bye/, 'fake child: QUIT');
+  is($c2->cmd('EHLO client.test'), "250-fake.test\r\n250 PIPELINING\r\n", 'fake child: only PIPELINING left, now the last line');
+  like($c2->cmd('HELO client.test'), qr/^250 ok/, 'fake child: HELO passes');
+  like($c2->cmd('QUIT'), qr/^221 bye/, 'fake child: QUIT');
   $s2->stop;
 };
 
@@ -605,24 +597,24 @@ subtest 'AUTH: a client that authenticates is trusted' => sub {
   # line longer than the command limit
   my ($c, $ip3) = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/^250-AUTH PLAIN\r$/m, 'EHLO: exim advertises AUTH PLAIN through rcptchecks');
-  like(cmd($c, 'AUTH PLAIN ' . encode_base64("\0" . $mta->auth_user . "\0wrong", '')), qr/^535 /, 'a wrong password: 535');
-  like(cmd($c, 'AUTH PLAIN ' . ('QUFB' x 1000)), qr/^535 /, 'a 4011-byte AUTH line reaches exim (535): AUTH lines may be longer');
-  like(cmd($c, 'AUTH PLAIN ' . ('QUFB' x 3100)), qr/^500 5\.5\.2 line too long\r\n\z/, 'a 12411-byte AUTH line: 500 5.5.2 (over 12288)');
-  like(cmd($c, 'MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL');
-  like(cmd($c, 'RCPT TO:<nobody@example.org>'), qr/^550 5\.1\.1 /, 'not trusted after a failed AUTH: 550 5.1.1');
-  like(cmd($c, 'RSET'), qr/^250 /, 'RSET');
-  like(cmd($c, 'AUTH PLAIN'), qr/^334 /, 'AUTH PLAIN without a response: 334');
-  like(cmd($c, encode_base64("\0" . $mta->auth_user . "\0" . $mta->auth_password, '')), qr/^235 /, 'the response: 235');
-  like(cmd($c, 'MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL');
-  like(cmd($c, 'RCPT TO:<nobody@example.org>'), qr/^250 Accepted/, 'trusted: an unknown local recipient goes to exim');
-  like(cmd($c, 'NOOP ' . ('x' x 1500)), qr/^500 5\.5\.2 line too long/, 'trusted: the command line limit holds all the same');
-  like(cmd($c, 'XCLIENT ADDR=192.0.2.66 NAME=forged.example'), qr/^502 5\.5\.1 command not recognised\r\n\z/, 'trusted: XCLIENT is 502 from rcptchecks, never passed on');
-  like(cmd($c, 'XFORWARD ADDR=192.0.2.67'), qr/^502 5\.5\.1 command not recognised\r\n\z/, 'trusted: XFORWARD too');
-  like(cmd($c, 'BDAT 10 LAST'), qr/^502 5\.5\.1 BDAT not available/, 'trusted: BDAT too');
-  like(cmd($c, 'DATA'), qr/^354 /, 'DATA');
-  like(cmd($c, message('trusted', 'body')), qr/^250 OK id=/, 'accepted');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('EHLO client.test'), qr/^250-AUTH PLAIN\r$/m, 'EHLO: exim advertises AUTH PLAIN through rcptchecks');
+  like($c->cmd('AUTH PLAIN ' . encode_base64("\0" . $mta->auth_user . "\0wrong", '')), qr/^535 /, 'a wrong password: 535');
+  like($c->cmd('AUTH PLAIN ' . ('QUFB' x 1000)), qr/^535 /, 'a 4011-byte AUTH line reaches exim (535): AUTH lines may be longer');
+  like($c->cmd('AUTH PLAIN ' . ('QUFB' x 3100)), qr/^500 5\.5\.2 line too long\r\n\z/, 'a 12411-byte AUTH line: 500 5.5.2 (over 12288)');
+  like($c->cmd('MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL');
+  like($c->cmd('RCPT TO:<nobody@example.org>'), qr/^550 5\.1\.1 /, 'not trusted after a failed AUTH: 550 5.1.1');
+  like($c->cmd('RSET'), qr/^250 /, 'RSET');
+  like($c->cmd('AUTH PLAIN'), qr/^334 /, 'AUTH PLAIN without a response: 334');
+  like($c->cmd(encode_base64("\0" . $mta->auth_user . "\0" . $mta->auth_password, '')), qr/^235 /, 'the response: 235');
+  like($c->cmd('MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL');
+  like($c->cmd('RCPT TO:<nobody@example.org>'), qr/^250 Accepted/, 'trusted: an unknown local recipient goes to exim');
+  like($c->cmd('NOOP ' . ('x' x 1500)), qr/^500 5\.5\.2 line too long/, 'trusted: the command line limit holds all the same');
+  like($c->cmd('XCLIENT ADDR=192.0.2.66 NAME=forged.example'), qr/^502 5\.5\.1 command not recognised\r\n\z/, 'trusted: XCLIENT is 502 from rcptchecks, never passed on');
+  like($c->cmd('XFORWARD ADDR=192.0.2.67'), qr/^502 5\.5\.1 command not recognised\r\n\z/, 'trusted: XFORWARD too');
+  like($c->cmd('BDAT 10 LAST'), qr/^502 5\.5\.1 BDAT not available/, 'trusted: BDAT too');
+  like($c->cmd('DATA'), qr/^354 /, 'DATA');
+  like($c->cmd(message('trusted', 'body')), qr/^250 OK id=/, 'accepted');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c->close;
   completed($mta, 2);
   is_deeply(delivered($mta), ['nobody@example.org', 'stranger@example.org'], 'delivered to nobody@example.org');
@@ -635,12 +627,12 @@ subtest 'AUTH: a client that authenticates is trusted' => sub {
   # the answer
   my ($c4) = client($s);
   $c4->expect(qr/^220 /, 10, 'overlong answer: greeting');
-  like(cmd($c4, 'EHLO client.test'), qr/^250[ -]/, 'overlong answer: EHLO');
-  like(cmd($c4, 'AUTH PLAIN'), qr/^334 /, 'overlong answer: AUTH PLAIN, 334');
+  like($c4->cmd('EHLO client.test'), qr/^250[ -]/, 'overlong answer: EHLO');
+  like($c4->cmd('AUTH PLAIN'), qr/^334 /, 'overlong answer: AUTH PLAIN, 334');
   # the answer is replaced by "*", which cancels the AUTH (RFC 4954):
   # the client gets the server's refusal of the exchange
-  like(cmd($c4, 'QUFB' x 3100), qr/^5\d\d /, 'overlong answer: a 12400-byte answer cancels the AUTH: 5xx');
-  my $next = cmd($c4, 'NOOP');
+  like($c4->cmd('QUFB' x 3100), qr/^5\d\d /, 'overlong answer: a 12400-byte answer cancels the AUTH: 5xx');
+  my $next = $c4->cmd('NOOP');
   like($next, qr/^(?:250 |421 )/, 'overlong answer: the next command is answered as a command (or the session closed)')
     or diag "got: $next";
   $c4->close;
@@ -651,17 +643,17 @@ subtest 'RELAYCLIENT: no check, but still no verb off the allow-list' => sub {
   my ($s, $mta) = chain(env => { RELAYCLIENT => '' });
   my ($c, $ip) = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  my $ehlo = cmd($c, 'EHLO client.test');
+  my $ehlo = $c->cmd('EHLO client.test');
   like($ehlo, qr/^250[ -]PIPELINING\r$/m, 'EHLO: exim\'s answer, through rcptchecks');
   unlike($ehlo, qr/CHUNKING/, '... filtered as for anyone: no CHUNKING');
-  like(cmd($c, 'XCLIENT ADDR=192.0.2.66 NAME=forged.example'), qr/^502 5\.5\.1 command not recognised\r\n\z/, 'XCLIENT: 502 from rcptchecks');
-  like(cmd($c, 'XFORWARD ADDR=192.0.2.67'), qr/^502 5\.5\.1 command not recognised\r\n\z/, 'XFORWARD: 502 from rcptchecks');
-  like(cmd($c, 'MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL');
-  like(cmd($c, 'RCPT TO:<nobody@example.org>'), qr/^250 Accepted/, 'an unknown local recipient: exim accepts it');
-  like(cmd($c, 'RCPT TO:<"odd local"@example.org>'), qr/^250 Accepted/, 'a form rcptchecks would refuse from others: exim decides');
-  like(cmd($c, 'DATA'), qr/^354 /, 'DATA');
-  like(cmd($c, message('relayclient', 'body')), qr/^250 OK id=/, 'accepted');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('XCLIENT ADDR=192.0.2.66 NAME=forged.example'), qr/^502 5\.5\.1 command not recognised\r\n\z/, 'XCLIENT: 502 from rcptchecks');
+  like($c->cmd('XFORWARD ADDR=192.0.2.67'), qr/^502 5\.5\.1 command not recognised\r\n\z/, 'XFORWARD: 502 from rcptchecks');
+  like($c->cmd('MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL');
+  like($c->cmd('RCPT TO:<nobody@example.org>'), qr/^250 Accepted/, 'an unknown local recipient: exim accepts it');
+  like($c->cmd('RCPT TO:<"odd local"@example.org>'), qr/^250 Accepted/, 'a form rcptchecks would refuse from others: exim decides');
+  like($c->cmd('DATA'), qr/^354 /, 'DATA');
+  like($c->cmd(message('relayclient', 'body')), qr/^250 OK id=/, 'accepted');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c->close;
   completed($mta, 1);
   my @d = @{ delivered($mta) };
@@ -679,17 +671,17 @@ subtest 'RBLLATE: every RCPT refused but postmaster and abuse' => sub {
   my ($c, $ip) = client($s);
   open_session($c, 'RBLLATE');
   my $late = qr/^451 4\.7\.1 listed in test\.bl\r\n\z/;
-  like(cmd($c, 'RCPT TO:<alice@example.org>'), $late, 'a known recipient: 451 4.7.1 with the text');
-  like(cmd($c, 'RCPT TO:<nobody@example.org>'), $late, 'an unknown one: the same');
-  like(cmd($c, 'RCPT TO:<x@other.test>'), $late, 'another domain: the same');
-  like(cmd($c, 'RCPT TO:<postmaster@other.test>'), $late, 'postmaster of another domain: the same');
-  like(cmd($c, 'RCPT TO:<postmaster@example.org>'), qr/^250 Accepted/, 'postmaster@example.org passes');
-  like(cmd($c, 'RCPT TO:<Abuse@Example.ORG>'), qr/^250 Accepted/, 'abuse@example.org passes (any case)');
-  like(cmd($c, 'RCPT TO:<postmaster>'), qr/^550 relay not permitted/, "bare <postmaster> goes to exim (exim's answer)");
-  like(cmd($c, 'RCPT TO:<abuse@example.net>'), qr/^250 Accepted/, 'abuse@ of the catch-all domain passes');
-  like(cmd($c, 'DATA'), qr/^354 /, 'DATA');
-  like(cmd($c, message('to postmaster', 'body')), qr/^250 OK id=/, 'accepted');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('RCPT TO:<alice@example.org>'), $late, 'a known recipient: 451 4.7.1 with the text');
+  like($c->cmd('RCPT TO:<nobody@example.org>'), $late, 'an unknown one: the same');
+  like($c->cmd('RCPT TO:<x@other.test>'), $late, 'another domain: the same');
+  like($c->cmd('RCPT TO:<postmaster@other.test>'), $late, 'postmaster of another domain: the same');
+  like($c->cmd('RCPT TO:<postmaster@example.org>'), qr/^250 Accepted/, 'postmaster@example.org passes');
+  like($c->cmd('RCPT TO:<Abuse@Example.ORG>'), qr/^250 Accepted/, 'abuse@example.org passes (any case)');
+  like($c->cmd('RCPT TO:<postmaster>'), qr/^550 relay not permitted/, "bare <postmaster> goes to exim (exim's answer)");
+  like($c->cmd('RCPT TO:<abuse@example.net>'), qr/^250 Accepted/, 'abuse@ of the catch-all domain passes');
+  like($c->cmd('DATA'), qr/^354 /, 'DATA');
+  like($c->cmd(message('to postmaster', 'body')), qr/^250 OK id=/, 'accepted');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c->close;
   completed($mta, 1);
   is_deeply(delivered($mta), ['abuse@example.net', 'abuse@example.org', 'postmaster@example.org'], 'delivered to postmaster and abuse only');
@@ -700,20 +692,20 @@ subtest 'RBLLATE: every RCPT refused but postmaster and abuse' => sub {
 
   # a role address that is not listed at a local domain is still unknown
   my $dir = tmpdir();
-  run_cmd(argv => [$make, "$dir/r.cdb", "$dir/r.tmp"], stdin => "alice\@example.org\n");
+  make_cdb(recipients => "alice\@example.org\n", "$dir/r.cdb");
   my ($s2, $mta2) = chain(cdb => "$dir/r.cdb", env => { RBLLATE => '-listed permanently' }, opts => ['-u', '0.01']);
   my ($c2, $ip2) = client($s2);
   open_session($c2, 'RBLLATE -');
-  like(cmd($c2, 'RCPT TO:<alice@example.org>'), qr/^553 5\.7\.1 listed permanently\r\n\z/, 'a leading -: 553 5.7.1, the - dropped');
-  like(cmd($c2, 'RCPT TO:<postmaster@example.org>'), qr/^550 5\.1\.1 <postmaster\@example\.org>: /, 'an unlisted postmaster of a local domain: checked, unknown');
-  like(cmd($c2, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c2->cmd('RCPT TO:<alice@example.org>'), qr/^553 5\.7\.1 listed permanently\r\n\z/, 'a leading -: 553 5.7.1, the - dropped');
+  like($c2->cmd('RCPT TO:<postmaster@example.org>'), qr/^550 5\.1\.1 <postmaster\@example\.org>: /, 'an unlisted postmaster of a local domain: checked, unknown');
+  like($c2->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c2->close;
   $s2->stop;
 
   my ($s3) = chain(env => { RBLLATE => '' });
   my ($c3) = client($s3);
   open_session($c3, 'RBLLATE empty');
-  like(cmd($c3, 'RCPT TO:<alice@example.org>'), qr/^250 Accepted/, 'an empty RBLLATE changes nothing');
+  like($c3->cmd('RCPT TO:<alice@example.org>'), qr/^250 Accepted/, 'an empty RBLLATE changes nothing');
   $s3->stop;
 };
 
@@ -721,7 +713,7 @@ subtest 'RBLLATE: every RCPT refused but postmaster and abuse' => sub {
 sub timed {
   my ($c, $line, $timeout) = @_;
   my $t0 = time;
-  my $r = cmd($c, $line, $timeout);
+  my $r = $c->cmd($line, $timeout);
   return (time - $t0, $r);
 }
 
@@ -800,7 +792,7 @@ subtest 'the child dies, the client leaves' => sub {
   my ($s) = chain(child => ['/bin/sh', '-c', q{printf '220 short-lived\r\n'; read -r line; exit 0}]);
   my ($c, $ip) = client($s);
   $c->expect(qr/^220 short-lived/, 10, 'the child greets');
-  like(cmd($c, 'EHLO client.test'), qr/^421 4\.3\.0 mail server unavailable[^\r\n]*\r\n\z/, 'it dies on EHLO: 421 4.3.0');
+  like($c->cmd('EHLO client.test'), qr/^421 4\.3\.0 mail server unavailable[^\r\n]*\r\n\z/, 'it dies on EHLO: 421 4.3.0');
   ok($c->is_closed(5), '... and the connection is closed');
   $c->close;
   like(session_line($s, $ip), qr/ result=child-died$/, 'result=child-died');
@@ -811,7 +803,7 @@ subtest 'the child dies, the client leaves' => sub {
   my ($s2, $mta) = chain();
   my ($c2, $ip2) = client($s2);
   open_session($c2, 'leaving');
-  like(cmd($c2, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
+  like($c2->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
   my @during = leftovers($mta);
   ok(@during >= 2, '(rcptchecks and exim run while the session lasts: ' . scalar(@during) . ' processes)');
   $c2->close;
@@ -826,7 +818,7 @@ subtest 'idle timeout' => sub {
   my ($s) = chain(opts => ['-t', '1']);
   my ($c, $ip) = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/^250/, 'EHLO');
+  like($c->cmd('EHLO client.test'), qr/^250/, 'EHLO');
   my $t0 = time;
   my (undef, $text) = $c->read_reply(5);
   my $took = time - $t0;
@@ -844,8 +836,8 @@ subtest 'idle timeout' => sub {
   my ($t, $r) = timed($c2, 'RCPT TO:<nobody@example.org>', 5);
   like($r, qr/^550 5\.1\.1 /, 'an unknown recipient with -u 1.5 -t 1: 550, not 421');
   ok($t >= 1.49, sprintf('... after its delay (%.2f s)', $t));
-  like(cmd($c2, 'RCPT TO:<alice@example.org>', 5), qr/^250 /, 'the session goes on');
-  like(cmd($c2, 'DATA', 5), qr/^354 /, 'DATA');
+  like($c2->cmd('RCPT TO:<alice@example.org>', 5), qr/^250 /, 'the session goes on');
+  like($c2->cmd('DATA', 5), qr/^354 /, 'DATA');
   $c2->send("Subject: idle\r\n\r\nhalf a message\r\n");
   $t0 = time;
   my ($all, $eof) = $c2->read_all(5);
@@ -862,7 +854,7 @@ subtest 'idle timeout' => sub {
   my ($c3, $ip3) = client($s3);
   $c3->expect(qr/^220 mute/, 10, 'a mute server greets');
   $t0 = time;
-  like(cmd($c3, 'EHLO client.test', 5), qr/^421 4\.3\.0 [^\r\n]*\r\n\z/, 'it never answers EHLO: 421 4.3.0');
+  like($c3->cmd('EHLO client.test', 5), qr/^421 4\.3\.0 [^\r\n]*\r\n\z/, 'it never answers EHLO: 421 4.3.0');
   ok(time - $t0 < 3, sprintf('... within the bound (%.2f s)', time - $t0));
   ok($c3->is_closed(5), '... and the connection is closed');
   $c3->close;
@@ -880,9 +872,9 @@ subtest 'dry run: nothing refused, nothing delayed, all logged' => sub {
   like($r2, qr/^250 Accepted/, 'a second one too (-M 1 does not end the session)');
   my ($t3, $r3) = timed($c, 'RCPT TO:<alice@example.org>');
   ok($t1 + $t2 + $t3 < 0.9, sprintf('no delays (%.3f s, %.3f s, %.3f s with -u 1)', $t1, $t2, $t3));
-  like(cmd($c, 'DATA'), qr/^354 /, 'DATA');
-  like(cmd($c, message('dry run', 'body')), qr/^250 OK id=/, 'accepted');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('DATA'), qr/^354 /, 'DATA');
+  like($c->cmd(message('dry run', 'body')), qr/^250 OK id=/, 'accepted');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c->close;
   completed($mta, 1);
   is_deeply(delivered($mta), ['alice@example.org', 'nobody2@example.org', 'nobody@example.org'], 'delivered to all three');

@@ -212,7 +212,7 @@ subtest 'pipelining before the greeting is refused (default mode)' => sub {
   # arrives, however slowly the client reads
   $c = smtp_connect($s->ip, $s->port, local_ip => $ip{pattern});
   $c->send("EHLO x\r\nQUIT\r\n" . ("NOISE\r\n" x 2000));
-  sleep 0.3;
+  sleep 0.3;    # the slow reader this case is about: a fixed pause, no event to wait for
   my ($replies, $eof) = replies_until_close($c, 4);
   is(join('', @$replies), "220 mx.delay.example\r\n250 mx.delay.example\r\n221 mx.delay.example\r\n",
     'QUIT followed by 14 KB: 220, 250, 221, nothing for the rest');
@@ -232,7 +232,9 @@ subtest 'pipelining before the greeting is refused (default mode)' => sub {
   is(scalar(grep { /^451 4\.7\.1 / } @$replies), 7, 'exim behind: MAIL, RCPT, DATA and the 4 lines of the message get 451');
   like($replies->[-1] // '', qr/^221 /, 'exim behind: QUIT gets 221');
   ok(!grep({ /^(?:354|250 OK id=)/ } @$replies), 'exim behind: no 354, no queue id');
-  sleep 0.3;
+  # the session's end (tcpserver's "end" line): exim, had it run, ran before
+  wait_until(5, sub { log_line($s2, $ip{noname}) =~ /result=/ }, 'exim behind: the decision is logged');
+  end_status_ok($s2, log_line($s2, $ip{noname}), 'exim behind');
   is(scalar($mta->messages), 0, 'exim behind: nothing delivered');
   is($mta->log_text, '', 'exim behind: exim never ran (no log at all)');
   like(log_line($s2, $ip{noname}), qr/ class=none .* result=refused first=\Q$PIPELINED_LOG\ESubject: early??/, 'exim behind: logged');
@@ -306,13 +308,15 @@ subtest 'hang-up during the delay' => sub {
   end_status_ok($s, log_line($s, $ip{noname}), 'hang-up');
 
   $c = smtp_connect($s->ip, $s->port, local_ip => $ip{dyn});
-  sleep 0.4;
+  sleep 0.4;    # the hang-up 0.4 s into the delay is the case: a fixed pause
   $c->close;
   $re = qr/^smtp-delay: info: pid \d+ ip \Q$ip{dyn}\E class=dynamic .* waited=([\d.]+) result=hangup$/m;
   ok(wait_until(5, sub { $s->log_text =~ $re }, 'the second hang-up is logged'), 'hang-up in the middle of the delay: logged');
   ($waited) = $s->log_text =~ $re;
   ok(defined $waited && $waited >= 0.3 && $waited < $DELAY{dynamic}, 'waited=' . ($waited // '?') . ': until the hang-up');
-  sleep 0.5;    # past the delays: a child started anyway would have run by now
+  # both sessions over (tcpserver's "end" line): a child started anyway
+  # would have run before it
+  end_status_ok($s, log_line($s, $ip{dyn}), 'hang-up in the middle');
   ok(!-e "$dir/ran.$ip{noname}" && !-e "$dir/ran.$ip{dyn}", 'the child never ran');
   $s->stop;
 };
@@ -533,7 +537,8 @@ subtest 'a hostile early talker gets a bounded refusal' => sub {
   my $junk = ('X' x 5000) . join('', map { $_ % 2 ? "NOOP\r\n" : "RCPT TO:<x$_\@example.org>\r\n" } 1 .. 200);
   ok($c->send($junk, 5), 'sent a 5000-byte line without newline, then 200 short lines');
   # a client that is slow to read (it is busy sending): every reply
-  # smtp-delay wrote is there for it to read, whenever it reads
+  # smtp-delay wrote is there for it to read, whenever it reads (the
+  # pause is the slowness this case is about, not a wait for an event)
   sleep 0.3;
   my ($replies, $eof) = replies_until_close($c, 6);
   my $took = time - $t0;

@@ -1,15 +1,14 @@
 # MXChain: what the whole-chain tests (t/chain-e2e.t, t/chain-faults.t)
 # share: finding a session's pid and log lines, swaks from a given
-# client address, bounded polling, and processes left behind.
+# client address, and processes left behind. (Waiting: MXTest's wait_until.)
 package MXChain;
 use strict;
 use warnings;
 use Exporter 'import';
-use Time::HiRes qw(time sleep);
 use MXTest;
 use MXRun;
 
-our @EXPORT = qw(chain_programs conn_pid eventually leftovers lines_of run_swaks);
+our @EXPORT = qw(chain_programs conn_pid leftovers lines_of run_swaks);
 
 # the built programs the chains run, by the short names the tests use
 sub chain_programs {
@@ -29,17 +28,6 @@ sub conn_pid {
   my ($s, $ip) = @_;
   my @p = $s->log_text =~ /^tcpserver: pid (\d+) from \Q$ip\E$/mg;
   return $p[-1] // -1;
-}
-
-# polls $cond until it holds or $timeout passes; true if it held
-sub eventually {
-  my ($timeout, $cond) = @_;
-  my $deadline = time + $timeout;
-  while (1) {
-    return 1 if $cond->();
-    return 0 if time >= $deadline;
-    sleep 0.05;
-  }
 }
 
 # live processes of the chains other than the tcpservers themselves:

@@ -26,6 +26,9 @@ cleanup.
 Everything binds to 127.0.0.0/8 or ::1. Addresses are random 127.X.Y.Z
 (X, Y, Z in 1..254: Linux routes all of 127/8 to lo), so test files run
 in parallel (prove -j2) never collide on an address, a port or port 53.
+A test that needs a fixed port (one a server must bind again after a
+restart, or one shared 127.0.0.1 address) takes it from free_port(),
+which keeps it reserved for the whole test.
 
 Every wait is bounded: a helper that cannot get its component up dies
 with the reason and the component's log; wait_until() fails the test.
@@ -69,7 +72,30 @@ both as a server address and as a client's source address.
 
 =head2 free_port($ip)
 
-A TCP port that was free on $ip a moment ago (the kernel's choice).
+A TCP port free on $ip, reserved for this test process until it exits,
+so that a server the test stops may bind it again later (a restarted
+MariaDB node) and no parallel test can have taken it meanwhile:
+
+=over
+
+=item *
+
+it comes from the 8192 ports below the kernel's ephemeral range
+(/proc/sys/net/ipv4/ip_local_port_range, 32768-60999 by default): the
+kernel never hands one of them out to a bind to port 0 or as the source
+port of a connection;
+
+=item *
+
+it is held by an exclusive flock(2) on /tmp/mxtest-ports/PORT, kept
+open until the test process exits (closed on exec, so only the test
+itself holds it; the kernel drops it if the test dies, even by
+SIGKILL): no other test process on this host, in any clone, gets it
+from free_port meanwhile.
+
+=back
+
+Every test that needs a port of its own takes it here.
 start_tcpserver() does not need it: without port it lets tcpserver pick.
 
 =head2 wait_until($timeout_seconds, sub { ... }, $what)
@@ -77,6 +103,15 @@ start_tcpserver() does not need it: without port it lets tcpserver pick.
 Calls the sub every few milliseconds until it returns true; returns 1.
 After $timeout_seconds it fails the test ("timed out after Ns waiting
 for: $what") and returns 0.
+
+=head2 make_cdb($kind, $text, $path)
+
+Builds a CDB from the text $text with the tool its kind reads:
+'recipients' (rcptchecks-make, rcptchecks' recipient list), 'senders'
+(rcptchecks-make -s, a sender access list) or 'rules' (tcprules, for
+tcpserver -x). Written to $path (default: KIND.cdb in a new tmpdir)
+by way of $path.tmp, as the tools do. Returns $path; dies with the
+tool's message if it refuses the text.
 
 =head2 start_tcpserver(ip => ..., port => ..., opts => [...], env => {...}, argv => [...], log => $path)
 
@@ -236,6 +271,13 @@ Every $timeout below defaults to the connect timeout. Methods:
                              does not start with three digits
   ->expect($re, $timeout, $name)  reads one reply and passes the test
                              $name if it matches $re; returns the text
+  ->cmd($line, $timeout)     one step of a scripted session: sends
+                             "$line\r\n" and returns the whole reply's
+                             text (multi-line included); a reply that
+                             did not come whole within $timeout (default
+                             15 s) ends in "(no reply)\n", so that it
+                             matches no reply pattern and shows in
+                             the test's diagnostics
   ->read_all($timeout)       everything until EOF or timeout (buffered
                              data included): (bytes, 1 if EOF seen)
   ->is_closed($timeout)      1 if the peer closes within $timeout
@@ -257,12 +299,13 @@ use File::Temp qw(tempdir);
 use IO::Socket::IP;
 use IO::Select;
 use POSIX qw(:sys_wait_h :signal_h setsid);
+use Fcntl qw(:flock);
 use Socket qw(inet_ntop AF_INET AF_INET6);
 use Time::HiRes qw(time sleep);
 use Config;
 use Test::More ();
 
-our @EXPORT = qw(top tmpdir loopback_ip free_port wait_until start_tcpserver
+our @EXPORT = qw(top tmpdir loopback_ip free_port wait_until make_cdb start_tcpserver
   start_tinydns start_mariadb exim_child make_cert swaks smtp_connect);
 
 my $TOP = abs_path(dirname(abs_path(__FILE__)) . '/../..');
@@ -485,11 +528,54 @@ sub loopback_ip {
   die "no free loopback address found";
 }
 
+my $PORT_DIR = '/tmp/mxtest-ports';
+my %port_lock;    # port => the open lock file that reserves it
+
+# the 8192 ports below the kernel's ephemeral range (never above 1024)
+sub _port_range {
+  my ($low) = split ' ', _slurp('/proc/sys/net/ipv4/ip_local_port_range');
+  $low = 32768 unless $low && $low =~ /^\d+$/;
+  my $from = $low - 8192 > 1024 ? $low - 8192 : 1025;
+  return ($from, $low - 1);
+}
+
 sub free_port {
   my ($ip) = @_;
-  my $s = IO::Socket::IP->new(LocalHost => $ip, LocalPort => 0, Listen => 1)
-    or die "cannot bind a port on $ip: $@";
-  return $s->sockport;
+  unless (-d $PORT_DIR) {
+    mkdir $PORT_DIR;    # a parallel test may have made it meanwhile
+    chmod 01777, $PORT_DIR;
+  }
+  -d $PORT_DIR or die "$PORT_DIR: $!";
+  my ($from, $to) = _port_range();
+  my $n = $to - $from + 1;
+  my $start = int rand $n;
+  for my $i (0 .. $n - 1) {
+    my $port = $from + ($start + $i) % $n;
+    next if $port_lock{$port};
+    open my $fh, '>>', "$PORT_DIR/$port" or next;
+    next unless flock $fh, LOCK_EX | LOCK_NB;
+    # reserved; now it must also be free (nothing bound, nothing lingering)
+    my $s = IO::Socket::IP->new(LocalHost => $ip, LocalPort => $port, Listen => 1, ReuseAddr => 0) or next;
+    close $s;
+    $port_lock{$port} = $fh;
+    return $port;
+  }
+  die "no free port in $from..$to on $ip";
+}
+
+# ---------------------------------------------------------------------------
+# CDB files
+
+my %CDB_TOOL = (recipients => ["$TOP/rcptchecks/rcptchecks-make"], senders => ["$TOP/rcptchecks/rcptchecks-make", '-s'],
+  rules => ['/usr/bin/tcprules']);
+
+sub make_cdb {
+  my ($kind, $text, $path) = @_;
+  my $tool = $CDB_TOOL{$kind} or die "make_cdb: unknown kind $kind";
+  $path //= tmpdir() . "/$kind.cdb";
+  my ($rc, $out, $err) = _run(argv => [@$tool, $path, "$path.tmp"], stdin => $text, timeout => 30);
+  die "make_cdb: $tool->[0] failed ($rc): $out$err" if $rc;
+  return $path;
 }
 
 # ---------------------------------------------------------------------------
@@ -879,6 +965,13 @@ package MXTest::Client {
     local $Test::Builder::Level = $Test::Builder::Level + 1;
     Test::More::like($text, $re, $name // "reply matches $re");
     return $text;
+  }
+
+  sub cmd {
+    my ($self, $line, $timeout) = @_;
+    $self->sendline($line);    # a failed send still reads what came (a 421)
+    my ($code, $text) = $self->read_reply($timeout // 15);
+    return defined $code ? $text : "$text(no reply)\n";
   }
 
   sub read_all {
