@@ -71,10 +71,11 @@ sub sources_of {
 my %dir_of = (map({ $_ => $_ } qw(smtp-delay rblenv rcptchecks smtp-tls proxy-env smtp-forward)),
   'relaydb-check' => 'relaydb', 'relaydb-rec' => 'relaydb');
 
-# C text without comments, string literals kept intact
+# C text without comments, string literals kept intact, character
+# constants as 0 (a quote in one would open a string to the scanners below)
 sub uncomment {
   my ($c) = @_;
-  $c =~ s{("(?:[^"\\\n]|\\.)*")|('(?:[^'\\\n]|\\.)*')|/\*.*?\*/|//[^\n]*}{defined $1 ? $1 : defined $2 ? $2 : ' '}gse;
+  $c =~ s{("(?:[^"\\\n]|\\.)*")|('(?:[^'\\\n]|\\.)*')|/\*.*?\*/|//[^\n]*}{defined $1 ? $1 : defined $2 ? "0" : ' '}gse;
   return $c;
 }
 
