@@ -27,7 +27,7 @@ IDN2 = -l:libidn2.a -l:libunistring.a
 # which NAME hands over when told to use SQL (common/mx_mariadb.h).
 PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward report/mxguard-report
 MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 report/mxguard-report.8
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/engine-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_linger.o common/mx_fifo.o common/mx_child.o
@@ -84,7 +84,7 @@ rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 rcptchecks/rcptchecks.o: rcptchecks/rcptchecks.c conf-cc conf-rcptchecks
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DRCPTCHECKS_CDB='"$(shell head -n 1 conf-rcptchecks)"' -c -o $@ $<
 
-RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rblenv/zonespec.o common/mx_sql.o common/mx_utf8.o
+RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o rcptchecks/engine.o rcptchecks/verbs.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rblenv/zonespec.o common/mx_sql.o common/mx_utf8.o
 
 # envelope.h reads RHSBL zones with rblenv's zonespec
 rcptchecks/%.o: CPPFLAGS += -Irblenv
@@ -158,6 +158,12 @@ t/unit/envelope-test.o: CPPFLAGS += -Ircptchecks
 ENVELOPE_PARSE = rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rcptchecks/rcptaddr.o common/mx_smtp.o common/mx_utf8.o
 t/unit/envelope-test: t/unit/envelope-test.o $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LD) $(SANITIZE) -o $@ t/unit/envelope-test.o $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) $(SKALIBS) $(IDN2)
+
+# the session engine on bytes alone; the recipient source is the test's stub
+t/unit/engine-test.o: CPPFLAGS += -Ircptchecks -Irblenv
+ENGINE = rcptchecks/engine.o rcptchecks/verbs.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/envelope.o rblenv/zonespec.o common/mx_fifo.o common/mx_log.o common/mx_secs.o
+t/unit/engine-test: t/unit/engine-test.o $(ENGINE) $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) $(DNS_SEALED) conf-ld
+	$(LD) $(SANITIZE) -o $@ t/unit/engine-test.o $(ENGINE) $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) $(DNS_SEALED) $(SKALIBS) $(IDN2)
 
 t/unit/forward-test.o: CPPFLAGS += -Ismtp-forward -Iproxy-env
 t/unit/forward-test: t/unit/forward-test.o smtp-forward/handshake.o smtp-forward/proxyout.o proxy-env/proxyhdr.o common/mx_smtp.o t/unit/tap.o $(COMMON_IP) conf-ld

@@ -195,16 +195,21 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
       keys(want, strlen(want), '+', 1) ;
     }
   }
-  if (rcptaddr_mailfrom(arg, size, &params, &paramslen))
-    check(params <= size && paramslen <= size - params) ;
   {
-    int utf8 = -1 ;
-    enum rcptaddr_mail m = rcptaddr_mailfrom8(arg, size, &params, &paramslen, &utf8) ;
+    rcptaddr_from f ;
+    enum rcptaddr_mail m = rcptaddr_mailfrom8(arg, size, &f) ;
+    int utf8 = f.utf8 ;
+    size_t params = f.params ;
     check(m >= RCPTADDR_MAIL_BAD && m <= RCPTADDR_MAIL_NEEDUTF8) ;
+    check(rcptaddr_mailfrom(arg, size, &f) == (m == RCPTADDR_MAIL_OK)) ;
     if (m == RCPTADDR_MAIL_OK)
     {
       size_t k ;
-      check(params <= size && paramslen <= size - params && (utf8 == 0 || utf8 == 1)) ;
+      check(f.params <= size && f.paramslen <= size - f.params && (utf8 == 0 || utf8 == 1)) ;
+      /* the path found once, for every reader: inside what was given,
+         before the parameters, and not holding a blank or a bracket */
+      check(f.path >= 5 && f.path + f.pathlen <= size && f.path + f.pathlen <= f.params) ;
+      check(!memchr(arg + f.path, ' ', f.pathlen) && !memchr(arg + f.path, '<', f.pathlen) && !memchr(arg + f.path, '>', f.pathlen)) ;
       /* the bytes up to the parameters: "FROM:", the path, blanks */
       if (!utf8) for (k = 0 ; k < params ; k++) check((unsigned char)arg[k] < 0x80) ;
       else check(mx_utf8_kind(arg, params) != MX_UTF8_BAD) ;
