@@ -195,7 +195,7 @@ asan:
 # FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME (new inputs go to a
 # temporary directory) and fails if one crashes; the input that crashed
 # it is left as fuzz/NAME-crash-*. "make -j2 fuzz" runs two at a time.
-FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist
+FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 FUZZ_CC  = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(filter -std=% -W% -D%,$(CC))
@@ -212,6 +212,7 @@ FUZZ_MAXLEN_handshake = 9000
 FUZZ_MAXLEN_envelope = 1100
 FUZZ_MAXLEN_utf8     = 300
 FUZZ_MAXLEN_netlist = 4200
+FUZZ_MAXLEN_session = 4096
 
 fuzz/%.o: fuzz/%.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -c -o $@ $<
@@ -243,6 +244,9 @@ fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_text.o fuzz/mx_
 fuzz/patterns-fuzz: fuzz/patterns-fuzz.o fuzz/classify.o
 fuzz/utf8-fuzz:     fuzz/utf8-fuzz.o fuzz/mx_utf8.o fuzz/mx_text.o
 fuzz/netlist-fuzz: fuzz/netlist-fuzz.o fuzz/mx_net.o fuzz/mx_ip.o fuzz/mx_text.o
+# check.h reads the recipient source's header, which names Connector/C's types
+fuzz/session-fuzz.o fuzz/engine.o fuzz/verbs.o fuzz/check.o: FUZZ_CPPFLAGS += -I/usr/include/mariadb
+fuzz/session-fuzz: fuzz/session-fuzz.o fuzz/engine.o fuzz/verbs.o fuzz/check.o fuzz/tarpit.o fuzz/envelope.o fuzz/zonespec.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o fuzz/mx_fifo.o fuzz/mx_log.o fuzz/mx_secs.o
 $(FUZZERS):
 	$(FUZZ_CC) -o $@ $^ $(SKALIBS) $(IDN2)
 

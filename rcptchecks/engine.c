@@ -166,7 +166,10 @@ static void command (engine *e, char const *line, size_t len)
   verb_row const *row ;
   if (e->mode == M_AUTHLINE)
   {
-    /* an answer to the child's 334: not a command */
+    /* an answer to the child's 334: not a command; one the grammar
+       cannot take (a NUL, a bare CR) cancels the AUTH, as one too
+       long does (too_long) */
+    if (memchr(line, 0, len) || memchr(line, '\r', len)) { line = "*" ; len = 1 ; }
     forward(e, line, len, 0) ;
     owe(e, O_AUTH, 0) ;
     e->mode = M_HELD ;

@@ -221,6 +221,17 @@ int main (void)
   client("XCLIENT ADDR=1.2.3.4\r\n") ;
   is(server_got(), "", "trusted: a verb off the list still does not pass") ;
 
+  /* an AUTH answer off the grammar cancels the exchange */
+  start(0) ;
+  ehlo("250-server\r\n250 AUTH PLAIN\r\n") ;
+  client_got() ;
+  client("AUTH PLAIN\r\n") ;
+  is(server_got(), "AUTH PLAIN\r\n", "AUTH passed on") ;
+  server("334 \r\n") ;
+  client_got() ;
+  client("dGVz\rdA==\r\n") ;
+  is(server_got(), "*\r\n", "an answer to 334 with a bare CR goes to the server as \"*\"") ;
+
   /* a tarpit delay: the answer waits, the clock decides */
   start(0) ;
   chk.tp.free_rcpts = 0 ; chk.tp.delay_ms = 2000 ;
