@@ -9,16 +9,6 @@
 
 #include "verbs.h"
 
-/* where client input stands */
-enum mode
-{
-  M_COMMAND,      /* lines are commands */
-  M_HELD,         /* waiting for the child's answer to a V_HOLD command */
-  M_AUTHLINE,     /* the next line answers the child's 334 */
-  M_DATA,         /* message bytes */
-  M_DONE          /* nothing more is read */
-} ;
-
 /* consumed from the child: no longer counted in scanned */
 static void fromchild_skip (engine *e, size_t n)
 {
@@ -285,13 +275,6 @@ static void client_input (engine *e)
   }
 }
 
-/* Does a reply with this code fit the command it answers? */
-static int fits (enum owed w, unsigned int code)
-{
-  return smtp_reply_fits(w == O_GREETING ? SMTP_ANSWERS_GREETING : w == O_DATA ? SMTP_ANSWERS_DATA
-    : w == O_AUTH ? SMTP_ANSWERS_AUTH : SMTP_ANSWERS_COMMAND, code) ;
-}
-
 /* New bytes from the child: counts its complete replies, and ends the
    session when one answers nothing. */
 static void child_replies (engine *e)
@@ -328,7 +311,9 @@ static void child_answer (engine *e, engine_answer const *a, size_t n)
   mx_fifo *out = &e->out ;
   unsigned int code = smtp_reply_code(e->fromchild.s + e->fromchild.head, n) ;
   char *copy ;
-  if (!fits((enum owed)a->what, code)) { out_of_step(e) ; return ; }
+  /* a reply of the wrong kind for what it answers */
+  if (!smtp_reply_fits(a->what == O_GREETING ? SMTP_ANSWERS_GREETING : a->what == O_DATA ? SMTP_ANSWERS_DATA
+      : a->what == O_AUTH ? SMTP_ANSWERS_AUTH : SMTP_ANSWERS_COMMAND, code)) { out_of_step(e) ; return ; }
   mx_fifo_put(out, e->fromchild.s + e->fromchild.head, n) ;   /* may move out's contents */
   copy = out->s + out->tail - n ;
   fromchild_skip(e, n) ;

@@ -87,6 +87,16 @@ struct proxy_stats_s
   int trusted ;                /* the client authenticated */
 } ;
 
+/* where client input stands */
+enum engine_mode
+{
+  M_COMMAND,      /* lines are commands */
+  M_HELD,         /* waiting for the child's answer to a V_HOLD command (verbs.h) */
+  M_AUTHLINE,     /* the next line answers the child's 334 */
+  M_DATA,         /* message bytes */
+  M_DONE          /* nothing more is read */
+} ;
+
 typedef struct engine_answer_s engine_answer ;
 struct engine_answer_s
 {
@@ -111,7 +121,7 @@ struct engine_s
   proxy_stats *stats ;
   engine_answer queue[ENGINE_QMAX] ;
   unsigned int qhead, qlen ;
-  unsigned int mode ;          /* where client input stands (engine.c) */
+  unsigned int mode ;          /* enum engine_mode */
   datascan scan ;
   int skipping ;               /* discarding the rest of an overlong line */
   int client_eof, child_eof, childin_closed ;
