@@ -94,7 +94,7 @@ static size_t line_limit (engine *e)
 {
   size_t arg ;
   size_t peek = mx_fifo_len(&e->in) < 16 ? mx_fifo_len(&e->in) : 16 ;
-  if (e->mode == M_AUTHLINE || smtp_verb(e->in.s + e->in.head, peek, &arg) == VERB_AUTH)
+  if (e->mode == M_AUTHLINE || verbs[smtp_verb(e->in.s + e->in.head, peek, &arg)].flags & V_LONG)
     return PROXY_LINE_MAX ;
   return e->conf->linemax < PROXY_LINE_MAX ? e->conf->linemax : PROXY_LINE_MAX ;
 }

@@ -121,7 +121,7 @@ verb_row const verbs[] =
   { VERB_QUIT, 0, V_HOLD | V_LAST, O_QUIT },
   { VERB_HELP, 0, 0, O_OTHER },
   { VERB_VRFY, vrfy, 0, O_LOCAL },
-  { VERB_AUTH, 0, V_HOLD, O_AUTH },
+  { VERB_AUTH, 0, V_HOLD | V_LONG, O_AUTH },
   { VERB_STARTTLS, starttls, 0, O_LOCAL },
   { VERB_BDAT, bdat, 0, O_LOCAL },
 } ;

@@ -8,8 +8,10 @@
  *                   the next command may follow before the answer when
  *                   the server offered PIPELINING), V_HOLD (no further
  *                   command is read until the answer has been passed
- *                   on), V_LAST (the server's input ends after it), and
- *                   its owed field what the server's answer answers;
+ *                   on), V_LAST (the server's input ends after it),
+ *                   V_LONG (its line may have PROXY_LINE_MAX bytes
+ *                   whatever -l says), and its owed field what the
+ *                   server's answer answers;
  *   VERB_ACT_LOCAL  answer here with text (textlen bytes, CRLF-ended
  *                   lines), never passed on; close set: the session
  *                   ends after it with that result word.
@@ -19,7 +21,8 @@
  * The table: RCPT (check.h; a trusted client's only for what no server
  * may be given, RFC 6531), MAIL (rcptaddr_mailfrom8 parses the path once,
  * smtp_params_ok the parameters, then envelope_mail's stage; a second
- * MAIL inside a transaction gets 503), RSET (V_GROUP), DATA, AUTH, QUIT
+ * MAIL inside a transaction gets 503), RSET (V_GROUP), DATA, AUTH (and
+ * V_LONG: RFC 4954 allows 12288 bytes), QUIT
  * (V_HOLD), EHLO and HELO (V_HOLD: what the answer offers decides what
  * follows; envelope_helo remembers the name), NOOP and HELP (passed on),
  * VRFY (252 here: no harvesting through any server), STARTTLS and BDAT
@@ -42,6 +45,7 @@ enum owed { O_LOCAL, O_GREETING, O_OTHER, O_MAIL, O_EHLO, O_HELO, O_DATA, O_DATA
 #define V_GROUP 0x01
 #define V_HOLD 0x02
 #define V_LAST 0x04
+#define V_LONG 0x08
 
 enum verb_act { VERB_ACT_PASS, VERB_ACT_LOCAL } ;
 
