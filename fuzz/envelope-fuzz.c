@@ -74,11 +74,11 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
     if (r == HELO_OK && n && h[0] == '[') check(h[n-1] == ']') ;
   }
   {
-    size_t params, paramslen ;
+    rcptaddr_from p ;
     sender snd ;
-    if (rcptaddr_mailfrom(s, size, &params, &paramslen))
+    if (rcptaddr_mailfrom(s, size, &p))
     {
-      enum sender_form f = sender_parse(s, size, params, paramslen, &snd) ;
+      enum sender_form f = sender_parse(s, &p, &snd) ;
       size_t dl = strlen(snd.domain) ;
       check(strlen(snd.addr) <= SENDER_MAX && snd.locallen <= strlen(snd.addr)) ;
       for (size_t i = 0 ; i < dl ; i++) check(!(snd.domain[i] >= 'A' && snd.domain[i] <= 'Z')) ;

@@ -124,7 +124,6 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
   static char line[2048], q[2048], want[2 * RCPTADDR_MAX + 32] ;
   char *arg = malloc(size ? size : 1) ;   /* exactly size bytes: ASan sees any overread */
   enum rcptaddr_form f ;
-  size_t params, paramslen ;
   check(arg != 0) ;
   memcpy(arg, data, size) ;
   {
@@ -195,16 +194,21 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
       keys(want, strlen(want), '+', 1) ;
     }
   }
-  if (rcptaddr_mailfrom(arg, size, &params, &paramslen))
-    check(params <= size && paramslen <= size - params) ;
   {
-    int utf8 = -1 ;
-    enum rcptaddr_mail m = rcptaddr_mailfrom8(arg, size, &params, &paramslen, &utf8) ;
+    rcptaddr_from mf ;
+    enum rcptaddr_mail m = rcptaddr_mailfrom8(arg, size, &mf) ;
+    int utf8 = mf.utf8 ;
+    size_t params = mf.params ;
     check(m >= RCPTADDR_MAIL_BAD && m <= RCPTADDR_MAIL_NEEDUTF8) ;
+    check(rcptaddr_mailfrom(arg, size, &mf) == (m == RCPTADDR_MAIL_OK)) ;
     if (m == RCPTADDR_MAIL_OK)
     {
       size_t k ;
-      check(params <= size && paramslen <= size - params && (utf8 == 0 || utf8 == 1)) ;
+      check(mf.params <= size && mf.paramslen <= size - mf.params && (utf8 == 0 || utf8 == 1)) ;
+      /* the path found once, for every reader: inside what was given,
+         before the parameters, and not holding a blank or a bracket */
+      check(mf.path >= 5 && mf.path + mf.pathlen <= size && mf.path + mf.pathlen <= mf.params) ;
+      check(!memchr(arg + mf.path, ' ', mf.pathlen) && !memchr(arg + mf.path, '<', mf.pathlen) && !memchr(arg + mf.path, '>', mf.pathlen)) ;
       /* the bytes up to the parameters: "FROM:", the path, blanks */
       if (!utf8) for (k = 0 ; k < params ; k++) check((unsigned char)arg[k] < 0x80) ;
       else check(mx_utf8_kind(arg, params) != MX_UTF8_BAD) ;

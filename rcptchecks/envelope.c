@@ -1,6 +1,6 @@
-/* envelope: see envelope.h. The MAIL stage is a table: each entry is
- * one check family (its own file where it parses: helo.c, sender.c),
- * run in order until one refuses.
+/* envelope: see envelope.h. The MAIL stage and the command stage are
+ * tables: each entry is one check family (its own file where it parses:
+ * helo.c, sender.c), run in order until one refuses.
  */
 #include "envelope.h"
 
@@ -262,12 +262,12 @@ static int check_dns (mailctx *m, verdict *v)
    0 (passed) or -1 (the transaction is lifted out of the rest) */
 static int (*const mail_stage[]) (mailctx *, verdict *) = { check_access, check_helo, check_sender_form, check_dns } ;
 
-int envelope_mail (envelope *e, char const *arg, size_t len, size_t params, size_t paramslen, char *reply, size_t *replylen)
+int envelope_mail (envelope *e, char const *arg, rcptaddr_from const *f, char *reply, size_t *replylen)
 {
   static mailctx m ;   /* two addresses of 900 bytes and more: off the stack */
   unsigned int i ;
   m.e = e ;
-  m.form = sender_parse(arg, len, params, paramslen, &m.s) ;
+  m.form = sender_parse(arg, f, &m.s) ;
   shown(e->from, m.s.addr, strlen(m.s.addr)) ;
   e->sender_ok = 0 ;
   for (i = 0 ; i < sizeof mail_stage / sizeof *mail_stage ; i++)
@@ -311,5 +311,53 @@ int envelope_nonsmtp (char const *line, size_t len)
       if (!((line[i] >= 'A' && line[i] <= 'Z') || (line[i] >= 'a' && line[i] <= 'z') || (line[i] >= '0' && line[i] <= '9') || line[i] == '-')) return 0 ;
     return 1 ;
   }
+  return 0 ;
+}
+
+/* Unauthorised pipelining (RFC 2920; Postfix's
+   smtpd_forbid_unauth_pipelining): the engine says when the client did
+   not wait (early). */
+static int check_pipelining (envelope *e, envelope_cmd *c)
+{
+  int warn ;
+  if (!c->early || !e->mode[ENV_PIPELINING] || c->trusted) return 0 ;
+  warn = e->mode[ENV_PIPELINING] == ENV_WARN ;
+  /* refused: the session's own line says result=pipelining */
+  if (warn && !e->pipelining_logged)
+    mx_info(e->ip, "helo=<", e->helo, "> from=<", e->from, "> result=pipelining dryrun=1") ;
+  e->pipelining_logged = 1 ;
+  if (warn) return 0 ;
+  c->reply = "554 5.5.0 Error: improper use of SMTP command pipelining\r\n" ;
+  c->close = "pipelining" ;
+  c->now = 1 ;   /* nothing the client sent reaches the server */
+  return 1 ;
+}
+
+/* a web or proxy client, or a POP one, at the SMTP port: not passed on
+   (postscreen's non-SMTP command test) */
+static int check_nonsmtp (envelope *e, envelope_cmd *c)
+{
+  if (!c->line || !e->mode[ENV_NONSMTP] || c->trusted || !envelope_nonsmtp(c->line, c->len)) return 0 ;
+  /* refused: the session's own line says result=nonsmtp */
+  if (e->mode[ENV_NONSMTP] == ENV_WARN)
+  {
+    mx_info(e->ip, "helo=<", e->helo, "> from=<", e->from, "> result=nonsmtp dryrun=1") ;
+    return 0 ;
+  }
+  c->reply = "421 4.7.0 this is an SMTP server, closing connection\r\n" ;
+  c->close = "nonsmtp" ;
+  c->now = 0 ;
+  return 1 ;
+}
+
+/* the command stage, in order: a check returns 1 (refused: c says how)
+   or 0 */
+static int (*const command_stage[]) (envelope *, envelope_cmd *) = { check_pipelining, check_nonsmtp } ;
+
+int envelope_command (envelope *e, envelope_cmd *c)
+{
+  unsigned int i ;
+  for (i = 0 ; i < sizeof command_stage / sizeof *command_stage ; i++)
+    if (command_stage[i](e, c)) return 1 ;
   return 0 ;
 }

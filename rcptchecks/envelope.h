@@ -7,7 +7,7 @@
  * (-W name: "would refuse" is logged with dryrun=1 and the command
  * passes). The access list (-S) and the RHSBL zones (-R) are on when
  * given, warn-only when also named in -W. A trusted client (RELAYCLIENT,
- * or after a successful AUTH) never meets them: proxy.c passes its
+ * or after a successful AUTH) never meets them: verbs.c passes its
  * commands on unchecked (but for the allow-list of verbs).
  *
  * They run at MAIL, in the order of the table in envelope.c: the
@@ -27,20 +27,25 @@
  * The null sender "<>" meets none of the sender checks; a path longer
  * than RFC 5321's 256 bytes is refused (553 5.1.7) when any sender check
  * is on, rather than checked cut short. A second MAIL inside a
- * transaction is refused with 503 before any check (proxy.c), so that an
+ * transaction is refused with 503 before any check (verbs.c), so that an
  * OK sender never lifts anything for another's transaction.
  *
- * Two checks act on the command stream (proxy.c): pipelining (a client
- * that sends a command before the answer to the one before when
- * PIPELINING was not offered: 554 5.5.0 and the end) and non-SMTP
- * commands (CONNECT, GET, POST, USER or a header-like "Name:" line as a
- * command: 421 and the end); envelope_nonsmtp classifies the lines.
+ * The command stage, a second table beside the MAIL stage, judges the
+ * command stream itself (engine.h asks it at each command line, and
+ * whenever the client sent bytes before an answer it had to wait for):
+ * pipelining (a client that sends a command before the answer to the
+ * one before when PIPELINING was not offered, or before the greeting or
+ * an EHLO answer: 554 5.5.0 at once, ahead of every answer owed, and
+ * the end) and non-SMTP commands (CONNECT, GET, POST, USER or a
+ * header-like "Name:" line as a command: 421 in its turn and the end);
+ * envelope_nonsmtp classifies the lines. A trusted client meets neither.
  */
 #ifndef RCPTCHECKS_ENVELOPE_H
 #define RCPTCHECKS_ENVELOPE_H
 
 #include <stddef.h>
 #include "mx_ip.h"
+#include "rcptaddr.h"
 #include "sender.h"
 #include "mx_zonespec.h"
 
@@ -74,6 +79,7 @@ struct envelope_s
   int sender_ok ;                  /* the access list said OK for this transaction */
   int in_transaction ;             /* a MAIL was passed on, no RSET, HELO or end of data since */
   int smtputf8 ;                   /* and it declared SMTPUTF8 (RFC 6531) */
+  int pipelining_logged ;          /* a warn-only pipelining check logs once */
 } ;
 
 /* Parses a -E or -W list ("helo-syntax,sender-domain,...", or "all")
@@ -87,10 +93,29 @@ extern void envelope_helo (envelope *e, char const *arg, size_t len) ;
 /* The end of a transaction (RSET, HELO/EHLO, the end of DATA). */
 extern void envelope_reset (envelope *e) ;
 
-/* MAIL with argument arg (len bytes), which rcptaddr_mailfrom accepted
-   with its parameters at params. Returns 1 to pass it on, or 0 with the
-   refusal (CRLF-terminated, room for 512 bytes) in reply. */
-extern int envelope_mail (envelope *e, char const *arg, size_t len, size_t params, size_t paramslen, char *reply, size_t *replylen) ;
+/* MAIL with argument arg, which rcptaddr_mailfrom8 accepted and read
+   into f. Returns 1 to pass it on, or 0 with the refusal
+   (CRLF-terminated, room for 512 bytes) in reply. */
+extern int envelope_mail (envelope *e, char const *arg, rcptaddr_from const *f, char *reply, size_t *replylen) ;
+
+/* The command stage: what the engine knows when it asks (a command
+   line, or that the client did not wait), and what a refusal says. */
+typedef struct envelope_cmd_s envelope_cmd ;
+struct envelope_cmd_s
+{
+  char const *line ;           /* a command line (line end removed), or 0 */
+  size_t len ;
+  int early ;                  /* the client sent bytes before an answer it had to wait for */
+  int trusted ;
+  /* a refusal */
+  char const *reply ;          /* CRLF-terminated */
+  char const *close ;          /* the session ends, with this result word */
+  int now ;                    /* 1: said at once, ahead of every answer owed, the client's waiting bytes dropped; 0: in its turn */
+} ;
+
+/* Runs the command stage's rows in order: 1 when one refuses (c says
+   how), else 0. */
+extern int envelope_command (envelope *e, envelope_cmd *c) ;
 
 /* Is the command line (len bytes) an HTTP, proxy or POP command, or a
    header-like "Name:" line, sent to an SMTP server? */

@@ -218,10 +218,9 @@ static int is_mail_path_byte (char c)
   return is_atext(c) || (c && strchr(".@[]:%!", c)) ;
 }
 
-int rcptaddr_mailfrom (char const *arg, size_t len, size_t *params, size_t *paramslen)
+int rcptaddr_mailfrom (char const *arg, size_t len, rcptaddr_from *f)
 {
-  int utf8 ;
-  return rcptaddr_mailfrom8(arg, len, params, paramslen, &utf8) == RCPTADDR_MAIL_OK ;
+  return rcptaddr_mailfrom8(arg, len, f) == RCPTADDR_MAIL_OK ;
 }
 
 /* whether the parameters (n bytes) hold the keyword SMTPUTF8 */
@@ -238,11 +237,12 @@ static int declares_utf8 (char const *s, size_t n)
   return 0 ;
 }
 
-enum rcptaddr_mail rcptaddr_mailfrom8 (char const *arg, size_t len, size_t *params, size_t *paramslen, int *utf8)
+enum rcptaddr_mail rcptaddr_mailfrom8 (char const *arg, size_t len, rcptaddr_from *f)
 {
   size_t i = path_start(arg, len, "FROM:"), start, n, after, k ;
   int bracketed, eight = 0 ;
-  *utf8 = 0 ;
+  f->path = f->pathlen = f->params = f->paramslen = 0 ;
+  f->utf8 = 0 ;
   if (!i || i == len) return RCPTADDR_MAIL_BAD ;
   after = path_span(arg, len, i, &start, &n, &bracketed) ;
   if (!after || (!n && !bracketed)) return RCPTADDR_MAIL_BAD ;
@@ -252,10 +252,12 @@ enum rcptaddr_mail rcptaddr_mailfrom8 (char const *arg, size_t len, size_t *para
   /* qmail-smtpd would take the sender from a '<' after a bare path
      ("FROM:a@b AUTH=<>") */
   if (!bracketed && memchr(arg + after, '<', len - after)) return RCPTADDR_MAIL_BAD ;
-  if (!tail(arg, len, after, params, paramslen)) return RCPTADDR_MAIL_BAD ;
-  *utf8 = declares_utf8(arg + *params, *paramslen) ;
+  if (!tail(arg, len, after, &f->params, &f->paramslen)) return RCPTADDR_MAIL_BAD ;
+  f->path = start ;
+  f->pathlen = n ;
+  f->utf8 = declares_utf8(arg + f->params, f->paramslen) ;
   if (eight)
-    switch (eight_bit(arg + start, n, *utf8))
+    switch (eight_bit(arg + start, n, f->utf8))
     {
       case RCPTADDR_NEEDUTF8 : return RCPTADDR_MAIL_NEEDUTF8 ;
       case RCPTADDR_NOTUTF8 : return RCPTADDR_MAIL_NOTUTF8 ;

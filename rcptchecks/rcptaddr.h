@@ -98,10 +98,11 @@ extern enum rcptaddr_form rcptaddr_parse (char const *arg, size_t len, rcptaddr 
    holds no quote, backslash, bracket of either kind but a literal's,
    parenthesis, blank or control byte, and 8-bit bytes only as
    well-formed UTF-8 with the parameter SMTPUTF8 (RFC 6531 3.4; whether
-   it was offered is smtp_params_ok's question). rcptaddr_mailfrom8
-   returns RCPTADDR_MAIL_OK and sets *params, *paramslen and *utf8 (the
-   parameters declare SMTPUTF8), or says why not; rcptaddr_mailfrom
-   returns 1 for RCPTADDR_MAIL_OK, else 0. */
+   it was offered is smtp_params_ok's question). This is the one parse
+   of MAIL's path: every later reader (sender.h, envelope.h) takes the
+   spans it finds. rcptaddr_mailfrom8 returns RCPTADDR_MAIL_OK and fills
+   *f, or says why not; rcptaddr_mailfrom returns 1 for
+   RCPTADDR_MAIL_OK, else 0. */
 enum rcptaddr_mail
 {
   RCPTADDR_MAIL_BAD,       /* 501 5.1.7 */
@@ -109,8 +110,17 @@ enum rcptaddr_mail
   RCPTADDR_MAIL_NOTUTF8,   /* 8-bit bytes that are not UTF-8: 501 5.1.7 */
   RCPTADDR_MAIL_NEEDUTF8   /* UTF-8 without SMTPUTF8: 553 5.6.7 */
 } ;
-extern enum rcptaddr_mail rcptaddr_mailfrom8 (char const *arg, size_t len, size_t *params, size_t *paramslen, int *utf8) ;
-extern int rcptaddr_mailfrom (char const *arg, size_t len, size_t *params, size_t *paramslen) ;
+typedef struct rcptaddr_from_s rcptaddr_from ;
+struct rcptaddr_from_s
+{
+  size_t path ;                /* offset in arg of the path, brackets excluded */
+  size_t pathlen ;             /* its length (0: the null path "<>") */
+  size_t params ;              /* offset in arg of the parameters */
+  size_t paramslen ;           /* their length (0: none) */
+  int utf8 ;                   /* the parameters declare SMTPUTF8 */
+} ;
+extern enum rcptaddr_mail rcptaddr_mailfrom8 (char const *arg, size_t len, rcptaddr_from *f) ;
+extern int rcptaddr_mailfrom (char const *arg, size_t len, rcptaddr_from *f) ;
 
 typedef struct rcptaddr_keys_s rcptaddr_keys ;
 struct rcptaddr_keys_s

@@ -7,15 +7,12 @@
 #include "mx_text.h"
 #include "mx_utf8.h"
 
-enum sender_form sender_parse (char const *arg, size_t len, size_t params, size_t paramslen, sender *s)
+enum sender_form sender_parse (char const *arg, rcptaddr_from const *f, sender *s)
 {
-  size_t i = 5, end = paramslen ? params : len ;   /* after "FROM:" */
+  size_t i = f->path, end = f->path + f->pathlen ;   /* brackets, blanks and parameters are rcptaddr's */
   char const *at ;
   s->addr[0] = s->domain[0] = 0 ;
   s->locallen = 0 ;
-  while (i < end && arg[i] == ' ') i++ ;
-  while (end > i && arg[end-1] == ' ') end-- ;
-  if (end > i && arg[i] == '<' && arg[end-1] == '>') { i++ ; end-- ; }
   if (end == i) return SENDER_NULL ;
   /* a source route: the mailbox is what follows its last colon (an
      unquoted local part holds none) */

@@ -1,6 +1,7 @@
 /* sender: the reverse-path of MAIL FROM, as the sender checks see it
- * (a pure function, no I/O). rcptaddr_mailfrom has already judged the
- * syntax; this finds the address and its domain.
+ * (a pure function, no I/O). rcptaddr_mailfrom8 has already judged the
+ * syntax and found the path (rcptaddr.h: MAIL's path is parsed once,
+ * there); this finds the address and its domain in that span.
  *
  * Postfix's reject_non_fqdn_sender: an address without a domain, or
  * whose domain is a name without a dot, is not in fully-qualified form
@@ -16,6 +17,7 @@
 #define RCPTCHECKS_SENDER_H
 
 #include <stddef.h>
+#include "rcptaddr.h"
 
 #define SENDER_MAX 900
 
@@ -36,8 +38,8 @@ struct sender_s
   size_t locallen ;               /* bytes of addr before its last '@' */
 } ;
 
-/* The argument of MAIL (what follows "MAIL ", len bytes) that
-   rcptaddr_mailfrom accepted, with its parameters at params. */
-extern enum sender_form sender_parse (char const *arg, size_t len, size_t params, size_t paramslen, sender *s) ;
+/* The argument of MAIL (what follows "MAIL ") that rcptaddr_mailfrom8
+   accepted, and what it found there (f). */
+extern enum sender_form sender_parse (char const *arg, rcptaddr_from const *f, sender *s) ;
 
 #endif

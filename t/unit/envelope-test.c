@@ -196,9 +196,10 @@ int main (void)
   for (i = 0 ; i < sizeof senders / sizeof *senders ; i++)
   {
     sender s ;
-    size_t params = 0, paramslen = 0, n = strlen(senders[i].arg) ;
-    int ok = rcptaddr_mailfrom(senders[i].arg, n, &params, &paramslen) ;
-    enum sender_form f = ok ? sender_parse(senders[i].arg, n, params, paramslen, &s) : (enum sender_form)-1 ;
+    rcptaddr_from p ;
+    size_t n = strlen(senders[i].arg) ;
+    int ok = rcptaddr_mailfrom(senders[i].arg, n, &p) ;
+    enum sender_form f = ok ? sender_parse(senders[i].arg, &p, &s) : (enum sender_form)-1 ;
     snprintf(name, sizeof name, "MAIL %s: form %d, domain '%s' (%s)", senders[i].arg, (int)senders[i].want, senders[i].domain, senders[i].rule) ;
     if (!tap_ok(ok && f == senders[i].want && !strcmp(s.domain, senders[i].domain) && !(s.addr[0] == '@' && strchr(s.addr, ':'))
         && (!strchr(s.addr, '@') || s.addr[strlen(s.addr) - 1] != '.' || (*s.domain && s.domain[strlen(s.domain) - 1] == '.')), name))
@@ -207,13 +208,13 @@ int main (void)
   {
     /* a path over RFC 5321's 256 bytes (4.5.3.1.3) is not judged cut short */
     static char arg[400] ;
-    size_t params, paramslen ;
+    rcptaddr_from p ;
     sender s ;
     memset(arg, 'a', sizeof arg - 1) ;
     memcpy(arg, "FROM:<", 6) ;
     memcpy(arg + 380, "@example.com>", 13) ;
     arg[393] = 0 ;
-    tap_ok(rcptaddr_mailfrom(arg, strlen(arg), &params, &paramslen) && sender_parse(arg, strlen(arg), params, paramslen, &s) == SENDER_TOOLONG,
+    tap_ok(rcptaddr_mailfrom(arg, strlen(arg), &p) && sender_parse(arg, &p, &s) == SENDER_TOOLONG,
       "MAIL: a path of 387 bytes is too long (4.5.3.1.3)") ;
   }
   access_tests() ;

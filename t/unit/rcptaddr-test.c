@@ -102,6 +102,17 @@ static void forms (char const *path)
   tap_ok(count >= 80, "at least 80 forms") ;
 }
 
+static struct { char const *arg, *path, *params ; } const mailspan[] =
+{
+  { "FROM:<a@example.com>", "a@example.com", "" },
+  { "FROM:  <a@example.com>  SIZE=10 BODY=8BITMIME  ", "a@example.com", "SIZE=10 BODY=8BITMIME" },
+  { "from:a@example.com SIZE=10", "a@example.com", "SIZE=10" },
+  { "FROM:<>", "", "" },
+  { "FROM:<> SIZE=1", "", "SIZE=1" },
+  { "FROM:<@relay.example:a@example.com>", "@relay.example:a@example.com", "" },
+  { "FROM:a@example.com   ", "a@example.com", "" },
+} ;
+
 static struct { char const *arg ; int want ; } const mailfrom[] =
 {
   { "FROM:<alice@example.org>", 1 }, { "from: <alice@example.org> SIZE=10", 1 }, { "FROM:<>", 1 },
@@ -214,13 +225,12 @@ static void utf8 (void)
   }
   for (i = 0 ; i < sizeof utf8mail / sizeof *utf8mail ; i++)
   {
-    size_t p, pl ;
-    int u = -1 ;
+    rcptaddr_from f ;
     enum rcptaddr_mail r ;
     n = unescape(utf8mail[i].arg, strlen(utf8mail[i].arg), arg) ;
-    r = rcptaddr_mailfrom8(arg, n, &p, &pl, &u) ;
+    r = rcptaddr_mailfrom8(arg, n, &f) ;
     snprintf(name, sizeof name, "MAIL %s: %s", utf8mail[i].arg, utf8mail[i].why) ;
-    tap_ok(r == utf8mail[i].want && (r != RCPTADDR_MAIL_OK || u == utf8mail[i].utf8), name) ;
+    tap_ok(r == utf8mail[i].want && (r != RCPTADDR_MAIL_OK || f.utf8 == utf8mail[i].utf8), name) ;
   }
   /* the keys: ASCII letters folded, other bytes as written (qmail and
      exim compare local parts byte for byte, ASCII case aside) */
@@ -241,9 +251,19 @@ int main (int argc, char const *const *argv)
   forms(path) ;
   for (i = 0 ; i < sizeof mailfrom / sizeof *mailfrom ; i++)
   {
-    size_t p = 99, pl = 99 ;
+    rcptaddr_from f ;
     snprintf(name, sizeof name, "MAIL %s: %s", mailfrom[i].arg, mailfrom[i].want ? "taken" : "refused") ;
-    tap_ok(rcptaddr_mailfrom(mailfrom[i].arg, strlen(mailfrom[i].arg), &p, &pl) == mailfrom[i].want, name) ;
+    tap_ok(rcptaddr_mailfrom(mailfrom[i].arg, strlen(mailfrom[i].arg), &f) == mailfrom[i].want, name) ;
+  }
+  /* the one parse of MAIL's path: the spans every later reader takes */
+  for (i = 0 ; i < sizeof mailspan / sizeof *mailspan ; i++)
+  {
+    rcptaddr_from f ;
+    char const *a = mailspan[i].arg ;
+    int ok = rcptaddr_mailfrom(a, strlen(a), &f) ;
+    snprintf(name, sizeof name, "MAIL %s: path '%s', parameters '%s'", a, mailspan[i].path, mailspan[i].params) ;
+    tap_ok(ok && f.pathlen == strlen(mailspan[i].path) && !memcmp(a + f.path, mailspan[i].path, f.pathlen)
+      && f.paramslen == strlen(mailspan[i].params) && !memcmp(a + f.params, mailspan[i].params, f.paramslen), name) ;
   }
   {
     static rcptaddr a ;
