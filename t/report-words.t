@@ -10,8 +10,11 @@
 #   - the words of the expression that follows a literal ending in
 #     "result=" (mx_info(ip, " result=", late ? "late" : "refused"));
 #   - the words of an assignment to, or a return or comparison of, a
-#     variable or field named result (result = "clean" ; return result
-#     ? result : "poll-error" ; strcmp(result, "client-gone"));
+#     variable or field named result, or a return of what a function
+#     named ..._result gives (result = "clean" ; return result ? result
+#     : "poll-error" ; strcmp(result, "client-gone"));
+#   - the words assigned to a field that carries the result (below):
+#     v->close = failures ? "lookups-failed" : "too-many-unknown";
 #   - the words passed to a function in the place of a parameter that
 #     becomes the result: one assigned to result, logged after
 #     "result=", stored in a field that such a function is later given
@@ -134,7 +137,7 @@ sub program_words {
   while ($text =~ /result="\s*,([^;]*?)(?:,\s*"\s|\)\s*;)/g) { $add->(words_in($1)) }
   # result = EXPR ; return ...result... ; strcmp(result, "WORD")
   $add->(words_in($1)) while $text =~ /\bresult\s*=(?!=)([^;]*);/g;
-  $add->(words_in($1)) while $text =~ /\breturn\b([^;]*\bresult\b[^;]*);/g;
+  $add->(words_in($1)) while $text =~ /\breturn\b([^;]*\b\w*result\b[^;]*);/g;
   $add->($1) while $text =~ /\bstrcmp\s*\(\s*[\w.>-]*\bresult\s*,\s*"($WORD)"\s*\)/g;
   # functions with a parameter that becomes the result, to a fixpoint
   my %fn = functions($text);
@@ -173,6 +176,9 @@ sub program_words {
     my ($g, $j) = split m{/}, $c;
     $add->(words_in($_->[$j] // '')) for calls($text, $g);
   }
+  # words stored in a field that carries the result (v->close = ... ;)
+  my $fields = join '|', map { quotemeta } keys %field;
+  $add->(words_in($1)) while $text =~ /(?:\.|->)(?:$fields)\s*=(?!=)([^;]*);/g;
   return (\@src, [sort keys %w]);
 }
 
