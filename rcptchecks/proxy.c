@@ -12,6 +12,32 @@
 
 static engine eng ;   /* its buffers: 4 x 64 KiB, off the stack */
 
+/* writes what the engine has for the client and for the child, one
+   write each; 1 if either moved a byte or failed for good (the engine
+   has news), 0 if there was nothing to write or it would block */
+static int write_now (engine *e, int tochild_fd, long long now)
+{
+  int news = 0 ;
+  if (mx_fifo_len(&e->out))
+  {
+    ssize_t n = mx_fifo_flush(1, &e->out) ;
+    if (n > 0) { engine_client_wrote(e, now) ; news = 1 ; }
+    else if (n < 0 && errno != EAGAIN && errno != EINTR) { engine_client_gone(e) ; news = 1 ; }
+  }
+  if (engine_has_for_child(e))
+  {
+    ssize_t n = mx_fifo_flush(tochild_fd, &e->tochild) ;
+    if (n > 0) { engine_child_wrote(e, (size_t)n) ; news = 1 ; }
+    else if (n < 0 && errno != EAGAIN && errno != EINTR)
+    {
+      engine_child_lost(e) ;
+      close(tochild_fd) ;
+      news = 1 ;
+    }
+  }
+  return news ;
+}
+
 char const *proxy_run (proxy_conf const *c, int fromchild_fd, int tochild_fd, proxy_stats *st)
 {
   engine *e = &eng ;
@@ -23,7 +49,7 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd, int tochild_fd, pr
   for (;;)
   {
     struct pollfd p[4] ;
-    int np = 0, ci = -1, co = -1, ki = -1, ko = -1, r ;
+    int np = 0, ci = -1, ki = -1, r ;
     long long wake ;
     char const *over ;
 
@@ -33,9 +59,16 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd, int tochild_fd, pr
     over = engine_over(e) ;
     if (over) return over ;
 
+    /* What there is to write is written now, not after a poll that
+       would only say the socket or pipe has room (it nearly always
+       has): one poll fewer for each exchange. Whatever was written, the
+       engine looks again; poll waits for room only where a write
+       would block. */
+    if (write_now(e, tochild_fd, now)) continue ;
+
     if (engine_wants_client(e)) { ci = np ; p[np].fd = 0 ; p[np].events = POLLIN ; np++ ; }
-    if (mx_fifo_len(&e->out)) { co = np ; p[np].fd = 1 ; p[np].events = POLLOUT ; np++ ; }
-    if (engine_has_for_child(e)) { ko = np ; p[np].fd = tochild_fd ; p[np].events = POLLOUT ; np++ ; }
+    if (mx_fifo_len(&e->out)) { p[np].fd = 1 ; p[np].events = POLLOUT ; np++ ; }
+    if (engine_has_for_child(e)) { p[np].fd = tochild_fd ; p[np].events = POLLOUT ; np++ ; }
     if (engine_wants_child(e)) { ki = np ; p[np].fd = fromchild_fd ; p[np].events = POLLIN ; np++ ; }
 
     wake = engine_wake(e) ;
@@ -59,22 +92,7 @@ char const *proxy_run (proxy_conf const *c, int fromchild_fd, int tochild_fd, pr
       if (n > 0) engine_client_read(e, now) ;
       else if (!n || (errno != EAGAIN && errno != EINTR)) engine_client_eof(e, now) ;
     }
-    if (co >= 0 && p[co].revents)
-    {
-      ssize_t n = mx_fifo_flush(1, &e->out) ;
-      if (n > 0) engine_client_wrote(e, now) ;
-      else if (n < 0 && errno != EAGAIN && errno != EINTR) engine_client_gone(e) ;
-    }
-    if (ko >= 0 && p[ko].revents)
-    {
-      ssize_t n = mx_fifo_flush(tochild_fd, &e->tochild) ;
-      if (n > 0) engine_child_wrote(e, (size_t)n) ;
-      if (n < 0 && errno != EAGAIN && errno != EINTR)
-      {
-        engine_child_lost(e) ;
-        close(tochild_fd) ;
-      }
-    }
+    /* room to write again: the next write_now uses it */
     if (ki >= 0 && p[ki].revents)
     {
       ssize_t n = mx_fifo_fill(fromchild_fd, &e->fromchild) ;
