@@ -210,6 +210,8 @@ asan:
 FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
+# FUZZ_RUNS=N: stop each harness after N inputs too, whichever comes first
+FUZZ_RUNS =
 FUZZ_CC  = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(filter -std=% -W% -D%,$(CC))
 # Every object of a harness is built into fuzz/ by one rule, from the
 # folder vpath finds its source in (no two of these folders share a
@@ -259,7 +261,7 @@ fuzz: $(FUZZ_NAMES:%=fuzz-run-%)
 
 $(FUZZ_NAMES:%=fuzz-run-%): fuzz-run-%: fuzz/%-fuzz
 	@work=$$(mktemp -d) || exit 111 ; mkdir $$work/new ; \
-	fuzz/$*-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAXLEN_$*) -timeout=10 \
+	fuzz/$*-fuzz -max_total_time=$(FUZZ_SECONDS) $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS)) -max_len=$(FUZZ_MAXLEN_$*) -timeout=10 \
 	  -print_final_stats=1 -artifact_prefix=fuzz/$*- $$work/new fuzz/corpus/$* 2>$$work/log ; \
 	status=$$? ; \
 	runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$work/log) ; \
@@ -267,7 +269,7 @@ $(FUZZ_NAMES:%=fuzz-run-%): fuzz-run-%: fuzz/%-fuzz
 	corp=$$(sed -n 's/^#[0-9]*.*DONE .*corp: \([0-9]*\/[0-9]*[a-zA-Z]*\).*/\1/p' $$work/log) ; \
 	seeds=$$(ls fuzz/corpus/$* | wc -l) ; new=$$(ls $$work/new | wc -l) ; \
 	if [ $$status = 0 ] ; then \
-	  echo "fuzz/$*-fuzz: $(FUZZ_SECONDS) s, $$runs runs, $$rate exec/s, corpus $$corp ($$seeds seeds, $$new new inputs), no crash" ; \
+	  echo "fuzz/$*-fuzz: $$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' $$work/log) s, $$runs runs, $$rate exec/s, corpus $$corp ($$seeds seeds, $$new new inputs), no crash" ; \
 	else \
 	  tail -n 60 $$work/log >&2 ; \
 	  echo "fuzz/$*-fuzz: FAILED (exit $$status); the input is in fuzz/$*-*" >&2 ; \
