@@ -99,10 +99,10 @@ rcptchecks/rcptchecks-sql: $(RCPTCHECKS) common/mx_mariadb.o $(COMMON_RUN) $(DNS
 rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_text.o common/mx_utf8.o conf-ld
 	$(LD) $(SANITIZE) -o $@ rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_text.o common/mx_utf8.o $(SKALIBS) $(IDN2)
 
-# OpenSSL for smtp-tls only, and dynamically: a static libcrypto needs
-# glibc's dlopen and resolver at run time (common/LIBRARIES)
-OPENSSL = -lssl -lcrypto
-SMTPTLS = smtp-tls/smtp-tls.o smtp-tls/relay.o smtp-tls/tls.o common/mx_smtp.o
+# OpenSSL for smtp-tls only, dlopen()ed at the first STARTTLS (its
+# headers for the prototypes, no link: common/LIBRARIES)
+OPENSSL = -ldl
+SMTPTLS = smtp-tls/smtp-tls.o smtp-tls/session.o smtp-tls/io.o smtp-tls/tls.o common/mx_smtp.o common/mx_relay.o
 
 smtp-tls/smtp-tls: $(SMTPTLS) $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) -o $@ $(SMTPTLS) $(COMMON_RUN) $(SKALIBS) $(OPENSSL)
@@ -113,7 +113,7 @@ PROXYENV = proxy-env/proxy-env.o proxy-env/proxyhdr.o common/mx_net.o
 proxy-env/proxy-env: $(PROXYENV) $(COMMON_RUN) conf-ld
 	$(LD) $(SANITIZE) $(STATIC) -o $@ $(PROXYENV) $(COMMON_RUN) $(SKALIBS)
 
-SMTPFORWARD = smtp-forward/smtp-forward.o smtp-forward/handshake.o smtp-forward/proxyout.o smtp-forward/connect.o smtp-forward/relay.o common/mx_smtp.o
+SMTPFORWARD = smtp-forward/smtp-forward.o smtp-forward/handshake.o smtp-forward/proxyout.o smtp-forward/connect.o common/mx_relay.o common/mx_smtp.o
 
 # static: the last link of every session to an MTA over TCP
 smtp-forward/smtp-forward: $(SMTPFORWARD) $(COMMON_RUN) $(DNS_SEALED) conf-ld

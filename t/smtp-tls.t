@@ -171,8 +171,6 @@ subtest "RFC 3207: what is offered, when STARTTLS is taken" => sub {
     "EHLO: STARTTLS offered, once (the server's own line removed)");
   is(cmd($c, 'HELO client.test'), "250 scripted\r\n", 'HELO: no STARTTLS');
   like(cmd($c, 'STARTTLS now'), qr/^501 5\.5\.4 /, 'STARTTLS with an argument: 501');
-  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL');
-  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 /, 'STARTTLS in a transaction: 503');
   like(cmd($c, 'RSET'), qr/^250 /, 'RSET');
   like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 Ready to start TLS\r\n\z/, 'STARTTLS: 220 2.0.0');
   ok($c->starttls(SSL_hostname => 'mx.example.org'), 'the handshake') or diag $c->tls_error;
@@ -332,8 +330,10 @@ subtest 'only what smtp-tls can follow is offered; BDAT answered here' => sub {
   $s->stop;
 };
 
-subtest 'a pipelined group: answers in order, STARTTLS after the rest' => sub {
-  my ($s, $log) = scripted();
+# without -a, MAIL in clear hands the session to the byte relay (below);
+# with -a, smtp-tls follows a session in clear to its end
+subtest '-a: a pipelined group: answers in order, STARTTLS after the rest; STARTTLS in a transaction 503' => sub {
+  my ($s, $log) = scripted(opts => ['-a']);
   my $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
   like(cmd($c, 'EHLO client.test'), qr/PIPELINING/, 'EHLO: PIPELINING');
@@ -344,8 +344,21 @@ subtest 'a pipelined group: answers in order, STARTTLS after the rest' => sub {
   like($got[2], qr/^250 /, 'RSET: the server\'s 250');
   like($got[3], qr/^220 2\.0\.0 /, 'STARTTLS: 220, after the three (the transaction was reset)');
   ok($c->starttls, 'the handshake') or diag $c->tls_error;
+  like(cmd($c, 'EHLO client.test'), qr/^250-/, 'EHLO inside TLS');
+  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL inside TLS');
+  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 TLS already active/, 'STARTTLS inside TLS: 503');
   like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT inside TLS');
   like(slurp($log), qr/^MAIL .*\nRCPT .*\nRSET\n/m, 'the server got the group');
+  $s->stop;
+  ($s, $log) = scripted(opts => ['-a']);
+  $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO');
+  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL in clear');
+  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 STARTTLS not allowed in a mail transaction/, 'STARTTLS in the transaction: 503');
+  like(cmd($c, 'AUTH PLAIN Z29vZA=='), qr/^538 5\.7\.11 /, 'AUTH in clear after MAIL: still 538');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  unlike(slurp($log), qr/STARTTLS|AUTH/, 'the server saw neither');
   $s->stop;
 };
 
@@ -388,7 +401,9 @@ subtest 'handshakes that fail, stall or hang up: bounded and logged' => sub {
   $s->stop;
 };
 
-subtest 'a key that cannot be used: no STARTTLS, mail still taken in clear' => sub {
+# OpenSSL is loaded at the first STARTTLS: a key that is missing is
+# seen at once, one that does not match its certificate only then
+subtest 'a key that cannot be used: no STARTTLS (a missing key) or 454 (one that does not match), mail still taken in clear' => sub {
   my ($other_cert, $other_key) = make_cert($dir, 'other.example.org');
   for my $case (['a missing key', "$dir/none.key"], ['a key of another certificate', $other_key]) {
     my ($name, $k) = @$case;
@@ -396,7 +411,12 @@ subtest 'a key that cannot be used: no STARTTLS, mail still taken in clear' => s
     my $c = client($s);
     $c->expect(qr/^220 /, 10, "$name: greeting");
     my $ehlo = cmd($c, 'EHLO client.test');
-    unlike($ehlo, qr/STARTTLS/, "$name: STARTTLS not offered");
+    if ($k eq $other_key) {
+      like($ehlo, qr/STARTTLS/, "$name: STARTTLS offered (the files can be read)");
+      like(cmd($c, 'STARTTLS'), qr/^454 4\.7\.0 TLS not available due to temporary reason\r\n\z/, "$name: STARTTLS 454 (RFC 3207)");
+      unlike(cmd($c, 'EHLO client.test'), qr/STARTTLS/, "$name: then no longer offered");
+    }
+    else { unlike($ehlo, qr/STARTTLS/, "$name: STARTTLS not offered") }
     like(cmd($c, 'STARTTLS'), qr/^502 /, "$name: STARTTLS 502");
     like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, "$name: MAIL in clear");
     like(cmd($c, 'QUIT'), qr/^221 /, "$name: QUIT");
