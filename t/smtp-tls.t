@@ -362,6 +362,98 @@ subtest '-a: a pipelined group: answers in order, STARTTLS after the rest; START
   $s->stop;
 };
 
+# the pid of the smtp-tls a scripted server's tcpserver started last
+sub tls_pid {
+  my ($s) = @_;
+  my @pids = $s->log_text =~ /^tcpserver: pid (\d+) from /mg;
+  return $pids[-1];
+}
+sub openssl_mapped { my $maps = slurp("/proc/$_[0]/maps") // ''; return $maps =~ m{/libssl\.so|/libcrypto\.so} ? 1 : 0 }
+
+subtest 'several transactions in one session, in clear (relayed after the first MAIL) and inside TLS' => sub {
+  for my $tls (0, 1) {
+    my $kind = $tls ? 'TLS' : 'clear';
+    my ($s, $log) = scripted();
+    my $c = client($s);
+    $c->expect(qr/^220 /, 10, "$kind: greeting");
+    like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, "$kind: EHLO");
+    if ($tls) {
+      like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 /, "$kind: STARTTLS");
+      ok($c->starttls, "$kind: the handshake") or diag $c->tls_error;
+      like(cmd($c, 'EHLO client.test'), qr/^250-scripted/, "$kind: EHLO inside TLS");
+    }
+    for my $i (1 .. 3) {
+      # no RSET between them: the end of the data ends the transaction
+      like(cmd($c, "MAIL FROM:<s$i\@example.com>"), qr/^250 /, "$kind: MAIL $i");
+      like(cmd($c, "RCPT TO:<r$i\@example.org>"), qr/^250 /, "$kind: RCPT $i");
+      like(cmd($c, 'DATA'), qr/^354 /, "$kind: DATA $i");
+      like(cmd($c, "Subject: $i\r\n\r\nbody $i\r\n."), qr/^250 /, "$kind: message $i");
+    }
+    like(cmd($c, 'QUIT'), qr/^221 /, "$kind: QUIT");
+    my $seen = slurp($log);
+    is(scalar(() = $seen =~ /^data: Subject: \d/mg), 3, "$kind: the server got three messages") or diag $seen;
+    is(scalar(() = $seen =~ /^data: Received: from client\.test .*$/mg), $tls ? 3 : 0, "$kind: " . ($tls ? 'a trace field at the head of each' : 'no trace field'))
+      or diag $seen;
+    ok(wait_until(10, sub { $s->log_text =~ /^smtp-tls: info: pid \d+ ip \S+ tls=\S+ .*result=quit$/m }, 'the session line'), "$kind: logged, result=quit")
+      or diag $s->log_text;
+    $s->stop;
+  }
+};
+
+subtest 'OpenSSL is loaded at the first STARTTLS only: a session in clear never maps it' => sub {
+  my ($s, $log) = scripted();
+  my $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO: STARTTLS offered');
+  my $pid = tls_pid($s);
+  ok($pid && -e "/proc/$pid/maps", 'smtp-tls runs') or diag $s->log_text;
+  like(readlink("/proc/$pid/exe") // '', qr{/smtp-tls$}, '... the pid is smtp-tls');
+  is(openssl_mapped($pid), 0, 'in clear, after EHLO: libssl and libcrypto not mapped');
+  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL in clear');
+  is(openssl_mapped($pid), 0, '... nor after MAIL (the relay)');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  $s->stop;
+  ($s, $log) = scripted();
+  $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO');
+  $pid = tls_pid($s);
+  like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 /, 'STARTTLS');
+  ok($c->starttls, 'the handshake') or diag $c->tls_error;
+  is(openssl_mapped($pid), 1, 'after STARTTLS: mapped (the check sees it)');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  $s->stop;
+};
+
+# what smtp-tls.8 says of a session in clear after the client's first
+# MAIL: bytes only, the server's answers as they come
+subtest 'after MAIL in clear: bytes relayed both ways, as they come' => sub {
+  my ($s, $log) = scripted(ehlo => '250-scripted\r\n250-PIPELINING\r\n250-CHUNKING\r\n250-XCLIENT ADDR\r\n250 SIZE 1000\r\n',
+    rules => ['^STARTTLS', '502 5.5.1 not here\r\n', '^BDAT', '502 5.5.1 BDAT not here\r\n']);
+  my $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250-PIPELINING\r\n250 SIZE 1000\r\n",
+    'EHLO before MAIL: what smtp-tls can follow, and its STARTTLS');
+  like(cmd($c, 'BDAT 5 LAST'), qr/^502 5\.5\.1 BDAT not available here/, 'BDAT before MAIL: smtp-tls\'s 502');
+  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL: the relay point');
+  like(cmd($c, 'STARTTLS'), qr/^502 5\.5\.1 not here/, 'STARTTLS: the server\'s answer (no TLS after mail in clear)');
+  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-PIPELINING\r\n250-CHUNKING\r\n250-XCLIENT ADDR\r\n250 SIZE 1000\r\n",
+    'a second EHLO: the server\'s answer unchanged (no STARTTLS added, nothing removed)');
+  like(cmd($c, 'BDAT 5 LAST'), qr/^502 5\.5\.1 BDAT not here/, 'BDAT: the server\'s answer');
+  my $blob = "RSET\r\nNOOP x\tY\r\nSTARTTLS\r\n\x{7f}odd\r\n";
+  $c->send($blob);
+  my @got = map { ($c->read_reply(10))[1] // '(nothing)' } 1 .. 4;
+  is(join('', @got), "250 ok\r\n250 ok\r\n502 5.5.1 not here\r\n250 ok\r\n", 'four pipelined lines: four answers in order');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  my $seen = slurp($log);
+  ok(index($seen, "MAIL FROM:<a\@example.com>\nSTARTTLS\nEHLO client.test\nBDAT 5 LAST\nRSET\nNOOP x\tY\nSTARTTLS\n\x{7f}odd\nQUIT\n") >= 0,
+    'the server got every line after MAIL, byte for byte') or diag $seen;
+  unlike($seen =~ s/MAIL FROM.*//sr, qr/STARTTLS|BDAT/, '... and neither STARTTLS nor BDAT before it');
+  ok(wait_until(10, sub { $s->log_text =~ /^smtp-tls: info: pid \d+ ip \S+ tls=none result=quit$/m }, 'the session line'), 'logged: tls=none result=quit')
+    or diag $s->log_text;
+  $s->stop;
+};
+
 subtest 'command injection: what was sent after STARTTLS in clear is dropped' => sub {
   my ($s, $log) = scripted();
   my $c = client($s);
