@@ -4,14 +4,16 @@
  * bytes, the scripted server answers its oldest command or sends raw
  * bytes, the handshake ends, either side closes), played against the
  * engine with the queues drained after each step. The scripted server
- * reads what it gets as a server would (commands, data to the dot) and
+ * reads what it gets as a server would (commands, with verbs split as
+ * qmail-smtpd and rcptchecks split them, AUTH answers, data to the dot) and
  * tags every reply with the number of the command it answers.
  * Aborts when:
  *  - the client gets an extension the server did not offer, CHUNKING or
  *    PRDR while the engine follows, or STARTTLS once TLS is up or
  *    without a certificate;
  *  - the server's replies reach the client out of order or twice;
- *  - the server gets a STARTTLS-like command while the engine follows,
+ *  - the server gets a STARTTLS-like command (not an AUTH answer) while
+ *    the engine follows,
  *    or, inside TLS, a message whose data does not start with the trace
  *    field;
  *  - once the engine relays, the bytes either way are not exactly those
@@ -29,7 +31,9 @@
 extern int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size) ;
 
 /* an invariant: its line and text on stderr, then abort */
-#define check(c) do { if (!(c)) { fprintf(stderr, "starttls-fuzz.c:%d: %s\n", __LINE__, #c) ; abort() ; } } while (0)
+#define check(c) do { if (!(c)) { fprintf(stderr, "starttls-fuzz.c:%d: %s\n", __LINE__, #c) ; show() ; abort() ; } } while (0)
+
+static void show (void) ;
 
 #define STREAM 262144
 /* a byte stream as one side sees it, kept whole */
@@ -52,12 +56,14 @@ static int ready_ok ;
 static int ready (void) { return ready_ok ; }
 
 /* the server: its commands not answered yet, its reading position */
-static unsigned int pending[512], npending, ncommands ;
-static int sdata, want_trace, tainted ;
+static unsigned int pending[512], npending, ncommands ;   /* the tag, and EHLO_BIT for an EHLO */
+#define EHLO_BIT 0x80000000u
+static int sdata, sauth, want_trace, tainted ;
 static size_t sline ;         /* start of the line being read in srecv */
 static unsigned int offered ; /* extensions the server ever offered */
 static int tls_up ;
-static int relaying ;
+static int relaying ;          /* the engine relays */
+static int followed ;          /* it did not relay yet when this step began: what the client gets now, it sent following */
 
 static char const *const exts[] = { "PIPELINING", "SIZE 1000", "8BITMIME", "ENHANCEDSTATUSCODES", "DSN", "AUTH PLAIN LOGIN",
   "HELP", "SMTPUTF8", "CHUNKING", "PRDR", "STARTTLS", "XCLIENT ADDR" } ;
@@ -96,9 +102,9 @@ static void client_reads (void)
     /* the engine's own STARTTLS, before TLS and with a certificate only;
        everything else as the server offered it, and nothing the engine
        cannot follow while it follows */
-    if (e == 10 && !relaying) check(!tls_up && conf.tls_ok && !conf.implicit) ;
+    if (e == 10 && followed) check(!tls_up && conf.tls_ok && !conf.implicit) ;
     else if (e >= 0 && !tainted) check(offered & (1u << e)) ;
-    if ((e == 8 || e == 9) && !relaying && !tainted) check(0) ;
+    if ((e == 8 || e == 9) && followed && !tainted) check(0) ;
     /* the server's replies in order, each once */
     tag = memchr(l, '#', len) ;
     if (tag && !tainted)
@@ -141,11 +147,22 @@ static void server_reads (int following)
     {
       size_t cl = len && l[len - 1] == '\r' ? len - 1 : len ;
       /* no STARTTLS-like line while the engine follows */
-      if (following) check(!smtp_starttls_line(l, cl)) ;
-      if (npending < 512) pending[npending++] = ++ncommands ;
+      if (following && !sauth) check(!smtp_starttls_line(l, cl)) ;
+      /* after a 334, the line is an AUTH answer, whatever it says; the
+         server splits verbs as qmail-smtpd and rcptchecks do */
+      size_t arg ;
+      if (npending < 512) pending[npending++] = ++ncommands | (!sauth && smtp_verb(l, cl, &arg) == VERB_EHLO ? EHLO_BIT : 0) ;
+      sauth = 0 ;
     }
     sline += len + 1 ;
   }
+}
+
+/* the conversation so far, for a human */
+static void show (void)
+{
+  fprintf(stderr, "--- client got:\n%.*s--- server got:\n%.*s--- %s\n", (int)crecv.n, crecv.s, (int)srecv.n, srecv.s,
+    session_result() ? session_result() : "(going on)") ;
 }
 
 static char const *const commands[] =
@@ -160,10 +177,13 @@ static char const *const commands[] =
 static void answer (void)
 {
   char buf[512] ;
-  unsigned int c = take(), tag, i ;
+  unsigned int c = take(), tag, i, ehlo ;
   if (!npending) return ;
-  tag = pending[0] ;
+  tag = pending[0] & ~EHLO_BIT ;
+  ehlo = pending[0] & EHLO_BIT ;
   memmove(pending, pending + 1, --npending * sizeof *pending) ;
+  /* extensions are listed in answers to EHLO only */
+  if (c % 10 < 3 && !ehlo) c = 9 ;
   switch (c % 10)
   {
     case 0 : case 1 : case 2 :
@@ -181,7 +201,7 @@ static void answer (void)
       break ;
     }
     case 3 : snprintf(buf, sizeof buf, "354 go #%u\r\n", tag) ; sdata = 1 ; want_trace = tls_up ; break ;
-    case 4 : snprintf(buf, sizeof buf, "334 VXNlcm5hbWU6 #%u\r\n", tag) ; break ;
+    case 4 : snprintf(buf, sizeof buf, "334 VXNlcm5hbWU6 #%u\r\n", tag) ; sauth = 1 ; break ;
     case 5 : snprintf(buf, sizeof buf, "235 2.7.0 ok #%u\r\n", tag) ; break ;
     case 6 : snprintf(buf, sizeof buf, "550 no #%u\r\n", tag) ; break ;
     case 7 : snprintf(buf, sizeof buf, "221 bye #%u\r\n", tag) ; break ;
@@ -206,7 +226,7 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
   conf.client_ip = flags & 8 ? "2001:db8::1" : "192.0.2.1" ;
   ready_ok = !(flags & 16) ;
   csent.n = crecv.n = ssent.n = srecv.n = 0 ;
-  npending = ncommands = 0 ; sdata = want_trace = tainted = 0 ; sline = cline = last_tag = 0 ;
+  npending = ncommands = 0 ; sdata = sauth = want_trace = tainted = 0 ; sline = cline = last_tag = 0 ;
   offered = 0 ; tls_up = 0 ; relaying = 0 ;
   session_start(&conf) ;
   if (conf.implicit) { tls_up = 1 ; session_tls_up("TLS_FUZZ") ; }
@@ -217,6 +237,7 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
     unsigned int op = take() ;
     size_t cbefore = csent.n, sbefore = ssent.n, crbefore, srbefore ;
     int was_relaying = relaying ;
+    followed = !relaying ;
     switch (op % 8)
     {
       case 0 : case 1 : case 2 :
@@ -272,8 +293,7 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
       check(!memcmp(crecv.s + crbefore, ssent.s + sbefore, ssent.n - sbefore)) ;
     }
   }
-  if (getenv("STARTTLS_FUZZ_SHOW"))
-    fprintf(stderr, "--- client got:\n%.*s--- server got:\n%.*s--- %s\n", (int)crecv.n, crecv.s, (int)srecv.n, srecv.s, session_result() ? session_result() : "(going on)") ;
+  if (getenv("STARTTLS_FUZZ_SHOW")) show() ;
   /* the queues are bounded whatever came */
   check(mx_fifo_len(&session_cin) <= session_cin.size && mx_fifo_len(&session_kin) <= session_kin.size) ;
   return 0 ;
