@@ -91,7 +91,12 @@ enum mx_relay_end mx_relay_run (mx_relay_io *client, mx_relay_io *server, mx_fif
       {
         count->down += (uint64_t)k ;
         last = mx_now_ms() ;
-        if (watch && !watch(wctx, down->s + down->tail - k, (size_t)k, up)) return MX_RELAY_STOPPED ;
+        if (watch)
+        {
+          int w = watch(wctx, down->s + down->tail - k, (size_t)k, up) ;
+          if (!w) return MX_RELAY_STOPPED ;
+          if (w == MX_RELAY_LAST_WORD) cin_done = 1 ;
+        }
       }
       else if (!k || errno != EAGAIN) sin_done = 1 ;
     }

@@ -43,7 +43,12 @@ struct mx_relay_count_s
 
 /* Sees the n bytes at s just read from the server (already in down,
    not yet sent), with up, where it may add bytes for the server.
-   Returns 1 to go on, 0 to stop the relay (MX_RELAY_STOPPED). */
+   Returns 1 to go on, 0 to stop the relay (MX_RELAY_STOPPED), or
+   MX_RELAY_LAST_WORD: the server has said its last word (an answer to
+   QUIT), so the client is read no more and the server's input ends once
+   up is sent, as at the client's end of input (a server that waits for
+   it before it closes is not kept waiting for the client). */
+#define MX_RELAY_LAST_WORD 2
 typedef int mx_relay_watch (void *ctx, char const *s, size_t n, mx_fifo *up) ;
 
 /* Relays the client and the server both ways through up and down (each

@@ -127,7 +127,9 @@ static void follow (unsigned int handshake_ms, unsigned int idle_ms, int fromchi
       if (r < 0) { cout.head = cout.tail = 0 ; session_end(0, "handshake-failed") ; }
       ph = session_phase() ;
     }
-    if (ph == SESSION_RELAY && !mx_fifo_len(&cin) && !mx_fifo_len(&kin)) return ;
+    /* bytes only from here: mx_relay_run, but after the answer to QUIT,
+       which this loop sees through */
+    if (ph == SESSION_RELAY && !mx_fifo_len(&cin) && !mx_fifo_len(&kin) && !session_quit_sent()) return ;
     /* the child's input ends after QUIT, or at the end: exim waits for
        it before it says 221 */
     if ((ph == SESSION_DONE || session_quit_sent()) && !mx_fifo_len(&kout) && !kout_closed) { close(tochild) ; kout_closed = 1 ; }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mx_relay.h"
 #include "mx_smtp.h"
 
 #define BUFSZ 65536
@@ -392,7 +393,8 @@ int session_watch (void *ctx, char const *t, size_t n, mx_fifo *up)
       if (c != '-' && s.wcode == 221) s.saw_221 = 1 ;
     }
   }
-  return 1 ;
+  /* the answer to QUIT: the server's input may end (exim waits for it) */
+  return s.saw_221 ? MX_RELAY_LAST_WORD : 1 ;
 }
 
 char const *session_relay_end (int server_closed)
@@ -410,7 +412,8 @@ static void relay_bytes (void)
   n = mx_fifo_len(&kin) ; room = mx_fifo_room(&cout) ;
   if (n > room) n = room ;
   if (!n) return ;
-  session_watch(0, kin.s + kin.head, n, &kout) ;
+  /* the answer to QUIT: the I/O loop closes the server's input */
+  if (session_watch(0, kin.s + kin.head, n, &kout) == MX_RELAY_LAST_WORD) s.quit_sent = 1 ;
   mx_fifo_put(&cout, kin.s + kin.head, n) ;
   mx_fifo_skip(&kin, n) ;
 }
@@ -435,7 +438,12 @@ void session_run (void)
     client_input() ;
     child_input() ;
   }
-  if (s.phase == SESSION_RELAY) { relay_bytes() ; return ; }
+  if (s.phase == SESSION_RELAY)
+  {
+    relay_bytes() ;
+    if (s.child_eof && !mx_fifo_len(&kin)) finish(session_relay_end(1)) ;
+    return ;
+  }
   if (s.phase != SESSION_FOLLOW) return ;
   if (s.child_eof && !smtp_reply_len(kin.s + kin.head, mx_fifo_len(&kin)))
   {

@@ -62,7 +62,8 @@
  * HELO answered 250, its first word, bytes other than [A-Za-z0-9.-_:]
  * as '?', cut to 128; "IPv6:" before an IPv6 address). Once it relays,
  * the engine reads only the server's reply codes (session_watch): a 221
- * makes the end a "quit".
+ * (the answer to QUIT) ends the server's input, and the session is a
+ * "quit".
  * Bounds: lines of 12288 bytes, queues of 64 KiB each way.
  */
 #ifndef SMTPTLS_SESSION_H
@@ -133,7 +134,8 @@ extern char const *session_result (void) ;
 extern unsigned long long session_injected (void) ;
 
 /* The relay's watch (mx_relay_watch): the server's bytes on their way
-   to the client, for session_relay_end. */
+   to the client, for session_relay_end; after a 221 (the answer to
+   QUIT), MX_RELAY_LAST_WORD. */
 extern int session_watch (void *ctx, char const *s, size_t n, mx_fifo *up) ;
 
 /* The word for the end of the relay, after session_watch has seen the

@@ -98,6 +98,22 @@ subtest 'in clear: no trace field of smtp-tls' => sub {
   unlike($head, qr/smtp-tls|tls TLS_/, 'no Received field with a tls clause') or diag $head;
 };
 
+# relayed as bytes after MAIL, the session still ends at QUIT at once:
+# exim waits for the end of its input before it closes, rcptchecks for
+# its client's close (1 s) before it ends exim's input
+subtest 'in clear through the chain, relayed after MAIL: the connection closes right after QUIT' => sub {
+  my $c = client($chain);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/^250[- ]/, 'EHLO');
+  like(cmd($c, 'MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL: the relay point');
+  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT: 221');
+  my $t0 = Time::HiRes::time();
+  ok($c->is_closed(5), 'the connection closes');
+  my $took = Time::HiRes::time() - $t0;
+  cmp_ok($took, '<', 0.7, 'within 0.7 s of the 221, no linger waited out') or diag "took $took s";
+};
+
 subtest 'exim with AUTH PLAIN behind smtp-tls: no AUTH made in clear is carried into TLS' => sub {
   my $amta = exim_child(auth => 1);
   my $plain = MIME::Base64::encode_base64("\0" . $amta->auth_user . "\0" . $amta->auth_password, '');
