@@ -101,10 +101,10 @@ rcptchecks/rcptchecks-sql: $(RCPTCHECKS) common/mx_mariadb.o $(COMMON_RUN) $(DNS
 rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_dnsname.o common/mx_text.o common/mx_utf8.o conf-ld
 	$(LINK) $(SKALIBS) $(IDN2)
 
-# OpenSSL for smtp-tls only, and dynamically: a static libcrypto needs
-# glibc's dlopen and resolver at run time (common/LIBRARIES)
-OPENSSL = -lssl -lcrypto
-SMTPTLS = smtp-tls/smtp-tls.o smtp-tls/relay.o smtp-tls/tls.o common/mx_smtp.o
+# OpenSSL for smtp-tls only, dlopen()ed at the first STARTTLS (its
+# headers for the prototypes, no link: common/LIBRARIES)
+OPENSSL = -ldl
+SMTPTLS = smtp-tls/smtp-tls.o smtp-tls/session.o smtp-tls/io.o smtp-tls/tls.o common/mx_smtp.o common/mx_relay.o
 
 smtp-tls/smtp-tls: $(SMTPTLS) $(COMMON_RUN) conf-ld
 	$(LINK) $(SKALIBS) $(OPENSSL)
@@ -115,7 +115,7 @@ PROXYENV = proxy-env/proxy-env.o common/mx_proxyhdr.o common/mx_net.o
 proxy-env/proxy-env: $(PROXYENV) $(COMMON_RUN) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS)
 
-SMTPFORWARD = smtp-forward/smtp-forward.o smtp-forward/handshake.o common/mx_proxyhdr.o smtp-forward/connect.o smtp-forward/relay.o common/mx_smtp.o
+SMTPFORWARD = smtp-forward/smtp-forward.o smtp-forward/handshake.o common/mx_proxyhdr.o smtp-forward/connect.o common/mx_relay.o common/mx_smtp.o
 
 # static: the last link of every session to an MTA over TCP
 smtp-forward/smtp-forward: $(SMTPFORWARD) $(COMMON_RUN) $(DNS_SEALED) conf-ld
@@ -207,7 +207,7 @@ asan:
 # FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME (new inputs go to a
 # temporary directory) and fails if one crashes; the input that crashed
 # it is left as fuzz/NAME-crash-*. "make -j2 fuzz" runs two at a time.
-FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session
+FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 # FUZZ_RUNS=N: stop each harness after N inputs too, whichever comes first
@@ -218,7 +218,7 @@ FUZZ_CC  = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recove
 # file name). A program's object sees common/ and its own folder only,
 # as in the build; a harness (fuzz/*-fuzz.c, t/unit's models) sees the
 # folders it drives too.
-FUZZ_DIRS = fuzz common rcptchecks relaydb smtp-delay smtp-forward t/unit
+FUZZ_DIRS = fuzz common rcptchecks relaydb smtp-delay smtp-forward smtp-tls t/unit
 vpath %.c $(FUZZ_DIRS)
 # (rcptchecks' check.h names Connector/C's types: the MariaDB headers)
 FUZZ_CPPFLAGS = -Icommon -I/usr/include/mariadb
@@ -236,6 +236,7 @@ FUZZ_MAXLEN_envelope = 1100
 FUZZ_MAXLEN_utf8     = 300
 FUZZ_MAXLEN_netlist = 4200
 FUZZ_MAXLEN_session = 4096
+FUZZ_MAXLEN_starttls = 4096
 
 fuzz/%.o: %.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -I$(<D) -c -o $@ $<
@@ -252,6 +253,7 @@ fuzz/patterns-fuzz: fuzz/patterns-fuzz.o fuzz/classify.o
 fuzz/utf8-fuzz:     fuzz/utf8-fuzz.o fuzz/mx_utf8.o fuzz/mx_text.o
 fuzz/netlist-fuzz: fuzz/netlist-fuzz.o fuzz/mx_net.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/session-fuzz: fuzz/session-fuzz.o fuzz/engine.o fuzz/verbs.o fuzz/check.o fuzz/tarpit.o fuzz/envelope.o fuzz/mx_zonespec.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o fuzz/mx_fifo.o fuzz/mx_log.o fuzz/mx_secs.o
+fuzz/starttls-fuzz: fuzz/starttls-fuzz.o fuzz/session.o fuzz/mx_smtp.o fuzz/mx_fifo.o
 $(FUZZERS):
 	$(FUZZ_CC) -o $@ $^ $(SKALIBS) $(IDN2)
 

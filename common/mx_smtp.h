@@ -7,8 +7,10 @@
 
 #include <stddef.h>
 
-/* The commands the proxy knows (an allow-list): every other verb is
-   answered 502 by the proxy and never reaches the child. */
+/* The commands the proxies know (an allow-list). rcptchecks answers
+   every other verb 502, and it never reaches the child; smtp-tls, which
+   reads only what it must, passes it on to the child, that is to the
+   rcptchecks behind it. */
 enum smtp_verb
 {
   VERB_UNKNOWN, VERB_HELO, VERB_EHLO, VERB_MAIL, VERB_RCPT, VERB_DATA,

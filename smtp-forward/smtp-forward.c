@@ -13,7 +13,7 @@
  *       greeting goes to the client.
  *   -p  a PROXY header of version 1 or 2 (mx_proxyhdr.h) before any byte.
  *   neither: the server sees the guard's address (smtp-forward.8).
- * Then relays bytes both ways (relay.h) until the server closes, or
+ * Then relays bytes both ways (mx_relay.h) until the server closes, or
  * nothing moves for -t seconds (default 1200).
  * -T (default 30) bounds the connection (every address, in all) and
  * then each reply of the handshake. The server unreachable, slow,
@@ -48,10 +48,10 @@
 #include "mx_linger.h"
 #include "mx_log.h"
 #include "mx_proxyhdr.h"
+#include "mx_relay.h"
 #include "mx_secs.h"
 #include "mx_wait.h"
 #include "mx_smtp.h"
-#include "relay.h"
 
 #define USAGE "smtp-forward [ -x [ -H ] | -p 1|2 ] [ -T secs ] [ -t secs ] host port"
 #define dieusage() strerr_dieusage(100, USAGE)
@@ -268,18 +268,19 @@ int main (int argc, char const *const *argv)
 
   {
     char const *mode = xclient ? "xclient" : proxy == 1 ? "proxy1" : proxy == 2 ? "proxy2" : "plain" ;
-    relay_count count = { 0, 0 } ;
-    enum relay_end end ;
+    mx_relay_io cside = { .rfd = 0, .wfd = 1 }, sside = { .rfd = sfd, .wfd = sfd } ;
+    mx_relay_count count = { 0, 0 } ;
+    enum mx_relay_end end ;
     char u[UINT64_FMT], d[UINT64_FMT] ;
     mx_fifo_nonblocking(0) ;
     mx_fifo_nonblocking(1) ;
-    end = relay_run(0, 1, sfd, &up, &down, idle_ms, &count) ;
+    end = mx_relay_run(&cside, &sside, &up, &down, idle_ms, 0, 0, &count) ;
     u[uint64_fmt(u, count.up)] = 0 ;
     d[uint64_fmt(d, count.down)] = 0 ;
     /* one line per session, at its end, as rcptchecks and smtp-tls */
     mx_info(ipt, "server=", servert, " mode=", mode, xclient ? " name=" : "", xclient ? name : "",
             " up=", u, " down=", d,
-            " result=", end == RELAY_SERVER_CLOSED ? "closed" : end == RELAY_IDLE ? "idle" : "client-gone") ;
+            " result=", end == MX_RELAY_SERVER_CLOSED ? "closed" : end == MX_RELAY_IDLE ? "idle" : "client-gone") ;
   }
   return 0 ;
 }

@@ -6,10 +6,12 @@
  *          [ -h secs ] [ -t secs ] child...
  *
  * Reads the certificate chain (-c, PEM, default /etc/mxguard/tls/
- * cert.pem) and its key (-k, default: the -c file) at every connection.
- * Runs child on two pipes and relays the session (relay.h), offering
+ * cert.pem) and its key (-k, default: the -c file) at every connection
+ * that asks for TLS, loading OpenSSL then (tls.h): a session in clear
+ * never maps it. Runs child on two pipes and follows the session
+ * (session.h) until it can relay bytes (io.h, mx_relay.h), offering
  * STARTTLS in the child's EHLO answers; after the handshake the client
- * must say EHLO again before MAIL or AUTH (relay.h). -i: implicit TLS
+ * must say EHLO again before MAIL or AUTH (session.h). -i: implicit TLS
  * (SMTPS, port 465), the handshake first, then the child is started (so
  * that smtp-delay behind it times the greeting from there). -a: AUTH
  * offered and taken inside TLS only (538 in clear). -l: the name in the
@@ -20,11 +22,12 @@
  * TCPLOCALHOST for the trace field. RELAYCLIENT changes nothing: a
  * trusted client wants TLS too.
  * A message received in TLS gets a Received field at its head, with
- * RFC 8314's tls clause (relay.h); in clear, none.
- * A certificate or key that cannot be used: STARTTLS is not offered,
- * mail is still taken in clear, and a warning is logged (an MX must keep
- * receiving); with -i the client is dropped (exit 111): it speaks only
- * TLS.
+ * RFC 8314's tls clause (session.h); in clear, none.
+ * A certificate or key that cannot be read: STARTTLS is not offered;
+ * one that OpenSSL cannot use (found at STARTTLS): 454 4.7.0; either
+ * way mail is still taken in clear, and a warning is logged (an MX must
+ * keep receiving); with -i the client is dropped (exit 111): it speaks
+ * only TLS.
  * One log line per session:
  *   smtp-tls: info: pid P ip A tls=TLSv1.3 cipher=C sni=S [ injected=N ] result=R
  *   smtp-tls: info: pid P ip A tls=none result=R
@@ -50,13 +53,32 @@
 #include "mx_log.h"
 #include "mx_secs.h"
 #include "mx_text.h"
-#include "relay.h"
+#include "io.h"
 #include "tls.h"
 
 #define USAGE "smtp-tls [ -c cert ] [ -k key ] [ -i ] [ -a ] [ -l name ] [ -h secs ] [ -t secs ] child..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
 char const *PROG = "smtp-tls" ;
+
+static char const *cert = "/etc/mxguard/tls/cert.pem", *key = 0 ;
+static char ipt[MX_CLIENT_IPTEXT] ;
+
+static void unavailable (char const *err)
+{
+  char safe[200] ;
+  mx_text_safe(safe, sizeof safe - 1, err, strlen(err)) ;
+  mx_warn(ipt, "tls=unavailable error=", safe) ;
+}
+
+/* at the first STARTTLS: OpenSSL, the certificate and the key */
+static int tls_ready (void)
+{
+  char err[256] ;
+  if (stls_load(cert, key, err, sizeof err)) return 1 ;
+  unavailable(err) ;
+  return 0 ;
+}
 
 static unsigned int secs (char const *arg, unsigned int max_ms)
 {
@@ -67,10 +89,10 @@ static unsigned int secs (char const *arg, unsigned int max_ms)
 
 int main (int argc, char const *const *argv)
 {
-  relay_conf rc = { .handshake_ms = 30000, .idle_ms = 1200000 } ;
-  relay_stats st = { 0 } ;
-  char const *cert = "/etc/mxguard/tls/cert.pem", *key = 0, *result ;
-  static char ipt[MX_CLIENT_IPTEXT] ;
+  session_conf rc = { .tls_ready = &tls_ready } ;
+  unsigned int handshake_ms = 30000, idle_ms = 1200000 ;
+  io_stats st = { 0 } ;
+  char const *result ;
   char err[256], host[256] ;
   int fds[2] = { 0, 1 } ;
   ip46 ip ;
@@ -89,8 +111,8 @@ int main (int argc, char const *const *argv)
         case 'i' : rc.implicit = 1 ; break ;
         case 'a' : rc.auth_tls_only = 1 ; break ;
         case 'l' : rc.local_name = l.arg ; break ;
-        case 'h' : rc.handshake_ms = secs(l.arg, 3600000) ; break ;
-        case 't' : rc.idle_ms = secs(l.arg, 86400000) ; break ;
+        case 'h' : handshake_ms = secs(l.arg, 3600000) ; break ;
+        case 't' : idle_ms = secs(l.arg, 86400000) ; break ;
         default : dieusage() ;
       }
     }
@@ -107,19 +129,19 @@ int main (int argc, char const *const *argv)
     rc.local_name = host ;
   }
 
-  rc.tls_ok = tls_load(cert, key, err, sizeof err) ;
+  /* OpenSSL only for a session that uses TLS: here, only a look at
+     the files; with -i, TLS comes first */
+  rc.tls_ok = rc.implicit ? stls_load(cert, key, err, sizeof err) : stls_usable(cert, key, err, sizeof err) ;
   if (!rc.tls_ok)
   {
-    char safe[200] ;
-    mx_text_safe(safe, sizeof safe - 1, err, strlen(err)) ;
-    mx_warn(ipt, "tls=unavailable error=", safe) ;
+    unavailable(err) ;
     if (rc.implicit) return 111 ;
   }
 
   /* implicit TLS: the child (smtp-delay, the server) starts once TLS
      is up, so that its greeting delay counts from there, and a failed
      handshake costs no server */
-  if (rc.implicit && (result = relay_handshake(&rc, &st)))
+  if (rc.implicit && (result = io_handshake(handshake_ms, &st)))
   {
     char safe[200] ;
     mx_text_safe(safe, sizeof safe - 1, st.err, strlen(st.err)) ;
@@ -138,7 +160,7 @@ int main (int argc, char const *const *argv)
   }
   signal(SIGPIPE, SIG_IGN) ;
 
-  result = relay_run(&rc, fds[0], fds[1], &st) ;
+  result = io_run(&rc, handshake_ms, idle_ms, fds[0], fds[1], &st) ;
   if (strcmp(result, "client-gone") && strcmp(result, "handshake-failed") && strcmp(result, "handshake-timeout"))
     mx_linger(0, 1, 1000) ;
   mx_child_end(pid, fds[0]) ;
@@ -146,11 +168,11 @@ int main (int argc, char const *const *argv)
   if (st.tls)
   {
     char sni[200], inj[UINT64_FMT] ;
-    char const *s = tls_sni() ;
+    char const *s = stls_sni() ;
     mx_text_safe(sni, sizeof sni - 1, s, strlen(s)) ;
-    inj[uint64_fmt(inj, st.injected)] = 0 ;
-    mx_info(ipt, "tls=", tls_protocol(), " cipher=", tls_cipher(), " sni=", *sni ? sni : "-",
-            st.injected ? " injected=" : "", st.injected ? inj : "", " result=", result) ;
+    inj[uint64_fmt(inj, session_injected())] = 0 ;
+    mx_info(ipt, "tls=", stls_protocol(), " cipher=", stls_cipher(), " sni=", *sni ? sni : "-",
+            session_injected() ? " injected=" : "", session_injected() ? inj : "", " result=", result) ;
   }
   else if (!strncmp(result, "handshake", 9))
   {

@@ -98,6 +98,22 @@ subtest 'in clear: no trace field of smtp-tls' => sub {
   unlike($head, qr/smtp-tls|tls TLS_/, 'no Received field with a tls clause') or diag $head;
 };
 
+# relayed as bytes after MAIL, the session still ends at QUIT at once:
+# exim waits for the end of its input before it closes, rcptchecks for
+# its client's close (1 s) before it ends exim's input
+subtest 'in clear through the chain, relayed after MAIL: the connection closes right after QUIT' => sub {
+  my $c = client($chain);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/^250[- ]/, 'EHLO');
+  like(cmd($c, 'MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL: the relay point');
+  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT: 221');
+  my $t0 = Time::HiRes::time();
+  ok($c->is_closed(5), 'the connection closes');
+  my $took = Time::HiRes::time() - $t0;
+  cmp_ok($took, '<', 0.7, 'within 0.7 s of the 221, no linger waited out') or diag "took $took s";
+};
+
 subtest 'exim with AUTH PLAIN behind smtp-tls: no AUTH made in clear is carried into TLS' => sub {
   my $amta = exim_child(auth => 1);
   my $plain = MIME::Base64::encode_base64("\0" . $amta->auth_user . "\0" . $amta->auth_password, '');
@@ -171,8 +187,6 @@ subtest "RFC 3207: what is offered, when STARTTLS is taken" => sub {
     "EHLO: STARTTLS offered, once (the server's own line removed)");
   is(cmd($c, 'HELO client.test'), "250 scripted\r\n", 'HELO: no STARTTLS');
   like(cmd($c, 'STARTTLS now'), qr/^501 5\.5\.4 /, 'STARTTLS with an argument: 501');
-  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL');
-  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 /, 'STARTTLS in a transaction: 503');
   like(cmd($c, 'RSET'), qr/^250 /, 'RSET');
   like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 Ready to start TLS\r\n\z/, 'STARTTLS: 220 2.0.0');
   ok($c->starttls(SSL_hostname => 'mx.example.org'), 'the handshake') or diag $c->tls_error;
@@ -332,8 +346,10 @@ subtest 'only what smtp-tls can follow is offered; BDAT answered here' => sub {
   $s->stop;
 };
 
-subtest 'a pipelined group: answers in order, STARTTLS after the rest' => sub {
-  my ($s, $log) = scripted();
+# without -a, MAIL in clear hands the session to the byte relay (below);
+# with -a, smtp-tls follows a session in clear to its end
+subtest '-a: a pipelined group: answers in order, STARTTLS after the rest; STARTTLS in a transaction 503' => sub {
+  my ($s, $log) = scripted(opts => ['-a']);
   my $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
   like(cmd($c, 'EHLO client.test'), qr/PIPELINING/, 'EHLO: PIPELINING');
@@ -344,8 +360,113 @@ subtest 'a pipelined group: answers in order, STARTTLS after the rest' => sub {
   like($got[2], qr/^250 /, 'RSET: the server\'s 250');
   like($got[3], qr/^220 2\.0\.0 /, 'STARTTLS: 220, after the three (the transaction was reset)');
   ok($c->starttls, 'the handshake') or diag $c->tls_error;
+  like(cmd($c, 'EHLO client.test'), qr/^250-/, 'EHLO inside TLS');
+  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL inside TLS');
+  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 TLS already active/, 'STARTTLS inside TLS: 503');
   like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT inside TLS');
   like(slurp($log), qr/^MAIL .*\nRCPT .*\nRSET\n/m, 'the server got the group');
+  $s->stop;
+  ($s, $log) = scripted(opts => ['-a']);
+  $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO');
+  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL in clear');
+  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 STARTTLS not allowed in a mail transaction/, 'STARTTLS in the transaction: 503');
+  like(cmd($c, 'AUTH PLAIN Z29vZA=='), qr/^538 5\.7\.11 /, 'AUTH in clear after MAIL: still 538');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  unlike(slurp($log), qr/STARTTLS|AUTH/, 'the server saw neither');
+  $s->stop;
+};
+
+# the pid of the smtp-tls a scripted server's tcpserver started last
+sub tls_pid {
+  my ($s) = @_;
+  my @pids = $s->log_text =~ /^tcpserver: pid (\d+) from /mg;
+  return $pids[-1];
+}
+sub openssl_mapped { my $maps = slurp("/proc/$_[0]/maps") // ''; return $maps =~ m{/libssl\.so|/libcrypto\.so} ? 1 : 0 }
+
+subtest 'several transactions in one session, in clear (relayed after the first MAIL) and inside TLS' => sub {
+  for my $tls (0, 1) {
+    my $kind = $tls ? 'TLS' : 'clear';
+    my ($s, $log) = scripted();
+    my $c = client($s);
+    $c->expect(qr/^220 /, 10, "$kind: greeting");
+    like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, "$kind: EHLO");
+    if ($tls) {
+      like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 /, "$kind: STARTTLS");
+      ok($c->starttls, "$kind: the handshake") or diag $c->tls_error;
+      like(cmd($c, 'EHLO client.test'), qr/^250-scripted/, "$kind: EHLO inside TLS");
+    }
+    for my $i (1 .. 3) {
+      # no RSET between them: the end of the data ends the transaction
+      like(cmd($c, "MAIL FROM:<s$i\@example.com>"), qr/^250 /, "$kind: MAIL $i");
+      like(cmd($c, "RCPT TO:<r$i\@example.org>"), qr/^250 /, "$kind: RCPT $i");
+      like(cmd($c, 'DATA'), qr/^354 /, "$kind: DATA $i");
+      like(cmd($c, "Subject: $i\r\n\r\nbody $i\r\n."), qr/^250 /, "$kind: message $i");
+    }
+    like(cmd($c, 'QUIT'), qr/^221 /, "$kind: QUIT");
+    my $seen = slurp($log);
+    is(scalar(() = $seen =~ /^data: Subject: \d/mg), 3, "$kind: the server got three messages") or diag $seen;
+    is(scalar(() = $seen =~ /^data: Received: from client\.test .*$/mg), $tls ? 3 : 0, "$kind: " . ($tls ? 'a trace field at the head of each' : 'no trace field'))
+      or diag $seen;
+    ok(wait_until(10, sub { $s->log_text =~ /^smtp-tls: info: pid \d+ ip \S+ tls=\S+ .*result=quit$/m }, 'the session line'), "$kind: logged, result=quit")
+      or diag $s->log_text;
+    $s->stop;
+  }
+};
+
+subtest 'OpenSSL is loaded at the first STARTTLS only: a session in clear never maps it' => sub {
+  my ($s, $log) = scripted();
+  my $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO: STARTTLS offered');
+  my $pid = tls_pid($s);
+  ok($pid && -e "/proc/$pid/maps", 'smtp-tls runs') or diag $s->log_text;
+  like(readlink("/proc/$pid/exe") // '', qr{/smtp-tls$}, '... the pid is smtp-tls');
+  is(openssl_mapped($pid), 0, 'in clear, after EHLO: libssl and libcrypto not mapped');
+  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL in clear');
+  is(openssl_mapped($pid), 0, '... nor after MAIL (the relay)');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  $s->stop;
+  ($s, $log) = scripted();
+  $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO');
+  $pid = tls_pid($s);
+  like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 /, 'STARTTLS');
+  ok($c->starttls, 'the handshake') or diag $c->tls_error;
+  is(openssl_mapped($pid), 1, 'after STARTTLS: mapped (the check sees it)');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  $s->stop;
+};
+
+# what smtp-tls.8 says of a session in clear after the client's first
+# MAIL: bytes only, the server's answers as they come
+subtest 'after MAIL in clear: bytes relayed both ways, as they come' => sub {
+  my ($s, $log) = scripted(ehlo => '250-scripted\r\n250-PIPELINING\r\n250-CHUNKING\r\n250-XCLIENT ADDR\r\n250 SIZE 1000\r\n',
+    rules => ['^STARTTLS', '502 5.5.1 not here\r\n', '^BDAT', '502 5.5.1 BDAT not here\r\n']);
+  my $c = client($s);
+  $c->expect(qr/^220 /, 10, 'greeting');
+  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250-PIPELINING\r\n250 SIZE 1000\r\n",
+    'EHLO before MAIL: what smtp-tls can follow, and its STARTTLS');
+  like(cmd($c, 'BDAT 5 LAST'), qr/^502 5\.5\.1 BDAT not available here/, 'BDAT before MAIL: smtp-tls\'s 502');
+  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL: the relay point');
+  like(cmd($c, 'STARTTLS'), qr/^502 5\.5\.1 not here/, 'STARTTLS: the server\'s answer (no TLS after mail in clear)');
+  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-PIPELINING\r\n250-CHUNKING\r\n250-XCLIENT ADDR\r\n250 SIZE 1000\r\n",
+    'a second EHLO: the server\'s answer unchanged (no STARTTLS added, nothing removed)');
+  like(cmd($c, 'BDAT 5 LAST'), qr/^502 5\.5\.1 BDAT not here/, 'BDAT: the server\'s answer');
+  my $blob = "RSET\r\nNOOP x\tY\r\nSTARTTLS\r\n\x{7f}odd\r\n";
+  $c->send($blob);
+  my @got = map { ($c->read_reply(10))[1] // '(nothing)' } 1 .. 4;
+  is(join('', @got), "250 ok\r\n250 ok\r\n502 5.5.1 not here\r\n250 ok\r\n", 'four pipelined lines: four answers in order');
+  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  my $seen = slurp($log);
+  ok(index($seen, "MAIL FROM:<a\@example.com>\nSTARTTLS\nEHLO client.test\nBDAT 5 LAST\nRSET\nNOOP x\tY\nSTARTTLS\n\x{7f}odd\nQUIT\n") >= 0,
+    'the server got every line after MAIL, byte for byte') or diag $seen;
+  unlike($seen =~ s/MAIL FROM.*//sr, qr/STARTTLS|BDAT/, '... and neither STARTTLS nor BDAT before it');
+  ok(wait_until(10, sub { $s->log_text =~ /^smtp-tls: info: pid \d+ ip \S+ tls=none result=quit$/m }, 'the session line'), 'logged: tls=none result=quit')
+    or diag $s->log_text;
   $s->stop;
 };
 
@@ -388,7 +509,9 @@ subtest 'handshakes that fail, stall or hang up: bounded and logged' => sub {
   $s->stop;
 };
 
-subtest 'a key that cannot be used: no STARTTLS, mail still taken in clear' => sub {
+# OpenSSL is loaded at the first STARTTLS: a key that is missing is
+# seen at once, one that does not match its certificate only then
+subtest 'a key that cannot be used: no STARTTLS (a missing key) or 454 (one that does not match), mail still taken in clear' => sub {
   my ($other_cert, $other_key) = make_cert($dir, 'other.example.org');
   for my $case (['a missing key', "$dir/none.key"], ['a key of another certificate', $other_key]) {
     my ($name, $k) = @$case;
@@ -396,7 +519,12 @@ subtest 'a key that cannot be used: no STARTTLS, mail still taken in clear' => s
     my $c = client($s);
     $c->expect(qr/^220 /, 10, "$name: greeting");
     my $ehlo = cmd($c, 'EHLO client.test');
-    unlike($ehlo, qr/STARTTLS/, "$name: STARTTLS not offered");
+    if ($k eq $other_key) {
+      like($ehlo, qr/STARTTLS/, "$name: STARTTLS offered (the files can be read)");
+      like(cmd($c, 'STARTTLS'), qr/^454 4\.7\.0 TLS not available due to temporary reason\r\n\z/, "$name: STARTTLS 454 (RFC 3207)");
+      unlike(cmd($c, 'EHLO client.test'), qr/STARTTLS/, "$name: then no longer offered");
+    }
+    else { unlike($ehlo, qr/STARTTLS/, "$name: STARTTLS not offered") }
     like(cmd($c, 'STARTTLS'), qr/^502 /, "$name: STARTTLS 502");
     like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, "$name: MAIL in clear");
     like(cmd($c, 'QUIT'), qr/^221 /, "$name: QUIT");
