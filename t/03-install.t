@@ -20,7 +20,7 @@ find({ no_chdir => 1, wanted => sub { push @installed, substr($_, length $dest) 
 my @want = (
   (map { "/opt/mxguard/bin/$_" } qw(relaydb relaydb-check relaydb-check-sql relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-sql rcptchecks-make smtp-tls proxy-env smtp-forward mxguard-report)),
   (map { "/opt/mxguard/share/man/man8/$_.8" } qw(relaydb relaydb-check relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-make smtp-tls proxy-env smtp-forward mxguard-report)),
-  (map { "/opt/mxguard/share/man/man7/$_.7" } qw(rcptchecks-recipients rcptchecks-envelope)),
+  (map { "/opt/mxguard/share/man/man7/$_.7" } qw(rcptchecks-recipients rcptchecks-envelope rcptchecks-session)),
 );
 is_deeply([sort @installed], [sort @want], 'exactly the programs and manual pages, under the prefix');
 ok(-x "$dest/opt/mxguard/bin/$_", "$_ is executable") for qw(relaydb relaydb-check relaydb-check-sql relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-sql rcptchecks-make mxguard-report);
