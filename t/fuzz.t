@@ -34,7 +34,8 @@ while (my @pair = splice @queue, 0, 2) {
   for my $n (@pair) {
     my ($rc, $out, $err) = $job{$n}->finish;
     is($rc, 0, "fuzz/$n-fuzz runs 5 s without a crash") or diag $out, $err;
-    like($out, qr/^fuzz\/$n-fuzz: 5 s, \d+ runs, .*no crash$/m, "fuzz/$n-fuzz reports its run") and note $out;
+    # the seconds it ran: libFuzzer counts whole seconds past the limit
+    like($out, qr/^fuzz\/$n-fuzz: [56] s, \d+ runs, .*no crash$/m, "fuzz/$n-fuzz reports its run") and note $out;
   }
 }
 done_testing;
