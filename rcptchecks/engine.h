@@ -5,7 +5,7 @@
  * happened (engine_client_*, engine_child_*); the engine reads and
  * writes no file descriptor and knows the time only as it is told.
  *
- * Client lines are read as commands, and only the commands of smtp.h's
+ * Client lines are read as commands, and only the commands of mx_smtp.h's
  * allow-list reach the child: each verb's row in verbs.h's table says
  * whether its line is passed on (alone or as part of a pipelined
  * group) or answered here (with a delay, and whether the session then
@@ -37,7 +37,7 @@
  *
  * After DATA, AUTH, EHLO and HELO the proxy reads no further command
  * until the child's answer has been passed on: a 354 starts the data
- * phase (bytes relayed as they are until CRLF.CRLF, see smtp.h for the
+ * phase (bytes relayed as they are until CRLF.CRLF, see mx_smtp.h for the
  * bare-LF forms it refuses), a 334 makes the next line an AUTH answer, a
  * 235 trusts the client. A trusted client (235, or relay in the conf:
  * RELAYCLIENT) meets no recipient or envelope check (its MAIL and RCPT

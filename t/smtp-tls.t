@@ -28,11 +28,7 @@ plan skip_all => 'openssl or IO::Socket::SSL missing' unless -x '/usr/bin/openss
 
 my $dir = tmpdir();
 my ($cert, $key) = make_cert($dir, 'mx.example.org');
-my $cdb = "$dir/recipients.cdb";
-{
-  my ($rc, undef, $err) = run_cmd(argv => ["$top/rcptchecks/rcptchecks-make", $cdb, "$dir/r.tmp"], stdin => "example.org\nalice\@example.org\n");
-  is($rc, 0, 'the recipient database builds') or diag $err;
-}
+my $cdb = make_cdb(recipients => "example.org\nalice\@example.org\n", "$dir/recipients.cdb");
 
 my $mta = exim_child();
 my $chain = start_tcpserver(opts => ['-R', '-H', '-l0'], env => { RELAYCLIENT => undef, RBLLATE => undef, SMTPDELAY => '0.2' },
@@ -104,10 +100,10 @@ subtest 'in clear: no trace field of smtp-tls' => sub {
 subtest 'in clear through the chain, relayed after MAIL: the connection closes right after QUIT' => sub {
   my $c = client($chain);
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/^250[- ]/, 'EHLO');
-  like(cmd($c, 'MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL: the relay point');
-  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT: 221');
+  like($c->cmd('EHLO client.test'), qr/^250[- ]/, 'EHLO');
+  like($c->cmd('MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL: the relay point');
+  like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT: 221');
   my $t0 = Time::HiRes::time();
   ok($c->is_closed(5), 'the connection closes');
   my $took = Time::HiRes::time() - $t0;
@@ -123,27 +119,27 @@ subtest 'exim with AUTH PLAIN behind smtp-tls: no AUTH made in clear is carried 
   # be the session's inside TLS)
   my $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/^250-AUTH PLAIN\r$/m, 'EHLO in clear: AUTH offered (no -a)');
-  like(cmd($c, "AUTH PLAIN $plain"), qr/^235 /, 'AUTH in clear: 235 from exim');
-  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 STARTTLS not allowed after AUTH/, 'STARTTLS after a successful AUTH: 503');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('EHLO client.test'), qr/^250-AUTH PLAIN\r$/m, 'EHLO in clear: AUTH offered (no -a)');
+  like($c->cmd("AUTH PLAIN $plain"), qr/^235 /, 'AUTH in clear: 235 from exim');
+  like($c->cmd('STARTTLS'), qr/^503 5\.5\.1 STARTTLS not allowed after AUTH/, 'STARTTLS after a successful AUTH: 503');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   # STARTTLS, then MAIL and AUTH before EHLO: 503 from smtp-tls; after
   # EHLO a real AUTH works, and the message says ESMTPSA
   $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO fixation.test'), qr/^250-/, 'EHLO in clear');
-  like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 /, 'STARTTLS');
+  like($c->cmd('EHLO fixation.test'), qr/^250-/, 'EHLO in clear');
+  like($c->cmd('STARTTLS'), qr/^220 2\.0\.0 /, 'STARTTLS');
   ok($c->starttls, 'the handshake') or diag $c->tls_error;
-  like(cmd($c, 'MAIL FROM:<sender@other.test>'), qr/^503 5\.5\.1 Send EHLO again/, 'MAIL before EHLO inside TLS: 503');
-  like(cmd($c, "AUTH PLAIN $plain"), qr/^503 5\.5\.1 /, 'AUTH before EHLO inside TLS: 503');
-  like(cmd($c, 'EHLO client.test'), qr/^250-AUTH PLAIN\r$/m, 'EHLO inside TLS: AUTH offered');
-  like(cmd($c, "AUTH PLAIN $plain"), qr/^235 /, 'AUTH inside TLS after EHLO: 235');
+  like($c->cmd('MAIL FROM:<sender@other.test>'), qr/^503 5\.5\.1 Send EHLO again/, 'MAIL before EHLO inside TLS: 503');
+  like($c->cmd("AUTH PLAIN $plain"), qr/^503 5\.5\.1 /, 'AUTH before EHLO inside TLS: 503');
+  like($c->cmd('EHLO client.test'), qr/^250-AUTH PLAIN\r$/m, 'EHLO inside TLS: AUTH offered');
+  like($c->cmd("AUTH PLAIN $plain"), qr/^235 /, 'AUTH inside TLS after EHLO: 235');
   my $before = () = $amta->messages;
-  like(cmd($c, 'MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL');
-  like(cmd($c, 'RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
-  like(cmd($c, 'DATA'), qr/^354 /, 'DATA');
-  like(cmd($c, "Subject: auth\r\n\r\nbody\r\n."), qr/^250 /, 'the message');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL');
+  like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
+  like($c->cmd('DATA'), qr/^354 /, 'DATA');
+  like($c->cmd("Subject: auth\r\n\r\nbody\r\n."), qr/^250 /, 'the message');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   my @m = $amta->wait_messages($before + 1, 15);
   my ($head) = split /\r\n\r\n/, slurp($m[-1]) // '', 2;
   like($head, qr/^Received: from client\.test \(\[127[\d.]+\]\)\r\n\tby mx\.example\.org \(smtp-tls\) with ESMTPSA tls TLS_\w+;/m,
@@ -177,22 +173,21 @@ sub scripted {
   return ($s, $log);
 }
 sub client { smtp_connect($_[0]->ip, $_[0]->port, local_ip => loopback_ip(), timeout => 10) }
-sub cmd { my ($c, $l) = @_; $c->sendline($l); return ($c->read_reply(10))[1] // '(nothing)' }
 
 subtest "RFC 3207: what is offered, when STARTTLS is taken" => sub {
   my ($s, $log) = scripted();
   my $c = client($s);
   $c->expect(qr/^220 scripted/, 10, 'greeting');
-  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250-PIPELINING\r\n250 SIZE 1000\r\n",
+  is($c->cmd('EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250-PIPELINING\r\n250 SIZE 1000\r\n",
     "EHLO: STARTTLS offered, once (the server's own line removed)");
-  is(cmd($c, 'HELO client.test'), "250 scripted\r\n", 'HELO: no STARTTLS');
-  like(cmd($c, 'STARTTLS now'), qr/^501 5\.5\.4 /, 'STARTTLS with an argument: 501');
-  like(cmd($c, 'RSET'), qr/^250 /, 'RSET');
-  like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 Ready to start TLS\r\n\z/, 'STARTTLS: 220 2.0.0');
+  is($c->cmd('HELO client.test'), "250 scripted\r\n", 'HELO: no STARTTLS');
+  like($c->cmd('STARTTLS now'), qr/^501 5\.5\.4 /, 'STARTTLS with an argument: 501');
+  like($c->cmd('RSET'), qr/^250 /, 'RSET');
+  like($c->cmd('STARTTLS'), qr/^220 2\.0\.0 Ready to start TLS\r\n\z/, 'STARTTLS: 220 2.0.0');
   ok($c->starttls(SSL_hostname => 'mx.example.org'), 'the handshake') or diag $c->tls_error;
-  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-PIPELINING\r\n250 SIZE 1000\r\n", 'EHLO inside TLS: no STARTTLS');
-  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 /, 'a second STARTTLS: 503');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  is($c->cmd('EHLO client.test'), "250-scripted\r\n250-PIPELINING\r\n250 SIZE 1000\r\n", 'EHLO inside TLS: no STARTTLS');
+  like($c->cmd('STARTTLS'), qr/^503 5\.5\.1 /, 'a second STARTTLS: 503');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   my $seen = slurp($log);
   unlike($seen, qr/STARTTLS/, 'the server never saw STARTTLS');
   is(scalar(() = $seen =~ /^EHLO/mg), 2, '... it saw both EHLOs');
@@ -203,20 +198,20 @@ subtest 'STARTTLS starts the session over: nothing before a new EHLO' => sub {
   my ($s, $log) = scripted();
   my $c = client($s);
   $c->expect(qr/^220 scripted/, 10, 'greeting');
-  like(cmd($c, 'EHLO clear.test'), qr/STARTTLS/, 'EHLO in clear');
-  like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 /, 'STARTTLS');
+  like($c->cmd('EHLO clear.test'), qr/STARTTLS/, 'EHLO in clear');
+  like($c->cmd('STARTTLS'), qr/^220 2\.0\.0 /, 'STARTTLS');
   ok($c->starttls, 'the handshake') or diag $c->tls_error;
   for my $l ('MAIL FROM:<a@example.com>', 'RCPT TO:<b@example.org>', 'DATA', 'AUTH PLAIN AGEAYg==', 'BDAT 5 LAST') {
-    like(cmd($c, $l), qr/^503 5\.5\.1 Send EHLO again after STARTTLS/, "$l before EHLO inside TLS: 503");
+    like($c->cmd($l), qr/^503 5\.5\.1 Send EHLO again after STARTTLS/, "$l before EHLO inside TLS: 503");
   }
   # pipelined behind a command that goes through: still refused, in turn
   $c->send("RSET\r\nMAIL FROM:<a\@example.com>\r\n");
   like(($c->read_reply(10))[1] // '', qr/^250 /, 'RSET: the server\'s answer');
   like(($c->read_reply(10))[1] // '', qr/^503 5\.5\.1 /, 'MAIL after it: 503');
-  like(cmd($c, 'NOOP'), qr/^250 ok/, 'NOOP goes through');
-  like(cmd($c, 'HELO tls.test'), qr/^250 scripted/, 'HELO inside TLS');
-  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL after it: the server\'s');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('NOOP'), qr/^250 ok/, 'NOOP goes through');
+  like($c->cmd('HELO tls.test'), qr/^250 scripted/, 'HELO inside TLS');
+  like($c->cmd('MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL after it: the server\'s');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   my $seen = slurp($log);
   is(join(',', map { (split / /)[0] } split /\n/, $seen), 'EHLO,RSET,NOOP,HELO,MAIL,QUIT',
     'the server saw neither MAIL, RCPT, DATA, AUTH nor BDAT before the HELO') or diag $seen;
@@ -227,21 +222,21 @@ subtest 'STARTTLS with blanks after it is STARTTLS; anything else like it is 501
   my ($s, $log) = scripted();
   my $c = client($s);
   $c->expect(qr/^220 scripted/, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO');
+  like($c->cmd('EHLO client.test'), qr/STARTTLS/, 'EHLO');
   for my $l ("STARTTLS x", "STARTTLS\tx", "STARTTLSX", " STARTTLS", "starttls \t now") {
     (my $shown = $l) =~ s/\t/\\t/g;
-    like(cmd($c, $l), qr/^501 5\.5\.4 /, "\"$shown\": 501");
+    like($c->cmd($l), qr/^501 5\.5\.4 /, "\"$shown\": 501");
   }
-  like(cmd($c, "STARTTLS\t"), qr/^220 2\.0\.0 /, '"STARTTLS\\t": 220');
+  like($c->cmd("STARTTLS\t"), qr/^220 2\.0\.0 /, '"STARTTLS\\t": 220');
   ok($c->starttls, 'the handshake') or diag $c->tls_error;
-  like(cmd($c, 'EHLO client.test'), qr/^250-scripted/, 'EHLO inside TLS');
-  like(cmd($c, "STARTTLS \t "), qr/^503 5\.5\.1 TLS already active/, '"STARTTLS \\t " inside TLS: 503');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('EHLO client.test'), qr/^250-scripted/, 'EHLO inside TLS');
+  like($c->cmd("STARTTLS \t "), qr/^503 5\.5\.1 TLS already active/, '"STARTTLS \\t " inside TLS: 503');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   unlike(slurp($log), qr/starttls/i, 'the server never saw a STARTTLS-like line');
   # a blank tail in a second connection, without TAB: spaces only
   $c = client($s);
   $c->expect(qr/^220 scripted/, 10, 'greeting');
-  like(cmd($c, "STARTTLS   "), qr/^220 2\.0\.0 /, '"STARTTLS   ": 220');
+  like($c->cmd("STARTTLS   "), qr/^220 2\.0\.0 /, '"STARTTLS   ": 220');
   ok($c->starttls, 'the handshake');
   $s->stop;
 };
@@ -251,29 +246,29 @@ subtest 'AUTH in clear: STARTTLS after a successful AUTH is 503; -a offers and t
   my ($s, $log) = scripted(ehlo => $ehlo, rules => ['^AUTH PLAIN Z29vZA', '235 2.7.0 ok\r\n', '^AUTH', '535 5.7.8 no\r\n']);
   my $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/^250-AUTH PLAIN LOGIN\r$/m, 'without -a: AUTH offered in clear');
-  like(cmd($c, 'AUTH PLAIN YmFk'), qr/^535 /, 'a failed AUTH in clear');
-  like(cmd($c, 'AUTH PLAIN Z29vZA=='), qr/^235 /, 'a successful one');
-  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 STARTTLS not allowed after AUTH/, 'STARTTLS after it: 503');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('EHLO client.test'), qr/^250-AUTH PLAIN LOGIN\r$/m, 'without -a: AUTH offered in clear');
+  like($c->cmd('AUTH PLAIN YmFk'), qr/^535 /, 'a failed AUTH in clear');
+  like($c->cmd('AUTH PLAIN Z29vZA=='), qr/^235 /, 'a successful one');
+  like($c->cmd('STARTTLS'), qr/^503 5\.5\.1 STARTTLS not allowed after AUTH/, 'STARTTLS after it: 503');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/^250-scripted/, 'EHLO');
-  like(cmd($c, 'AUTH PLAIN YmFk'), qr/^535 /, 'a failed AUTH in clear');
-  like(cmd($c, 'STARTTLS'), qr/^220 /, 'STARTTLS after a failed one: 220');
+  like($c->cmd('EHLO client.test'), qr/^250-scripted/, 'EHLO');
+  like($c->cmd('AUTH PLAIN YmFk'), qr/^535 /, 'a failed AUTH in clear');
+  like($c->cmd('STARTTLS'), qr/^220 /, 'STARTTLS after a failed one: 220');
   ok($c->starttls, 'the handshake');
   $s->stop;
 
   ($s, $log) = scripted(opts => ['-a'], ehlo => $ehlo, rules => ['^AUTH', '235 2.7.0 ok\r\n']);
   $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250 PIPELINING\r\n", '-a, EHLO in clear: no AUTH line');
-  like(cmd($c, 'AUTH PLAIN Z29vZA=='), qr/^538 5\.7\.11 Encryption required for requested authentication mechanism\r\n\z/, 'AUTH in clear: 538 5.7.11');
-  like(cmd($c, 'STARTTLS'), qr/^220 /, 'STARTTLS');
+  is($c->cmd('EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250 PIPELINING\r\n", '-a, EHLO in clear: no AUTH line');
+  like($c->cmd('AUTH PLAIN Z29vZA=='), qr/^538 5\.7\.11 Encryption required for requested authentication mechanism\r\n\z/, 'AUTH in clear: 538 5.7.11');
+  like($c->cmd('STARTTLS'), qr/^220 /, 'STARTTLS');
   ok($c->starttls, 'the handshake') or diag $c->tls_error;
-  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-AUTH PLAIN LOGIN\r\n250-AUTH=PLAIN LOGIN\r\n250 PIPELINING\r\n", 'EHLO inside TLS: AUTH offered');
-  like(cmd($c, 'AUTH PLAIN Z29vZA=='), qr/^235 /, 'AUTH inside TLS: the server\'s 235');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  is($c->cmd('EHLO client.test'), "250-scripted\r\n250-AUTH PLAIN LOGIN\r\n250-AUTH=PLAIN LOGIN\r\n250 PIPELINING\r\n", 'EHLO inside TLS: AUTH offered');
+  like($c->cmd('AUTH PLAIN Z29vZA=='), qr/^235 /, 'AUTH inside TLS: the server\'s 235');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   is(scalar(() = slurp($log) =~ /^AUTH/mg), 1, 'the server saw the AUTH in TLS only');
   $s->stop;
 };
@@ -283,7 +278,7 @@ subtest 'a server that speaks out of turn: none of it crosses into TLS' => sub {
   my ($s, $log) = scripted(rules => ['^RSET', '250 ok\r\n250 extra-reply\r\n']);
   my $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO');
+  like($c->cmd('EHLO client.test'), qr/STARTTLS/, 'EHLO');
   $c->send("RSET\r\nSTARTTLS\r\n");
   my ($all) = $c->read_all(10);
   like($all, qr/^250 ok\r\n421 4\.3\.0 mail server out of step/, 'the RSET answer, then 421 in clear') or diag $all;
@@ -296,8 +291,8 @@ subtest 'a server that speaks out of turn: none of it crosses into TLS' => sub {
     my ($s, $log) = scripted(rules => ['^RSET', "250 ok\\r\\n\\d$extra"]);
     my $c = client($s);
     $c->expect(qr/^220 /, 10, 'greeting');
-    like(cmd($c, 'RSET'), qr/^250 ok/, 'RSET: the answer');
-    like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 /, 'STARTTLS: 220 (the extra comes 0.3 s after the answer)');
+    like($c->cmd('RSET'), qr/^250 ok/, 'RSET: the answer');
+    like($c->cmd('STARTTLS'), qr/^220 2\.0\.0 /, 'STARTTLS: 220 (the extra comes 0.3 s after the answer)');
     select undef, undef, undef, 1;    # the extra arrives before the handshake starts
     ok($c->starttls, 'the handshake') or diag $c->tls_error;
     my ($all) = $c->read_all(10);
@@ -311,12 +306,12 @@ subtest 'SMTPUTF8: offered when the server offers it, UTF-8 passed unchanged' =>
   my ($s, $log) = scripted(ehlo => '250-scripted\r\n250-SMTPUTF8\r\n250 8BITMIME\r\n');
   my $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/^250-SMTPUTF8\r$/m, 'SMTPUTF8 offered');
+  like($c->cmd('EHLO client.test'), qr/^250-SMTPUTF8\r$/m, 'SMTPUTF8 offered');
   my $mail = "MAIL FROM:<j\xc3\xb6rg\@b\xc3\xbccher.example> SMTPUTF8 BODY=8BITMIME";
   my $rcpt = "RCPT TO:<\xe7\x94\xb0\xe4\xb8\xad\@example.org>";
-  like(cmd($c, $mail), qr/^250 /, 'MAIL with SMTPUTF8 and a UTF-8 address');
-  like(cmd($c, $rcpt), qr/^250 /, 'RCPT with a UTF-8 address');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd($mail), qr/^250 /, 'MAIL with SMTPUTF8 and a UTF-8 address');
+  like($c->cmd($rcpt), qr/^250 /, 'RCPT with a UTF-8 address');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   my $seen = slurp($log);
   ok(index($seen, "$mail\n$rcpt\n") >= 0, 'the server got both lines byte for byte') or diag $seen;
   $s->stop;
@@ -338,10 +333,10 @@ subtest 'only what smtp-tls can follow is offered; BDAT answered here' => sub {
   my ($s, $log) = scripted(ehlo => '250-scripted\r\n250-CHUNKING\r\n250-PRDR\r\n250-XCLIENT ADDR\r\n250-SMTPUTF8\r\n250-STARTTLS\r\n250 8BITMIME\r\n');
   my $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250-SMTPUTF8\r\n250 8BITMIME\r\n", 'EHLO: CHUNKING, PRDR, XCLIENT removed, SMTPUTF8 kept');
-  like(cmd($c, 'BDAT 5 LAST'), qr/^502 5\.5\.1 BDAT /, 'BDAT: 502 from smtp-tls');
-  like(cmd($c, 'NOOP'), qr/^250 ok/, 'the session goes on');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  is($c->cmd('EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250-SMTPUTF8\r\n250 8BITMIME\r\n", 'EHLO: CHUNKING, PRDR, XCLIENT removed, SMTPUTF8 kept');
+  like($c->cmd('BDAT 5 LAST'), qr/^502 5\.5\.1 BDAT /, 'BDAT: 502 from smtp-tls');
+  like($c->cmd('NOOP'), qr/^250 ok/, 'the session goes on');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   unlike(slurp($log), qr/BDAT/, 'the server never saw BDAT');
   $s->stop;
 };
@@ -352,7 +347,7 @@ subtest '-a: a pipelined group: answers in order, STARTTLS after the rest; START
   my ($s, $log) = scripted(opts => ['-a']);
   my $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/PIPELINING/, 'EHLO: PIPELINING');
+  like($c->cmd('EHLO client.test'), qr/PIPELINING/, 'EHLO: PIPELINING');
   $c->send("MAIL FROM:<a\@example.com>\r\nRCPT TO:<b\@example.org>\r\nRSET\r\nSTARTTLS\r\n");
   my @got = map { ($c->read_reply(10))[1] // '(nothing)' } 1 .. 4;
   like($got[0], qr/^250 /, 'MAIL: the server\'s 250');
@@ -360,20 +355,20 @@ subtest '-a: a pipelined group: answers in order, STARTTLS after the rest; START
   like($got[2], qr/^250 /, 'RSET: the server\'s 250');
   like($got[3], qr/^220 2\.0\.0 /, 'STARTTLS: 220, after the three (the transaction was reset)');
   ok($c->starttls, 'the handshake') or diag $c->tls_error;
-  like(cmd($c, 'EHLO client.test'), qr/^250-/, 'EHLO inside TLS');
-  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL inside TLS');
-  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 TLS already active/, 'STARTTLS inside TLS: 503');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT inside TLS');
+  like($c->cmd('EHLO client.test'), qr/^250-/, 'EHLO inside TLS');
+  like($c->cmd('MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL inside TLS');
+  like($c->cmd('STARTTLS'), qr/^503 5\.5\.1 TLS already active/, 'STARTTLS inside TLS: 503');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT inside TLS');
   like(slurp($log), qr/^MAIL .*\nRCPT .*\nRSET\n/m, 'the server got the group');
   $s->stop;
   ($s, $log) = scripted(opts => ['-a']);
   $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO');
-  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL in clear');
-  like(cmd($c, 'STARTTLS'), qr/^503 5\.5\.1 STARTTLS not allowed in a mail transaction/, 'STARTTLS in the transaction: 503');
-  like(cmd($c, 'AUTH PLAIN Z29vZA=='), qr/^538 5\.7\.11 /, 'AUTH in clear after MAIL: still 538');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('EHLO client.test'), qr/STARTTLS/, 'EHLO');
+  like($c->cmd('MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL in clear');
+  like($c->cmd('STARTTLS'), qr/^503 5\.5\.1 STARTTLS not allowed in a mail transaction/, 'STARTTLS in the transaction: 503');
+  like($c->cmd('AUTH PLAIN Z29vZA=='), qr/^538 5\.7\.11 /, 'AUTH in clear after MAIL: still 538');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   unlike(slurp($log), qr/STARTTLS|AUTH/, 'the server saw neither');
   $s->stop;
 };
@@ -392,20 +387,20 @@ subtest 'several transactions in one session, in clear (relayed after the first 
     my ($s, $log) = scripted();
     my $c = client($s);
     $c->expect(qr/^220 /, 10, "$kind: greeting");
-    like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, "$kind: EHLO");
+    like($c->cmd('EHLO client.test'), qr/STARTTLS/, "$kind: EHLO");
     if ($tls) {
-      like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 /, "$kind: STARTTLS");
+      like($c->cmd('STARTTLS'), qr/^220 2\.0\.0 /, "$kind: STARTTLS");
       ok($c->starttls, "$kind: the handshake") or diag $c->tls_error;
-      like(cmd($c, 'EHLO client.test'), qr/^250-scripted/, "$kind: EHLO inside TLS");
+      like($c->cmd('EHLO client.test'), qr/^250-scripted/, "$kind: EHLO inside TLS");
     }
     for my $i (1 .. 3) {
       # no RSET between them: the end of the data ends the transaction
-      like(cmd($c, "MAIL FROM:<s$i\@example.com>"), qr/^250 /, "$kind: MAIL $i");
-      like(cmd($c, "RCPT TO:<r$i\@example.org>"), qr/^250 /, "$kind: RCPT $i");
-      like(cmd($c, 'DATA'), qr/^354 /, "$kind: DATA $i");
-      like(cmd($c, "Subject: $i\r\n\r\nbody $i\r\n."), qr/^250 /, "$kind: message $i");
+      like($c->cmd("MAIL FROM:<s$i\@example.com>"), qr/^250 /, "$kind: MAIL $i");
+      like($c->cmd("RCPT TO:<r$i\@example.org>"), qr/^250 /, "$kind: RCPT $i");
+      like($c->cmd('DATA'), qr/^354 /, "$kind: DATA $i");
+      like($c->cmd("Subject: $i\r\n\r\nbody $i\r\n."), qr/^250 /, "$kind: message $i");
     }
-    like(cmd($c, 'QUIT'), qr/^221 /, "$kind: QUIT");
+    like($c->cmd('QUIT'), qr/^221 /, "$kind: QUIT");
     my $seen = slurp($log);
     is(scalar(() = $seen =~ /^data: Subject: \d/mg), 3, "$kind: the server got three messages") or diag $seen;
     is(scalar(() = $seen =~ /^data: Received: from client\.test .*$/mg), $tls ? 3 : 0, "$kind: " . ($tls ? 'a trace field at the head of each' : 'no trace field'))
@@ -420,24 +415,24 @@ subtest 'OpenSSL is loaded at the first STARTTLS only: a session in clear never 
   my ($s, $log) = scripted();
   my $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO: STARTTLS offered');
+  like($c->cmd('EHLO client.test'), qr/STARTTLS/, 'EHLO: STARTTLS offered');
   my $pid = tls_pid($s);
   ok($pid && -e "/proc/$pid/maps", 'smtp-tls runs') or diag $s->log_text;
   like(readlink("/proc/$pid/exe") // '', qr{/smtp-tls$}, '... the pid is smtp-tls');
   is(openssl_mapped($pid), 0, 'in clear, after EHLO: libssl and libcrypto not mapped');
-  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL in clear');
+  like($c->cmd('MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL in clear');
   is(openssl_mapped($pid), 0, '... nor after MAIL (the relay)');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $s->stop;
   ($s, $log) = scripted();
   $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO');
+  like($c->cmd('EHLO client.test'), qr/STARTTLS/, 'EHLO');
   $pid = tls_pid($s);
-  like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 /, 'STARTTLS');
+  like($c->cmd('STARTTLS'), qr/^220 2\.0\.0 /, 'STARTTLS');
   ok($c->starttls, 'the handshake') or diag $c->tls_error;
   is(openssl_mapped($pid), 1, 'after STARTTLS: mapped (the check sees it)');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   $s->stop;
 };
 
@@ -448,19 +443,19 @@ subtest 'after MAIL in clear: bytes relayed both ways, as they come' => sub {
     rules => ['^STARTTLS', '502 5.5.1 not here\r\n', '^BDAT', '502 5.5.1 BDAT not here\r\n']);
   my $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250-PIPELINING\r\n250 SIZE 1000\r\n",
+  is($c->cmd('EHLO client.test'), "250-scripted\r\n250-STARTTLS\r\n250-PIPELINING\r\n250 SIZE 1000\r\n",
     'EHLO before MAIL: what smtp-tls can follow, and its STARTTLS');
-  like(cmd($c, 'BDAT 5 LAST'), qr/^502 5\.5\.1 BDAT not available here/, 'BDAT before MAIL: smtp-tls\'s 502');
-  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL: the relay point');
-  like(cmd($c, 'STARTTLS'), qr/^502 5\.5\.1 not here/, 'STARTTLS: the server\'s answer (no TLS after mail in clear)');
-  is(cmd($c, 'EHLO client.test'), "250-scripted\r\n250-PIPELINING\r\n250-CHUNKING\r\n250-XCLIENT ADDR\r\n250 SIZE 1000\r\n",
+  like($c->cmd('BDAT 5 LAST'), qr/^502 5\.5\.1 BDAT not available here/, 'BDAT before MAIL: smtp-tls\'s 502');
+  like($c->cmd('MAIL FROM:<a@example.com>'), qr/^250 /, 'MAIL: the relay point');
+  like($c->cmd('STARTTLS'), qr/^502 5\.5\.1 not here/, 'STARTTLS: the server\'s answer (no TLS after mail in clear)');
+  is($c->cmd('EHLO client.test'), "250-scripted\r\n250-PIPELINING\r\n250-CHUNKING\r\n250-XCLIENT ADDR\r\n250 SIZE 1000\r\n",
     'a second EHLO: the server\'s answer unchanged (no STARTTLS added, nothing removed)');
-  like(cmd($c, 'BDAT 5 LAST'), qr/^502 5\.5\.1 BDAT not here/, 'BDAT: the server\'s answer');
+  like($c->cmd('BDAT 5 LAST'), qr/^502 5\.5\.1 BDAT not here/, 'BDAT: the server\'s answer');
   my $blob = "RSET\r\nNOOP x\tY\r\nSTARTTLS\r\n\x{7f}odd\r\n";
   $c->send($blob);
   my @got = map { ($c->read_reply(10))[1] // '(nothing)' } 1 .. 4;
   is(join('', @got), "250 ok\r\n250 ok\r\n502 5.5.1 not here\r\n250 ok\r\n", 'four pipelined lines: four answers in order');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   my $seen = slurp($log);
   ok(index($seen, "MAIL FROM:<a\@example.com>\nSTARTTLS\nEHLO client.test\nBDAT 5 LAST\nRSET\nNOOP x\tY\nSTARTTLS\n\x{7f}odd\nQUIT\n") >= 0,
     'the server got every line after MAIL, byte for byte') or diag $seen;
@@ -474,13 +469,13 @@ subtest 'command injection: what was sent after STARTTLS in clear is dropped' =>
   my ($s, $log) = scripted();
   my $c = client($s);
   $c->expect(qr/^220 /, 10, 'greeting');
-  like(cmd($c, 'EHLO client.test'), qr/STARTTLS/, 'EHLO');
+  like($c->cmd('EHLO client.test'), qr/STARTTLS/, 'EHLO');
   $c->send("STARTTLS\r\nRSET\r\nMAIL FROM:<x\@y>\r\n");
   like(($c->read_reply(10))[1] // '', qr/^220 2\.0\.0 /, 'STARTTLS with two commands behind it in the same write: 220');
   ok($c->starttls, 'the handshake') or diag $c->tls_error;
-  like(cmd($c, 'EHLO client.test'), qr/^250-scripted/, 'EHLO inside TLS');
-  like(cmd($c, 'NOOP'), qr/^250 ok/, 'NOOP: answered as the next command, nothing pending');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('EHLO client.test'), qr/^250-scripted/, 'EHLO inside TLS');
+  like($c->cmd('NOOP'), qr/^250 ok/, 'NOOP: answered as the next command, nothing pending');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   my $seen = slurp($log);
   unlike($seen, qr/^(?:RSET|MAIL)/m, 'the server never saw RSET or MAIL') or diag $seen;
   wait_until(10, sub { $s->log_text =~ /smtp-tls: info: .* injected=/ }, 'the log line');
@@ -500,7 +495,7 @@ subtest 'handshakes that fail, stall or hang up: bounded and logged' => sub {
     my $ip = loopback_ip();
     my $c = smtp_connect($s->ip, $s->port, local_ip => $ip, timeout => 10);
     $c->expect(qr/^220 /, 10, "$name: greeting");
-    like(cmd($c, 'STARTTLS'), qr/^220 2\.0\.0 /, "$name: STARTTLS");
+    like($c->cmd('STARTTLS'), qr/^220 2\.0\.0 /, "$name: STARTTLS");
     $c->send($bytes);
     if ($hangup) { $c->close } else { ok($c->is_closed(8), "$name: the connection is closed") }
     ok(wait_until(8, sub { $s->log_text =~ /^smtp-tls: warning: pid \d+ ip \Q$ip\E $re/m }, "$name: logged"), "$name: logged, within bounds")
@@ -518,16 +513,16 @@ subtest 'a key that cannot be used: no STARTTLS (a missing key) or 454 (one that
     my ($s, $log) = scripted(key => $k);
     my $c = client($s);
     $c->expect(qr/^220 /, 10, "$name: greeting");
-    my $ehlo = cmd($c, 'EHLO client.test');
+    my $ehlo = $c->cmd('EHLO client.test');
     if ($k eq $other_key) {
       like($ehlo, qr/STARTTLS/, "$name: STARTTLS offered (the files can be read)");
-      like(cmd($c, 'STARTTLS'), qr/^454 4\.7\.0 TLS not available due to temporary reason\r\n\z/, "$name: STARTTLS 454 (RFC 3207)");
-      unlike(cmd($c, 'EHLO client.test'), qr/STARTTLS/, "$name: then no longer offered");
+      like($c->cmd('STARTTLS'), qr/^454 4\.7\.0 TLS not available due to temporary reason\r\n\z/, "$name: STARTTLS 454 (RFC 3207)");
+      unlike($c->cmd('EHLO client.test'), qr/STARTTLS/, "$name: then no longer offered");
     }
     else { unlike($ehlo, qr/STARTTLS/, "$name: STARTTLS not offered") }
-    like(cmd($c, 'STARTTLS'), qr/^502 /, "$name: STARTTLS 502");
-    like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^250 /, "$name: MAIL in clear");
-    like(cmd($c, 'QUIT'), qr/^221 /, "$name: QUIT");
+    like($c->cmd('STARTTLS'), qr/^502 /, "$name: STARTTLS 502");
+    like($c->cmd('MAIL FROM:<a@example.com>'), qr/^250 /, "$name: MAIL in clear");
+    like($c->cmd('QUIT'), qr/^221 /, "$name: QUIT");
     wait_until(10, sub { $s->log_text =~ /tls=none/ }, 'the session line');
     like($s->log_text, qr/^smtp-tls: warning: pid \d+ ip \S+ tls=unavailable error=/m, "$name: a warning");
     like($s->log_text, qr/^smtp-tls: info: pid \d+ ip \S+ tls=none result=quit$/m, "$name: the session in clear");
@@ -586,7 +581,7 @@ subtest 'implicit TLS with smtp-delay behind: the delay counts inside TLS, an ea
   $c->expect(qr/^220 scripted/, 10, "the server's greeting, inside TLS");
   my $waited = Time::HiRes::time() - $t0;
   cmp_ok($waited, '>=', 0.9, sprintf('... after the delay (%.2f s after the handshake)', $waited));
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   ok(wait_until(10, sub { $s->log_text =~ /^smtp-delay: info: pid \d+ ip \Q$ip\E .*result=pass$/m }, 'smtp-delay: pass'), 'smtp-delay passed it')
     or diag $s->log_text;
   # an early talker inside TLS: smtp-delay's refusal, the server never runs
@@ -596,8 +591,8 @@ subtest 'implicit TLS with smtp-delay behind: the delay counts inside TLS, an ea
   $c->send("EHLO early.test\r\n");
   $c->expect(qr/^220 /, 10, "smtp-delay's greeting");
   $c->expect(qr/^250/, 10, 'EHLO: 250');
-  like(cmd($c, 'MAIL FROM:<a@example.com>'), qr/^451 4\.7\.1 Talking before the greeting/, 'MAIL: refused');
-  like(cmd($c, 'QUIT'), qr/^221 /, 'QUIT');
+  like($c->cmd('MAIL FROM:<a@example.com>'), qr/^451 4\.7\.1 Talking before the greeting/, 'MAIL: refused');
+  like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
   ok(wait_until(10, sub { $s->log_text =~ /^smtp-delay: info: pid \d+ ip \Q$ip\E .*result=refused/m }, 'smtp-delay: refused'),
     'smtp-delay logged the early talker') or diag $s->log_text;
   unlike(slurp($log), qr/early\.test/, 'the server never saw it');
