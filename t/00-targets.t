@@ -63,6 +63,28 @@ SKIP: {
     'fuzz/TARGETS lists exactly the files make fuzz-build builds besides');
 }
 
+# No program includes another program's folder: a quoted include names
+# a header of the file's own folder or of common/, and the Makefile
+# gives program objects no -I of a program folder (only a unit test
+# may see the folder it tests).
+my @progdirs = qw(relaydb smtp-delay rblenv rcptchecks smtp-tls proxy-env smtp-forward report);
+my @stray;
+for my $f (grep { m{^(?:[\w-]+)/[^/]+\.[ch]$} } @src) {
+  my ($d) = $f =~ m{^([\w-]+)/};
+  next unless grep { $_ eq $d } @progdirs, 'common';
+  open my $fh, '<', $f or die "$f: $!";
+  while (<$fh>) {
+    my ($h) = /^\s*#\s*include\s+"([^"]+)"/ or next;
+    push @stray, "$f: $h" unless -f "$d/$h" || -f "common/$h";
+  }
+}
+is_deeply(\@stray, [], 'no source includes a header from another program\'s folder') or diag join "\n", @stray;
+{
+  open my $fh, '<', 'Makefile' or die "Makefile: $!";
+  my @bad = grep { /^CPPFLAGS\s*[+:]?=.*-I(?!common\b|\/)/ || m{^(?:[\w-]+)/%\.o:.*-I} } <$fh>;
+  is_deeply(\@bad, [], 'the Makefile gives program objects -Icommon only') or diag @bad;
+}
+
 $out = `make -C '$dir' clean 2>&1`;
 is($?, 0, 'make clean succeeds') or diag $out;
 is_deeply([files_in($dir)], [sort @src], 'make clean leaves exactly the sources');
