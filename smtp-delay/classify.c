@@ -5,10 +5,13 @@
 #include "classify.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Keywords of end-user address space, matched in the labels left of
    the registered domain (the last two labels), with no letter right
@@ -32,55 +35,99 @@ int patterns_init (patterns *p, int builtin)
   return 1 ;
 }
 
-int patterns_load (patterns *p, char const *file, char *err, size_t errlen)
+/* The pattern file's lines as fgets(3) into a 1024-byte buffer reads
+   them: a piece is at most 1023 bytes, up to and with a '\n'; each piece
+   counts as a line and is cut at its first NUL byte. */
+#define PIECE 1023
+
+int patterns_parse (patterns *p, char const *name, char const *buf, size_t len, char *err, size_t errlen)
 {
-  char line[1024] ;
+  char line[PIECE + 1] ;
   unsigned long lineno = 0 ;
-  FILE *f = fopen(file, "r") ;
-  if (!f)
+  size_t pos = 0 ;
+  while (pos < len)
   {
-    snprintf(err, errlen, "%s: unable to open: %s", file, strerror(errno)) ;
-    return -1 ;
-  }
-  while (fgets(line, sizeof line, f))
-  {
-    size_t len = strlen(line) ;
+    size_t piece = len - pos < PIECE ? len - pos : PIECE, n ;
+    char const *nl = memchr(buf + pos, '\n', piece) ;
+    char const *nul ;
     regex_t *grown ;
     int e ;
+    if (nl) piece = (size_t)(nl - (buf + pos)) + 1 ;
+    nul = memchr(buf + pos, 0, piece) ;
+    n = nul ? (size_t)(nul - (buf + pos)) : piece ;
+    memcpy(line, buf + pos, n) ;
+    line[n] = 0 ;
+    pos += piece ;
     lineno++ ;
-    if (len == sizeof line - 1 && line[len-1] != '\n')
+    if (n == PIECE && line[n-1] != '\n')
     {
-      snprintf(err, errlen, "%s:%lu: line longer than %u bytes", file, lineno, (unsigned int)sizeof line - 2) ;
-      fclose(f) ;
+      snprintf(err, errlen, "%s:%lu: line longer than %u bytes", name, lineno, (unsigned int)PIECE - 1) ;
       return 0 ;
     }
-    while (len && (line[len-1] == '\n' || line[len-1] == '\r')) line[--len] = 0 ;
+    while (n && (line[n-1] == '\n' || line[n-1] == '\r')) line[--n] = 0 ;
     {
       size_t b = strspn(line, " \t") ;
-      if (b == len || line[b] == '#') continue ;   /* blank or comment */
+      if (b == n || line[b] == '#') continue ;   /* blank or comment */
     }
     grown = realloc(p->re, (p->n + 1) * sizeof *p->re) ;
-    if (!grown) { snprintf(err, errlen, "%s:%lu: out of memory", file, lineno) ; fclose(f) ; return 0 ; }
+    if (!grown) { snprintf(err, errlen, "%s:%lu: out of memory", name, lineno) ; return 0 ; }
     p->re = grown ;
     e = regcomp(&p->re[p->n], line, REG_EXTENDED | REG_ICASE | REG_NOSUB) ;
     if (e)
     {
       char why[128] ;
       regerror(e, &p->re[p->n], why, sizeof why) ;
-      snprintf(err, errlen, "%s:%lu: bad regular expression: %s", file, lineno, why) ;
-      fclose(f) ;
+      snprintf(err, errlen, "%s:%lu: bad regular expression: %s", name, lineno, why) ;
       return 0 ;
     }
     p->n++ ;
   }
-  if (ferror(f))
+  return 1 ;
+}
+
+/* The whole file in one buffer (sized by fstat, grown while the file
+   has more: a pipe, a file that grows), then parsed. */
+int patterns_load (patterns *p, char const *file, char *err, size_t errlen)
+{
+  struct stat st ;
+  char *buf ;
+  size_t len = 0, cap = 4096 ;
+  int e = 0, r ;
+  int fd = open(file, O_RDONLY) ;
+  if (fd < 0)
   {
-    snprintf(err, errlen, "%s: unable to read: %s", file, strerror(errno)) ;
-    fclose(f) ;
+    snprintf(err, errlen, "%s: unable to open: %s", file, strerror(errno)) ;
     return -1 ;
   }
-  fclose(f) ;
-  return 1 ;
+  if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size >= 0 && (unsigned long long)st.st_size < (size_t)-1)
+    cap = (size_t)st.st_size + 1 ;   /* one byte more: the end is seen at once */
+  buf = malloc(cap) ;
+  if (!buf) e = ENOMEM ;
+  while (!e)
+  {
+    ssize_t got ;
+    if (len == cap)
+    {
+      char *grown = cap * 2 > cap ? realloc(buf, cap * 2) : 0 ;
+      if (!grown) { e = ENOMEM ; break ; }
+      buf = grown ;
+      cap *= 2 ;
+    }
+    got = read(fd, buf + len, cap - len) ;
+    if (got < 0) { if (errno != EINTR) e = errno ; continue ; }
+    if (!got) break ;
+    len += (size_t)got ;
+  }
+  close(fd) ;
+  if (e)
+  {
+    snprintf(err, errlen, "%s: unable to read: %s", file, strerror(e)) ;
+    free(buf) ;
+    return -1 ;
+  }
+  r = patterns_parse(p, file, buf, len, err, errlen) ;
+  free(buf) ;
+  return r ;
 }
 
 void patterns_free (patterns *p)
