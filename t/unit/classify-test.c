@@ -54,7 +54,75 @@ static struct { char const *ip ; char const *host ; enum rdns_class want ; char 
   { "192.0.2.7", "ac6336417.isp.example", CLASS_NAMED, "name" },
   { "::ffff:192.0.2.7", "host-192-0-2-7.isp.example", CLASS_DYNAMIC, "ip" },
   { "2001:db8::7", "mail.example.org", CLASS_NAMED, "name" },
+  /* the search itself: any case, at either end, after a near miss */
+  { "192.0.2.7", "DyNaMiC.isp.example", CLASS_DYNAMIC, "keyword" },
+  { "192.0.2.7", "dyn.isp.example", CLASS_DYNAMIC, "keyword" },
+  { "192.0.2.7", "dyn.isp.example.", CLASS_DYNAMIC, "keyword" },
+  { "192.0.2.7", "a.b.Ppp0.isp.example", CLASS_DYNAMIC, "keyword" },
+  { "192.0.2.7", "1.2.in-addr.isp.example", CLASS_DYNAMIC, "keyword" },
+  { "192.0.2.7", "LTE5.isp.example", CLASS_DYNAMIC, "keyword" },
+  { "192.0.2.7", "x-4G.isp.example", CLASS_DYNAMIC, "keyword" },
+  { "192.0.2.7", "xdyn.isp.example", CLASS_NAMED, "name" },
+  { "192.0.2.7", "dyndyn.isp.example", CLASS_NAMED, "name" },
+  { "192.0.2.7", "dyndyn.dyn.isp.example", CLASS_DYNAMIC, "keyword" },
+  { "192.0.2.7", "Dy.isp.example", CLASS_NAMED, "name" },
+  { "192.0.2.7", "isp.dyn", CLASS_NAMED, "name" },
+  { "192.0.2.7", "dyn", CLASS_NAMED, "name" },
+  { "192.0.2.7", "\xe9" "dyn\xe9.isp.example", CLASS_DYNAMIC, "keyword" },  /* only ASCII letters are letters */
+  { "192.0.2.7", "\xc4YN.isp.example", CLASS_NAMED, "name" },
+  { "192.0.2.7", "192.0.2.77.192.0.2.7.isp.example", CLASS_DYNAMIC, "ip" },
+  { "192.0.2.7", "isp.example.192.0.2.7", CLASS_DYNAMIC, "ip" },
+  { "192.0.2.7", "192.0.2.7", CLASS_DYNAMIC, "ip" },
+  { "192.0.2.7", "192.0.2.", CLASS_NAMED, "name" },
+  { "192.0.2.7", "x192_000_002_007y.isp.example", CLASS_DYNAMIC, "ip" },
+  { "192.0.2.7", "192.0.2.70.1192.0.2.7.isp.example", CLASS_NAMED, "name" },
+  { "198.51.100.23", "Ip-C6336417.isp.example", CLASS_DYNAMIC, "ip" },
+  { "198.51.100.23", "xc6336417.isp.example", CLASS_DYNAMIC, "ip" },
+  { "198.51.100.23", "C6336417F.isp.example", CLASS_NAMED, "name" },
+  { "198.51.100.23", "c6336417c6336417.isp.example", CLASS_NAMED, "name" },
+  { "198.51.100.23", "c6336417c6336417-c6336417.isp.example", CLASS_DYNAMIC, "ip" },
+  { "10.0.0.1", "x.0a000001.isp.example", CLASS_DYNAMIC, "ip" },
+  { "10.0.0.1", "x.0A000001.isp.example", CLASS_DYNAMIC, "ip" },
+  { "10.0.0.1", "x.0A0000010.isp.example", CLASS_NAMED, "name" },
+  { "255.255.255.255", "ffffffff.isp.example", CLASS_DYNAMIC, "ip" },
+  { "255.255.255.255", "h255255255255.isp.example", CLASS_DYNAMIC, "ip" },
+  { "255.255.255.255", "h4294967295.isp.example", CLASS_DYNAMIC, "ip" },
+  { "0.0.0.0", "h0-0-0-0.isp.example", CLASS_DYNAMIC, "ip" },
+  { "0.0.0.0", "h0000.isp.example", CLASS_NAMED, "name" },
+  { "0.0.0.0", "h000000000000.isp.example", CLASS_DYNAMIC, "ip" },
 } ;
+
+/* names longer than a label or a DNS name: the keywords are sought in
+   the first 255 bytes of the part left of the registered domain, the
+   address in the whole name */
+static void long_names (patterns const *p)
+{
+  static struct { size_t pad ; char const *tail ; char const *ip ; enum rdns_class want ; char const *why ; } const longs[] =
+  {
+    { 240, ".dyn.isp.example.org", "192.0.2.7", CLASS_DYNAMIC, "keyword" },
+    { 250, ".dyn.isp.example.org", "192.0.2.7", CLASS_DYNAMIC, "keyword" },   /* the cut is an edge */
+    { 252, ".dyn.isp.example.org", "192.0.2.7", CLASS_NAMED, "name" },
+    { 400, "-192-0-2-7.example.org", "192.0.2.7", CLASS_DYNAMIC, "ip" },
+    { 1000, ".7.2.0.192.example.org", "192.0.2.7", CLASS_DYNAMIC, "ip" },
+    { 1000, ".c000020701.example.org", "192.0.2.7", CLASS_NAMED, "name" },
+    { 1000, ".c0000207.example.org", "192.0.2.7", CLASS_DYNAMIC, "ip" },
+  } ;
+  char host[1100] ;
+  char name[128] ;
+  size_t i ;
+  for (i = 0 ; i < sizeof longs / sizeof *longs ; i++)
+  {
+    ip46 ip ;
+    char const *why = 0 ;
+    enum rdns_class c ;
+    memset(host, 'x', longs[i].pad) ;
+    strcpy(host + longs[i].pad, longs[i].tail) ;
+    mx_ip_scan(longs[i].ip, strlen(longs[i].ip), &ip) ;
+    c = classify(p, host, &ip, &why) ;
+    snprintf(name, sizeof name, "%s %zu x and %s -> %s (%s)", longs[i].ip, longs[i].pad, longs[i].tail, class_name(longs[i].want), longs[i].why) ;
+    tap_ok(c == longs[i].want && !strcmp(why, longs[i].why), name) ;
+  }
+}
 
 /* The pattern file loader as it was, reading the file with stdio:
    patterns_load and patterns_parse must read every file as this does
@@ -221,6 +289,7 @@ int main (void)
     mx_ip_scan("192.0.2.7", 9, &ip) ;
     tap_ok(classify(&p, "host-192-0-2-7.isp.example", 0, &why) == CLASS_NAMED, "no address: no IP-in-name test") ;
   }
+  long_names(&p) ;
   readings() ;
   {
     patterns none ;
