@@ -36,7 +36,15 @@ extern int patterns_init (patterns *p, int builtin) ;
    "FILE:LINE: reason" or "FILE: reason". */
 extern int patterns_load (patterns *p, char const *file, char *err, size_t errlen) ;
 
-/* Releases what patterns_load compiled. */
+/* What patterns_load does with a file's text, for the text buf[0..len)
+   of a file called name (in messages): returns 1, or 0 with
+   "NAME:LINE: reason" in err. Lines are read as fgets(3) into 1024
+   bytes reads them: a piece of at most 1023 bytes ending at the first
+   '\n' counts as a line, cut at its first NUL byte; a piece of 1023
+   bytes with neither a '\n' at its end nor a NUL is a line too long. */
+extern int patterns_parse (patterns *p, char const *name, char const *buf, size_t len, char *err, size_t errlen) ;
+
+/* Releases what patterns_load or patterns_parse compiled. */
 extern void patterns_free (patterns *p) ;
 
 /* The class of host for a client at ip (0: address unknown, no
