@@ -149,7 +149,7 @@ int main (int argc, char const *const *argv)
     return 0 ;
   }
 
-  pid = child_spawn2(argv[0], argv, (char const *const *)environ, fds) ;
+  pid = mx_child_spawn(argv, fds) ;
   if (!pid)
   {
     static char const msg[] = "421 4.3.0 mail server unavailable, closing connection\r\n" ;
