@@ -24,11 +24,7 @@ plan skip_all => "$bin not built" unless -x $bin && -x $make;
 
 my $dir = tmpdir();
 my $cdb = "$dir/recipients.cdb";
-{
-  my ($rc, undef, $err) = run_cmd(argv => [$make, $cdb, "$dir/recipients.tmp"],
-    stdin => "example.org\nalice\@example.org\nbob\@example.org\ncarol\@example.org\n");
-  is($rc, 0, 'the recipient database builds') or diag $err;
-}
+make_cdb(recipients => "example.org\nalice\@example.org\nbob\@example.org\ncarol\@example.org\n", $cdb);
 my $n = 0;
 
 # rcptchecks (no tarpit delay) in front of argv
