@@ -1,23 +1,17 @@
 /* engine: see engine.h. Fixed buffers: a hostile client can fill them,
  * and then it is simply not read. The verbs are verbs.c's rows, the
  * checks of the stream envelope.c's command stage: what is here moves
- * bytes, owes answers and keeps the session's mode.
+ * bytes, owes answers and keeps the session's mode; the child's side
+ * (its replies counted, paired and passed on in order) is answers.c.
  */
 #include "engine.h"
 
 #include <string.h>
 
+#include "engine-int.h"
 #include "verbs.h"
 
-/* consumed from the child: no longer counted in scanned */
-static void fromchild_skip (engine *e, size_t n)
-{
-  mx_fifo_skip(&e->fromchild, n) ;
-  e->scanned = e->scanned > n ? e->scanned - n : 0 ;
-  e->consumed++ ;
-}
-
-static void finish (engine *e, char const *why)
+void engine_finish (engine *e, char const *why)
 {
   if (!e->result) e->result = why ;
   e->mode = M_DONE ;
@@ -25,10 +19,10 @@ static void finish (engine *e, char const *why)
 
 /* A last word to the client, outside the queue (whatever was owed is
    not coming), then the end. */
-static void last_word (engine *e, char const *reply, char const *why)
+void engine_last_word (engine *e, char const *reply, char const *why)
 {
   mx_fifo_put(&e->out, reply, strlen(reply)) ;
-  finish(e, why) ;
+  engine_finish(e, why) ;
 }
 
 static void owe (engine *e, enum owed w, long long ready)
@@ -85,9 +79,9 @@ static void forward (engine *e, char const *line, size_t len, int group)
 
 /* The proxy and the server no longer agree: whatever was owed is not
    coming. */
-static void out_of_step (engine *e)
+void engine_out_of_step (engine *e)
 {
-  last_word(e, "421 4.3.0 mail server out of step, closing connection\r\n", "out-of-step") ;
+  engine_last_word(e, "421 4.3.0 mail server out of step, closing connection\r\n", "out-of-step") ;
 }
 
 static size_t line_limit (engine *e)
@@ -118,7 +112,7 @@ static int stream_check (engine *e, char const *line, size_t len, int early)
   if (c.now)
   {
     mx_fifo_skip(&e->in, mx_fifo_len(&e->in)) ;   /* never reaches the server */
-    last_word(e, c.reply, c.close) ;
+    engine_last_word(e, c.reply, c.close) ;
   }
   else owe_local(e, c.reply, strlen(c.reply), 0, c.close) ;
   return 1 ;
@@ -129,7 +123,7 @@ static int stream_check (engine *e, char const *line, size_t len, int early)
    PIPELINING was not offered. The answer to the end of the data is
    never withheld (the message is the server's by then), nor those to
    AUTH and QUIT. Returns 1 if the session ends for it. */
-static int pipelining (engine *e, enum owed w)
+int engine_pipelining (engine *e, enum owed w)
 {
   if (e->mode == M_DONE || w == O_QUIT || w == O_AUTH || w == O_DATAEND) return 0 ;
   if (w != O_GREETING && w != O_EHLO && (e->offered & EXT_PIPELINING)) return 0 ;
@@ -144,7 +138,7 @@ static int early_command (engine *e)
   for (i = 0 ; i < e->qlen ; i++)
   {
     enum owed w = (enum owed)e->queue[(e->qhead + i) % ENGINE_QMAX].what ;
-    if (w == O_GREETING || w == O_EHLO || !(e->offered & EXT_PIPELINING)) return pipelining(e, w) ;
+    if (w == O_GREETING || w == O_EHLO || !(e->offered & EXT_PIPELINING)) return engine_pipelining(e, w) ;
   }
   return 0 ;
 }
@@ -275,155 +269,6 @@ static void client_input (engine *e)
   }
 }
 
-/* New bytes from the child: counts its complete replies, and ends the
-   session when one answers nothing. */
-static void child_replies (engine *e)
-{
-  while (e->ends_len && e->ends[e->ends_head] <= e->written_total)
-  {
-    e->ends_head = (e->ends_head + 1) % (ENGINE_QMAX + 2) ;
-    e->ends_len-- ;
-    e->asked++ ;
-  }
-  while (!e->result)
-  {
-    char const *r = e->fromchild.s + e->fromchild.head + e->scanned ;
-    size_t n = smtp_reply_len(r, mx_fifo_len(&e->fromchild) - e->scanned) ;
-    unsigned int code ;
-    if (!n) return ;
-    code = smtp_reply_valid(r, n) ;
-    if (!code) { out_of_step(e) ; return ; }
-    e->heard++ ;
-    e->scanned += n ;
-    if (e->heard <= e->asked) continue ;
-    /* unasked: the server's own timeout or shutdown notice is its last
-       word; anything else is a reply to a command it never got */
-    if (code / 100 != 4 || e->closing_at) { out_of_step(e) ; return ; }
-    e->closing_at = e->heard ;
-    e->mode = M_DONE ;
-  }
-}
-
-/* The child's answer to the front of the queue is at the head of
-   fromchild (n bytes): passes it on, and acts on what it says. */
-static void child_answer (engine *e, engine_answer const *a, size_t n)
-{
-  mx_fifo *out = &e->out ;
-  unsigned int code = smtp_reply_code(e->fromchild.s + e->fromchild.head, n) ;
-  char *copy ;
-  /* a reply of the wrong kind for what it answers */
-  if (!smtp_reply_fits(a->what == O_GREETING ? SMTP_ANSWERS_GREETING : a->what == O_DATA ? SMTP_ANSWERS_DATA
-      : a->what == O_AUTH ? SMTP_ANSWERS_AUTH : SMTP_ANSWERS_COMMAND, code)) { out_of_step(e) ; return ; }
-  mx_fifo_put(out, e->fromchild.s + e->fromchild.head, n) ;   /* may move out's contents */
-  copy = out->s + out->tail - n ;
-  fromchild_skip(e, n) ;
-  e->last_code = code ;
-  if (code == 421) { finish(e, "child-421") ; return ; }   /* its last word */
-  switch (a->what)
-  {
-    case O_EHLO :
-      /* a refused EHLO offers nothing: not even what an earlier one did */
-      if (code == 250) out->tail -= n - smtp_ehlo_keep(copy, n, EXT_DEFAULT | EXT_SMTPUTF8, &e->offered) ;
-      else e->offered = 0 ;
-      if (e->mode == M_HELD) e->mode = M_COMMAND ;
-      break ;
-    case O_HELO :
-      e->offered = 0 ;   /* no ESMTP parameters after HELO */
-      if (e->mode == M_HELD) e->mode = M_COMMAND ;
-      break ;
-    case O_DATA :
-      if (e->mode != M_HELD) break ;   /* the session is ending */
-      if (code == 354) { datascan_start(&e->scan) ; e->mode = M_DATA ; }
-      else e->mode = M_COMMAND ;
-      break ;
-    case O_AUTH :
-      if (e->mode != M_HELD) break ;
-      if (code == 334) e->mode = M_AUTHLINE ;
-      else
-      {
-        /* 235: trusted from now on, and still followed command by
-           command: no verb off the allow-list reaches the server */
-        if (code == 235) e->stats->trusted = e->trusted = 1 ;
-        e->mode = M_COMMAND ;
-      }
-      break ;
-    case O_DATAEND :
-      if (code >= 200 && code < 300) e->stats->messages++ ;
-      break ;
-    case O_MAIL :
-      /* the server refused the sender: no transaction after all */
-      if (code / 100 != 2) envelope_reset(e->env) ;
-      break ;
-    case O_QUIT :
-      finish(e, "quit") ;
-      break ;
-    default : break ;
-  }
-}
-
-/* The child is gone with answers still owed: after a refusal of its
-   own (qmail-smtpd's 451 and exit) that was its last word; otherwise it
-   died, and the client is told. */
-static void child_gone (engine *e)
-{
-  if (e->last_code >= 400) finish(e, "child-exit") ;
-  else last_word(e, "421 4.3.0 mail server unavailable, closing connection\r\n", "child-died") ;
-}
-
-/* The child's last word, sent unasked, when its turn has come. */
-static int last_word_due (engine *e, size_t n)
-{
-  if (!n || !e->closing_at || e->consumed + 1 != e->closing_at) return 0 ;
-  if (mx_fifo_room(&e->out) < n) return 1 ;
-  mx_fifo_put(&e->out, e->fromchild.s + e->fromchild.head, n) ;
-  fromchild_skip(e, n) ;
-  finish(e, "child-closed") ;
-  return 1 ;
-}
-
-/* Gives the client every answer that is due, in order. */
-static void answers (engine *e)
-{
-  while (!e->result)
-  {
-    engine_answer const *a ;
-    size_t n = smtp_reply_len(e->fromchild.s + e->fromchild.head, e->scanned) ;
-    if (!e->qlen)
-    {
-      if (last_word_due(e, n)) return ;
-      if (n) { out_of_step(e) ; return ; }   /* child_replies lets none through */
-      if (e->child_eof) child_gone(e) ;
-      return ;
-    }
-    a = &e->queue[e->qhead] ;
-    if (a->ready > e->now) return ;
-    if (a->what == O_LOCAL)
-    {
-      if (mx_fifo_room(&e->out) < a->len) return ;
-      if (!a->close && mx_fifo_len(&e->in) && pipelining(e, O_LOCAL)) return ;
-      mx_fifo_put(&e->out, e->text.s + e->text.head, a->len) ;
-      mx_fifo_skip(&e->text, a->len) ;
-      if (a->close) finish(e, a->close) ;
-    }
-    else
-    {
-      if (last_word_due(e, n)) return ;
-      if (!n)
-      {
-        if (e->child_eof) child_gone(e) ;
-        else if (mx_fifo_room(&e->fromchild) == 0) out_of_step(e) ;   /* a reply longer than the buffer */
-        return ;
-      }
-      if (mx_fifo_room(&e->out) < n) return ;
-      if (mx_fifo_len(&e->in) && pipelining(e, (enum owed)a->what)) return ;
-      child_answer(e, a, n) ;
-      if (e->result) return ;
-    }
-    e->qhead = (e->qhead + 1) % ENGINE_QMAX ;
-    e->qlen-- ;
-  }
-}
-
 /* when the client's silence (or the child's) ends the session */
 static long long idle_deadline (engine *e)
 {
@@ -462,12 +307,12 @@ void engine_run (engine *e, long long now)
   if (!e->result)
   {
     client_input(e) ;
-    answers(e) ;
+    engine_answers(e) ;
     client_input(e) ;   /* answers may have opened the data phase or an AUTH line */
   }
   /* the client is done sending: once what it sent is answered, the
      child's input ends and so does the session */
-  if (!e->result && e->client_eof && !mx_fifo_len(&e->in) && !e->qlen) finish(e, "client-eof") ;
+  if (!e->result && e->client_eof && !mx_fifo_len(&e->in) && !e->qlen) engine_finish(e, "client-eof") ;
 }
 
 int engine_end_childin (engine *e)
@@ -498,8 +343,8 @@ char const *engine_timeout (engine *e, long long now)
   if (now < idle_deadline(e)) return 0 ;   /* a delayed answer is due */
   if (e->result) return e->result ;        /* the client reads nothing: give up */
   if (e->qlen && e->queue[e->qhead].what != O_LOCAL)
-    last_word(e, "421 4.3.0 mail server not answering, closing connection\r\n", "child-timeout") ;
-  else last_word(e, "421 4.4.2 timeout, closing connection\r\n", "timeout") ;
+    engine_last_word(e, "421 4.3.0 mail server not answering, closing connection\r\n", "child-timeout") ;
+  else engine_last_word(e, "421 4.4.2 timeout, closing connection\r\n", "timeout") ;
   return 0 ;
 }
 
@@ -512,7 +357,7 @@ void engine_client_gone (engine *e)
 {
   e->out.head = e->out.tail = 0 ;
   e->client_eof = 1 ;
-  finish(e, "client-gone") ;
+  engine_finish(e, "client-gone") ;
 }
 
 void engine_child_wrote (engine *e, size_t n) { e->written_total += n ; }
@@ -527,7 +372,7 @@ void engine_child_lost (engine *e)
 void engine_child_read (engine *e, long long now)
 {
   e->last_activity = e->last_child = now ;
-  child_replies(e) ;
+  engine_child_replies(e) ;
 }
 
 void engine_child_eof (engine *e) { e->child_eof = 1 ; }
