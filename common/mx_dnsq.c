@@ -131,15 +131,18 @@ static void heap_set (mx_dns_q *q, lookup *l)
   heap_down(q, l->hpos - 1) ;
 }
 
+/* the last one takes l's place, then goes up or down as its wake says */
 static void heap_del (mx_dns_q *q, lookup *l)
 {
   unsigned int i = l->hpos ;
+  lookup *m ;
   if (!i--) return ;
   l->hpos = 0 ;
   if (i == --q->heapn) return ;
-  heap_put(q, i, q->heap[q->heapn]) ;
+  m = q->heap[q->heapn] ;
+  heap_put(q, i, m) ;
   heap_up(q, i) ;
-  heap_down(q, q->heap[i] == l ? i : q->heap[i]->hpos - 1) ;
+  heap_down(q, m->hpos - 1) ;
 }
 
 /* the packet */

@@ -18,6 +18,7 @@ use warnings;
 use Test::More;
 use IO::Socket::IP;
 use Socket qw(SOCK_DGRAM);
+use POSIX ();
 use lib 't/lib';
 use MXTest;
 use MXRun;
@@ -134,12 +135,80 @@ subtest 'deadlines against a resolver that never answers' => sub {
   my $n = datagrams($sock);
   is($n, 4, 'three queries and one resend reached the silent resolver') or diag "$n datagrams";
 
+  # 40 deadlines in shuffled order, 16 on the wire, 3 cancelled: each
+  # lookup ends at its own deadline, whatever the order of submission
+  my @ms = map { 100 + 50 * $_ } 0 .. 39;
+  for (my $i = $#ms ; $i > 0 ; $i--) { my $j = int rand($i + 1) ; @ms[$i, $j] = @ms[$j, $i] }
+  $out = drive($sip, qw(new 16 24), (map { ('a', "d$_.test.example", $ms[$_ - 1]) } 1 .. 40),
+    qw(cancel 5 cancel 20 cancel 33 drain 5000));
+  like($out, qr/^drained 37 inflight=0 waiting=0 done=0 maxfly=16$/m, '37 timed out, 16 on the wire at most') or diag $out;
+  my @late = grep { my $r = result($out, $_); !($r->{status} eq 'timeout' && $r->{ms} >= $ms[$_ - 1] && $r->{ms} <= $ms[$_ - 1] + 100) }
+    grep { $_ != 5 && $_ != 20 && $_ != 33 } 1 .. 40;
+  is("@late", '', 'each at its own deadline') or diag $out;
+  ok(!(grep { %{ result($out, $_) } } 5, 20, 33), 'the cancelled ones: nothing');
+  datagrams($sock);
+
   # one on the wire: the second waits out its deadline in the FIFO, unsent
   $out = drive($sip, qw(new 1 4 a x.test.example 900 a y.test.example 300 counts drain 3000));
   like($out, qr/^counts inflight=1 waiting=1 done=0$/m, 'one on the wire, one waiting') or diag $out;
   is(result($out, 2)->{status}, 'timeout', 'the waiting one: TIMEOUT');
   ok(result($out, 2)->{ms} >= 300 && result($out, 2)->{ms} <= 400, '... at its own deadline, not after the first');
   is(datagrams($sock), 1, '... and it never left');
+
+  # a deadline already past at submission: TIMEOUT, nothing sent
+  $out = drive($sip, qw(new 1 0 a z.test.example 0 drain 1000));
+  like($out, qr/^result 1 status=timeout rcode=0 ttl=0 ms=0 /m, 'a deadline already past: TIMEOUT at once') or diag $out;
+  is(datagrams($sock), 0, '... and no query left');
+};
+
+# A DNS server on TCP port 53 of $ip: answers every query with a CNAME
+# (TTL 900) and a TXT record of $text (TTL 77). Returns its pid.
+# (tinydns gives every record of a set the same TTL: this answer has
+# two TTLs, of which the lower counts.)
+sub tcp_txt_server {
+  my ($ip, $text) = @_;
+  my $l = IO::Socket::IP->new(LocalHost => $ip, LocalPort => 53, Listen => 8, ReuseAddr => 1)
+    or die "cannot listen on TCP $ip:53: $@";
+  my $pid = fork // die "fork: $!";
+  if (!$pid) {
+    alarm 60;
+    while (my $c = $l->accept) {
+      my $get = sub { my $b = ''; while (length $b < $_[0]) { $c->sysread($b, $_[0] - length $b, length $b) or return undef } $b };
+      my $len = $get->(2) // next;
+      my $query = $get->(unpack 'n', $len) // next;
+      my $rdata = join '', map { chr(length $_) . $_ } $text =~ /(.{1,255})/gs;
+      my $answer = pack('n n n n n n', unpack('n', $query), 0x8580, 1, 2, 0, 0) . substr($query, 12)
+        . pack('n n n N n', 0xc00c, 5, 1, 900, 4) . "\x01t\xc0\x0c"
+        . pack('n n n N n', 0xc00c, 16, 1, 77, length $rdata) . $rdata;
+      $c->syswrite(pack('n', length $answer) . $answer);
+      close $c;
+    }
+    POSIX::_exit(0);
+  }
+  close $l;
+  return $pid;
+}
+
+subtest 'a truncated answer: asked again over TCP' => sub {
+  # tinydns sets TC on an answer over 512 bytes and has no TCP: the
+  # TCP server beside it answers instead, with 600 bytes of text
+  my $big = join '', map { chr(ord('A') + $_ % 26) } 0 .. 599;
+  my $dns2 = start_tinydns(data => "Zbig.example:$SOA:60:60\n&big.example::ns.big.example.\n'txt.big.example:$big:300\n");
+  my $pid = tcp_txt_server($dns2->ip, $big);
+  my $out = drive($dns2->ip, qw(new 4 0 txt txt.big.example 3000 txt txt.big.example 3000 drain 5000));
+  kill 'TERM', $pid;
+  waitpid $pid, 0;
+  for my $k (1, 2) {
+    my $r = result($out, $k);
+    is_deeply([@$r{qw(status ttl)}, length $r->{txt}], ['answered', 77, 512], "lookup $k: the TCP answer, cut to 512 bytes, the lower TTL (77, CNAME 900)") or diag $out;
+    is($r->{txt}, substr($big, 0, 512), '... the text');
+  }
+  # nothing on TCP now: every server failed, well before the deadline
+  $out = drive($dns2->ip, qw(new 4 0 txt txt.big.example 3000 drain 5000));
+  my $r = result($out, 1);
+  is($r->{status}, 'failed', 'no TCP server: FAILED') or diag $out;
+  ok($r->{ms} < 1000, "... at once ($r->{ms} ms)");
+  $dns2->stop;
 };
 
 subtest 'max_inflight with 500 lookups, FIFO order' => sub {
