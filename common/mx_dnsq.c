@@ -161,7 +161,8 @@ static unsigned long ttl_of (unsigned char const *p)
 
 /* mx_dnsseal.h: the lowest TTL of the answer records; with none, the
    lower of the authority SOA's TTL and MINIMUM (RFC 2308); 0 if neither
-   is there. */
+   is there. Reads only what it needs: the header, the question, the
+   answer records (or the authority records up to the first SOA). */
 unsigned int mx_dns_ttl (char const *buf, unsigned int len)
 {
   unsigned char h[12] ;
@@ -174,28 +175,29 @@ unsigned int mx_dns_ttl (char const *buf, unsigned int len)
   pos = dns_packet_skipname(buf, len, pos) ;
   if (!pos || pos + 4 > len) return 0 ;
   pos += 4 ;
-  for (i = 0 ; i < an + ns ; i++)
+  for (i = 0 ; i < (an ? an : ns) ; i++)
   {
     unsigned char rr[10] ;
     unsigned long t ;
+    unsigned int end ;
     pos = dns_packet_skipname(buf, len, pos) ;
     if (pos) pos = dns_packet_copy(buf, len, pos, (char *)rr, 10) ;
     if (!pos) return 0 ;
+    end = pos + ((unsigned int)rr[8] << 8 | rr[9]) ;
+    if (end > len) return 0 ;
     t = ttl_of(rr + 4) ;
-    if (i < an) { if (!i || t < low) low = t ; }
-    else if (an) break ;
+    if (an) { if (!i || t < low) low = t ; }
     else if (rr[0] == 0 && rr[1] == 6)
     {
-      unsigned char soa[20] ;
+      /* MNAME, RNAME, then SERIAL REFRESH RETRY EXPIRE MINIMUM, inside
+         the record */
       unsigned int p = dns_packet_skipname(buf, len, pos) ;
       if (p) p = dns_packet_skipname(buf, len, p) ;
-      if (p) p = dns_packet_copy(buf, len, p, (char *)soa, 20) ;
-      if (!p) return 0 ;
-      low = ttl_of(soa + 16) < t ? ttl_of(soa + 16) : t ;
-      break ;
+      if (!p || p + 20 > end) return 0 ;
+      t = ttl_of((unsigned char const *)buf + p + 16) < t ? ttl_of((unsigned char const *)buf + p + 16) : t ;
+      return (unsigned int)t ;
     }
-    pos += (unsigned int)rr[8] << 8 | rr[9] ;
-    if (pos > len) return 0 ;
+    pos = end ;
   }
   return (unsigned int)low ;
 }
