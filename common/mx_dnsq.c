@@ -518,7 +518,7 @@ void mx_dns_q_free (mx_dns_q *q)
 {
   unsigned int i ;
   if (!q) return ;
-  for (i = 0 ; i < q->cap ; i++) if (q->slot[i]) drop(q, q->slot[i]) ;
+  if (q->slot) for (i = 0 ; i < q->cap ; i++) if (q->slot[i]) drop(q, q->slot[i]) ;
   close(q->ep) ;
   free(q->slot) ; free(q->gen) ; free(q->freeidx) ; free(q->heap) ;
   free(q) ;
