@@ -35,9 +35,10 @@ COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o co
 STORES     = relaydb/store.o relaydb/store-dir.o relaydb/store-sql.o relaydb/relaydb-opts.o common/mx_sql.o
 RELAYSTORE = $(STORES) common/mx_mariadb.o
 
-# libowfat's DNS client, sealed: mx_dns.o and the libowfat members it
-# needs in one relocatable object, every symbol local but mx_dns_*
-# (common/LIBRARIES). Programs link this, never libowfat itself.
+# libowfat's DNS client, sealed: mx_dns.o, mx_dnsq.o and the libowfat
+# members they need in one relocatable object, every symbol local but
+# the entry points of mx_dns.h and mx_dnsq.h (common/LIBRARIES).
+# Programs link this, never libowfat itself.
 OWFAT = /usr/lib/libowfat.a
 DNS_SEALED = common/mx_dns-sealed.o
 
@@ -45,13 +46,16 @@ DNS_SEALED = common/mx_dns-sealed.o
 # those (conf-ld and the like are prerequisites too, but not objects).
 LINK = $(LD) $(SANITIZE) -o $@ $(filter %.o,$^)
 
-all: $(PROGRAMS) $(UNITS)
+all: $(PROGRAMS) $(UNITS) t/dnsq-test
 
-common/mx_dns-linked.o: common/mx_dns.o
-	ld -r -o $@ common/mx_dns.o $(OWFAT)
+DNS_OBJS = common/mx_dns.o common/mx_dnsq.o
+DNS_ENTRY = mx_dns_fcrdns mx_dns_all mx_dns_q_new mx_dns_q_free mx_dns_q_fd mx_dns_q_fcrdns mx_dns_q_lookup mx_dns_q_cancel mx_dns_q_timeout mx_dns_q_run mx_dns_q_next mx_dns_q_counts
+
+common/mx_dns-linked.o: $(DNS_OBJS)
+	ld -r -o $@ $(DNS_OBJS) $(OWFAT)
 
 $(DNS_SEALED): common/mx_dns-linked.o
-	objcopy --keep-global-symbol=mx_dns_fcrdns --keep-global-symbol=mx_dns_all common/mx_dns-linked.o $@
+	objcopy $(DNS_ENTRY:%=--keep-global-symbol=%) common/mx_dns-linked.o $@
 
 %.o: %.c conf-cc
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -c -o $@ $<
@@ -186,6 +190,11 @@ t/unit/relaydb-window-test.o: CPPFLAGS += -Irelaydb
 t/unit/relaydb-window-test: t/unit/relaydb-window-test.o relaydb/relaywindow.o t/unit/tap.o conf-ld
 	$(LINK)
 
+# mx_dnsq's driver for t/dnsq.t (a real tinydns): skalibs beside the
+# sealed DNS object, as a program of the chain links them
+t/dnsq-test: t/dnsq-test.o common/mx_secs.o $(DNS_SEALED) conf-ld
+	$(LINK) $(SKALIBS)
+
 t/unit/text-test: t/unit/text-test.o t/unit/tap.o common/mx_text.o conf-ld
 	$(LINK) $(SKALIBS)
 
@@ -207,7 +216,7 @@ asan:
 # FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME (new inputs go to a
 # temporary directory) and fails if one crashes; the input that crashed
 # it is left as fuzz/NAME-crash-*. "make -j2 fuzz" runs two at a time.
-FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls
+FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 # FUZZ_RUNS=N: stop each harness after N inputs too, whichever comes first
@@ -237,6 +246,7 @@ FUZZ_MAXLEN_utf8     = 300
 FUZZ_MAXLEN_netlist = 4200
 FUZZ_MAXLEN_session = 4096
 FUZZ_MAXLEN_starttls = 4096
+FUZZ_MAXLEN_dnsq     = 1500
 
 fuzz/%.o: %.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -I$(<D) -c -o $@ $<
@@ -254,8 +264,11 @@ fuzz/utf8-fuzz:     fuzz/utf8-fuzz.o fuzz/mx_utf8.o fuzz/mx_text.o
 fuzz/netlist-fuzz: fuzz/netlist-fuzz.o fuzz/mx_net.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/session-fuzz: fuzz/session-fuzz.o fuzz/engine.o fuzz/answers.o fuzz/verbs.o fuzz/check.o fuzz/tarpit.o fuzz/envelope.o fuzz/mx_zonespec.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o fuzz/mx_fifo.o fuzz/mx_log.o fuzz/mx_secs.o
 fuzz/starttls-fuzz: fuzz/starttls-fuzz.o fuzz/session.o fuzz/mx_smtp.o fuzz/mx_fifo.o
-$(FUZZERS):
+$(filter-out fuzz/dnsq-fuzz,$(FUZZERS)):
 	$(FUZZ_CC) -o $@ $^ $(SKALIBS) $(IDN2)
+# mx_dnsq's answer parser, unsealed: libowfat alone, no skalibs
+fuzz/dnsq-fuzz: fuzz/dnsq-fuzz.o fuzz/mx_dnsq.o fuzz/mx_dns.o $(OWFAT)
+	$(FUZZ_CC) -o $@ $^
 
 fuzz-build: $(FUZZERS)
 
@@ -289,4 +302,4 @@ clean:
 
 .PHONY: all test asan install clean fuzz fuzz-build $(FUZZ_NAMES:%=fuzz-run-%)
 
--include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d rblenv/*.d rcptchecks/*.d smtp-tls/*.d proxy-env/*.d smtp-forward/*.d report/*.d t/unit/*.d fuzz/*.d)
+-include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d rblenv/*.d rcptchecks/*.d smtp-tls/*.d proxy-env/*.d smtp-forward/*.d report/*.d t/unit/*.d t/*.d fuzz/*.d)
