@@ -402,7 +402,8 @@ static void unwritable (char const *dir)
   pass(c, "192.0.2.1", CACHE_PREGREET, T0, 60, 0) ;
   snprintf(sub, sizeof sub, "%s/ro", dir) ;
   snprintf(path, sizeof path, "%s/cache", sub) ;
-  if (mkdir(sub, 0755) < 0 || !write_file(path, old, sizeof old - 1) || chmod(sub, 0555) < 0) { tap_ok(0, "set up a read-only directory") ; return ; }
+  /* the old file itself writable by all: only writing in place could change it */
+  if (chmod(dir, 0755) < 0 || mkdir(sub, 0755) < 0 || !write_file(path, old, sizeof old - 1) || chmod(path, 0666) < 0 || chmod(sub, 0555) < 0) { tap_ok(0, "set up a read-only directory") ; return ; }
   pid = fork() ;
   if (!pid)
   {
