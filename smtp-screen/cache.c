@@ -405,6 +405,7 @@ int cache_save (cache const *c, char const *path, uint64_t now)
   memcpy(tmp + len, suffix, sizeof suffix) ;
   fd = mkstemp(tmp) ;
   if (fd < 0) return 0 ;
+  if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) goto fail ;
   while ((n = cache_dump(c, now, &cursor, buf, sizeof buf)))
     if (!allwrite(fd, buf, n)) goto fail ;
   if (fsync(fd) < 0) goto fail ;
@@ -523,7 +524,11 @@ static int loader_feed (loader *ld, char const *s, size_t n)
     if (!avail) { ld->st->cut = 1 ; return 0 ; }
     lf = memchr(s, '\n', avail) ;
     m = lf ? (size_t)(lf - s) : avail ;
-    if (m > CACHE_LINE_MAX - ld->len) ld->over = 1 ;
+    if (m > CACHE_LINE_MAX - ld->len)
+    {
+      if (!ld->state) { ld->state = 2 ; return 0 ; }   /* longer than any version line */
+      ld->over = 1 ;
+    }
     if (!ld->over) { memcpy(ld->line + ld->len, s, m) ; ld->len += m ; }
     if (lf) m++ ;
     s += m ; n -= m ; ld->left -= m ;
@@ -557,7 +562,7 @@ int cache_load (cache *c, char const *path, uint64_t now, uint32_t const *maxlif
 {
   char buf[65536] ;
   loader ld ;
-  int fd = open(path, O_RDONLY | O_CLOEXEC) ;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) ;   /* a FIFO by mistake: no wait */
   if (fd < 0) { memset(st, 0, sizeof *st) ; return -1 ; }
   loader_init(&ld, c, now, maxlife, st) ;
   for (;;)

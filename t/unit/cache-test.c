@@ -386,6 +386,12 @@ static void damaged (char const *dir)
   snprintf(path, sizeof path, "%s/damaged", dir) ;
   tap_ok(write_file(path, "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16) && cache_load(c, path, T0, 0, &st) == 0 && !entries(c),
     "a file of other content: 0, nothing held, no error") ;
+  /* a FIFO named by mistake, with no writer: no wait (main's alarm) */
+  c = cache_init(8, 0) ;
+  snprintf(path, sizeof path, "%s/fifo", dir) ;
+  tap_ok(!mkfifo(path, 0600) && cache_load(c, path, T0, 0, &st) == 0 && !entries(c) && !unlink(path), "a FIFO: read at once, empty, ignored") ;
+  memset(big, 'x', 1500) ;
+  tap_ok(cache_load_buf(c, big, 1500, T0, 0, &st) == 0 && !entries(c) && !st.cut, "a first line longer than any version line: ignored") ;
   cache_free(c) ;
 }
 
@@ -502,6 +508,7 @@ int main (void)
   char dir[] = "/tmp/cache-test.XXXXXX" ;
   char cmd[64] ;
   if (!mkdtemp(dir)) { perror("mkdtemp") ; return 111 ; }
+  alarm(60) ;   /* a load that waits fails the test */
   lifetimes() ;
   eviction() ;
   expire() ;
