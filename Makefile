@@ -28,7 +28,7 @@ IDN2 = -l:libidn2.a -l:libunistring.a
 PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward report/mxguard-report
 MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 report/mxguard-report.8
 MAN7     = rcptchecks/rcptchecks-recipients.7 rcptchecks/rcptchecks-envelope.7 rcptchecks/rcptchecks-session.7
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/wait-test t/unit/sql-test t/unit/relaydb-window-test t/unit/engine-test
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/wait-test t/unit/sql-test t/unit/relaydb-window-test t/unit/engine-test t/unit/cache-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_wait.o common/mx_linger.o common/mx_fifo.o common/mx_child.o
@@ -198,6 +198,11 @@ t/dnsq-test: t/dnsq-test.o common/mx_secs.o $(DNS_SEALED) conf-ld
 t/unit/text-test: t/unit/text-test.o t/unit/tap.o common/mx_text.o conf-ld
 	$(LINK) $(SKALIBS)
 
+# smtp-screen's memory of clients that passed, on its own
+t/unit/cache-test.o: CPPFLAGS += -Ismtp-screen
+t/unit/cache-test: t/unit/cache-test.o smtp-screen/cache.o t/unit/tap.o $(COMMON_IP) conf-ld
+	$(LINK) $(SKALIBS)
+
 # The whole suite, as CI runs it (the README's test command without the
 # package installation).
 test: all
@@ -216,7 +221,7 @@ asan:
 # FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME (new inputs go to a
 # temporary directory) and fails if one crashes; the input that crashed
 # it is left as fuzz/NAME-crash-*. "make -j2 fuzz" runs two at a time.
-FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq
+FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq cache
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 # FUZZ_RUNS=N: stop each harness after N inputs too, whichever comes first
@@ -227,7 +232,7 @@ FUZZ_CC  = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recove
 # file name). A program's object sees common/ and its own folder only,
 # as in the build; a harness (fuzz/*-fuzz.c, t/unit's models) sees the
 # folders it drives too.
-FUZZ_DIRS = fuzz common rcptchecks relaydb smtp-delay smtp-forward smtp-tls t/unit
+FUZZ_DIRS = fuzz common rcptchecks relaydb smtp-delay smtp-forward smtp-tls smtp-screen t/unit
 vpath %.c $(FUZZ_DIRS)
 # (rcptchecks' check.h names Connector/C's types: the MariaDB headers)
 FUZZ_CPPFLAGS = -Icommon -I/usr/include/mariadb
@@ -247,6 +252,7 @@ FUZZ_MAXLEN_netlist = 4200
 FUZZ_MAXLEN_session = 4096
 FUZZ_MAXLEN_starttls = 4096
 FUZZ_MAXLEN_dnsq     = 1500
+FUZZ_MAXLEN_cache    = 4096
 
 fuzz/%.o: %.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -I$(<D) -c -o $@ $<
@@ -264,6 +270,7 @@ fuzz/utf8-fuzz:     fuzz/utf8-fuzz.o fuzz/mx_utf8.o fuzz/mx_text.o
 fuzz/netlist-fuzz: fuzz/netlist-fuzz.o fuzz/mx_net.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/session-fuzz: fuzz/session-fuzz.o fuzz/engine.o fuzz/answers.o fuzz/verbs.o fuzz/check.o fuzz/tarpit.o fuzz/envelope.o fuzz/mx_zonespec.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o fuzz/mx_fifo.o fuzz/mx_log.o fuzz/mx_secs.o
 fuzz/starttls-fuzz: fuzz/starttls-fuzz.o fuzz/session.o fuzz/mx_smtp.o fuzz/mx_fifo.o
+fuzz/cache-fuzz:    fuzz/cache-fuzz.o fuzz/cache.o fuzz/mx_ip.o fuzz/mx_text.o
 $(filter-out fuzz/dnsq-fuzz,$(FUZZERS)):
 	$(FUZZ_CC) -o $@ $^ $(SKALIBS) $(IDN2)
 # mx_dnsq's answer parser, unsealed: libowfat alone, no skalibs
@@ -302,4 +309,4 @@ clean:
 
 .PHONY: all test asan install clean fuzz fuzz-build $(FUZZ_NAMES:%=fuzz-run-%)
 
--include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d rblenv/*.d rcptchecks/*.d smtp-tls/*.d proxy-env/*.d smtp-forward/*.d report/*.d t/unit/*.d t/*.d fuzz/*.d)
+-include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d rblenv/*.d rcptchecks/*.d smtp-tls/*.d proxy-env/*.d smtp-forward/*.d smtp-screen/*.d report/*.d t/unit/*.d t/*.d fuzz/*.d)
