@@ -121,9 +121,12 @@ my @swaks = ('--ehlo', 'client.test', '--from', 'sender@other.test', '--to', 'al
   my ($p3) = $pfx =~ /^(\d+\.\d+\.\d+\.)/;
   my $rules = make_cdb(rules => "$plain:allow,FOO=\"bar\",EMPTY=\"\",FOO=\"last\"\n$relay:allow,RELAYCLIENT=\"\",TCPLOCALHOST=\"ruled\"\n"
     . "$deny:deny\n::1:allow,SIX=\"6\"\n$p3:allow,PREFIX=\"3\"\n:allow,DEFAULT=\"yes\"\n");
+  # ::1 is the only IPv6 client: a second CDB where it matches a prefix ("::")
+  my $rules6 = make_cdb(rules => "::2:deny\n::1.:deny\n::1a:deny\n:::allow,SIXPFX=\"1\"\n:allow,DEFAULT=\"yes\"\n");
   my %env = (RELAYCLIENT => undef, FOO => 'orig', TCPREMOTEHOST => 'stale.example', TCPREMOTEINFO => 'stale', TCP6REMOTEHOST => 'stale', RBLSMTPD => undef);
-  my @opts = ('-R', '-H', '-l', 'mx.example.org', '-x', $rules);
-  for my $ip (loopback_ip(), '::1') {
+  for my $round ([loopback_ip(), $rules], ['::1', $rules], ['::1', $rules6]) {
+    my ($ip, $cdbfile) = @$round;
+    my @opts = ('-R', '-H', '-l', 'mx.example.org', '-x', $cdbfile);
     my $t = start_tcpserver(ip => $ip, opts => \@opts, env => \%env, argv => ['/usr/bin/env']);
     my $s = start_screen(ip => $ip, opts => [@opts, '-w', '0.2'], env => \%env, argv => ['/usr/bin/env']);
     for my $src ($ip eq '::1' ? ('::1') : ($plain, $relay, $pfx, $deny, $none)) {
@@ -136,7 +139,7 @@ my @swaks = ('--ehlo', 'client.test', '--from', 'sender@other.test', '--to', 'al
         $all =~ s/^((?:TCP6?)(?:REMOTE|LOCAL)PORT)=(\d+)$/$1 eq 'TCPREMOTEPORT' || $1 eq 'TCP6REMOTEPORT' ? ($2 == $me ? "$1=ME" : "$1=$2") : "$1=SRV"/mge;
         $got{$srv == $s ? 'screen' : 'tcpserver'} = join "\n", sort split /\n/, $all;
       }
-      is($got{screen}, $got{tcpserver}, "environment of $src: as tcpserver's");
+      is($got{screen}, $got{tcpserver}, "environment of $src: as tcpserver's" . ($cdbfile eq $rules6 ? ' (an IPv6 prefix rule)' : ''));
     }
     $_->stop for $t, $s;
   }
