@@ -94,6 +94,7 @@ void listen_print_port (int lfd)
   uint16_t port = 0 ;
   char s[UINT16_FMT + 1] ;
   size_t n ;
+  memset(&sa, 0, sizeof sa) ;
   if (!getsockname(lfd, (struct sockaddr *)&sa, &len)) from_sockaddr(&sa, &ip, &port) ;
   n = uint16_fmt(s, port) ;
   s[n++] = '\n' ;
@@ -104,7 +105,9 @@ int listen_accept (int lfd, ip46 *ip, uint16_t *port)
 {
   struct sockaddr_storage sa ;
   socklen_t len = sizeof sa ;
-  int fd = accept4(lfd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC) ;
+  int fd ;
+  memset(&sa, 0, sizeof sa) ;
+  fd = accept4(lfd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC) ;
   if (fd >= 0) from_sockaddr(&sa, ip, port) ;
   return fd ;
 }
