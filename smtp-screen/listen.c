@@ -16,6 +16,17 @@
 #include "mx_ip.h"
 #include "mx_text.h"
 
+/* lower-case hex, no leading zeros */
+static size_t xfmt16 (char *s, unsigned int g)
+{
+  static char const hex[] = "0123456789abcdef" ;
+  size_t n = 0 ;
+  int shift ;
+  for (shift = 12 ; shift > 0 && !(g >> shift) ; shift -= 4) ;
+  for (; shift >= 0 ; shift -= 4) s[n++] = hex[(g >> shift) & 15] ;
+  return n ;
+}
+
 static void from_sockaddr (struct sockaddr_storage const *sa, ip46 *ip, uint16_t *port)
 {
   static unsigned char const mapped[12] = { 0,0,0,0, 0,0,0,0, 0,0,0xff,0xff } ;
@@ -119,6 +130,29 @@ void listen_local (int fd, ip46 *ip, uint16_t *port)
   memset(&sa, 0, sizeof sa) ;
   if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0) sa.ss_family = AF_UNSPEC ;
   from_sockaddr(&sa, ip, port) ;
+}
+
+size_t listen_tcpserver_fmt (char *s, ip46 const *ip)
+{
+  size_t n = 0 ;
+  int compressing = 0, compressed = 0 ;
+  unsigned int j ;
+  if (!ip46_is6(ip)) { n = mx_ip_fmt(s, ip) ; s[n] = 0 ; return n ; }
+  for (j = 0 ; j < 16 ; j += 2)
+  {
+    unsigned int g = ((unsigned int)(unsigned char)ip->ip[j] << 8) | (unsigned char)ip->ip[j + 1] ;
+    if (!g && !compressed)
+    {
+      if (!compressing) { compressing = 1 ; if (!j) s[n++] = ':' ; }
+      continue ;
+    }
+    if (compressing) { compressing = 0 ; compressed = 1 ; s[n++] = ':' ; }
+    n += xfmt16(s + n, g) ;
+    if (j < 14) s[n++] = ':' ;
+  }
+  if (compressing) s[n++] = ':' ;
+  s[n] = 0 ;
+  return n ;
 }
 
 void listen_raise_nofile (unsigned int n)

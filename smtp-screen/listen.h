@@ -24,6 +24,14 @@ extern int listen_accept (int lfd, ip46 *ip, uint16_t *port) ;
 /* The local address of fd into *ip, *port (zero if it cannot be had). */
 extern void listen_local (int fd, ip46 *ip, uint16_t *port) ;
 
+/* Writes ip's text as Debian's tcpserver (ucspi-tcp-ipv6, fefe's
+   ip6_fmt) writes TCPREMOTEIP and looks it up in the rules: IPv4 as a
+   dotted quad; IPv6 in lower-case hex without leading zeros, the FIRST
+   run of zero groups (even a single one) written "::" -- not RFC 5952's
+   longest run -- and a NUL. s has room for MX_IP_FMT bytes. Returns
+   the length. */
+extern size_t listen_tcpserver_fmt (char *s, ip46 const *ip) ;
+
 /* Raises the soft limit on open files to n, or as near as the hard
    limit allows. */
 extern void listen_raise_nofile (unsigned int n) ;

@@ -1,9 +1,9 @@
 /* rules: tcprules' CDB, looked up as tcpserver looks it up for a
  * client whose name it does not know (-H) and whose ident it does not
  * ask (-R): the address's text, then each of its prefixes that ends in
- * '.' (IPv4: "1.2.3.", "1.2.", "1.") or ':' (IPv6, the compressed
- * text), then "". The first key found decides. Its data, as tcprules
- * writes it: items ending in NUL, "D" (deny) or "+VAR=value" (set VAR
+ * '.' (IPv4: "1.2.3.", "1.2.", "1.") or ':' (IPv6, in tcpserver's
+ * text: listen_tcpserver_fmt), then "". The first key found decides.
+ * Its data, as tcprules writes it: items ending in NUL, "D" (deny) or "+VAR=value" (set VAR
  * in the child's environment); an item of another form is skipped, as
  * tcpserver skips it.
  *

@@ -192,6 +192,15 @@ my @swaks = ('--ehlo', 'client.test', '--from', 'sender@other.test', '--to', 'al
   $c->close;
   logged($s, $other, qr/ result=refused first=PROXY TCP4 198\.51\.100\.8/m, 'v1 from another peer: logged as its own address');
   $s->stop;
+
+  # IPv6 text as tcpserver writes it (its ip6_fmt: the first run of zero
+  # groups is "::", even a single one), in TCPREMOTEIP and the rules key
+  my $rules = make_cdb(rules => "2001:db8::1:2::allow,PFX6=\"first-run\"\n2001:db8:0:1::deny\n2001:db8:0:1:2:3:4:5:deny\n:allow\n");
+  $s = start_screen(opts => ['-w', '0', '-P', $bal, '-x', $rules], argv => ['/bin/sh', '-c', 'echo "$TCPREMOTEIP $TCP6REMOTEIP ${PFX6-none}"']);
+  $c = smtp_connect($s->ip, $s->port, local_ip => $bal);
+  $c->send("PROXY TCP6 2001:db8:0:1:2:3:4:5 2001:db8::25 4444 25\r\n");
+  is(($c->read_all(5))[0], "2001:db8::1:2:3:4:5 2001:db8::1:2:3:4:5 first-run\n", "an IPv6 client: TCPREMOTEIP and the rules key as tcpserver's");
+  $s->stop;
 }
 
 # --- hang-ups, resets; SIGTERM leaves children running --------------------------
