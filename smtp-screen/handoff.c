@@ -28,6 +28,7 @@
 
 #include <skalibs/types.h>
 
+#include "listen.h"
 #include "screen.h"
 
 extern char **environ ;
@@ -88,7 +89,7 @@ static void put (envb *e, char const *name, char const *value)
 /* the IPv6 text of ip: IPv4 addresses as ::ffff:a.b.c.d */
 static void fmt6 (char *s, ip46 const *ip)
 {
-  if (ip46_is6(ip)) { s[mx_ip_fmt(s, ip)] = 0 ; return ; }
+  if (ip46_is6(ip)) { listen_tcpserver_fmt(s, ip) ; return ; }
   memcpy(s, "::ffff:", 7) ;
   s[7 + mx_ip_fmt(s + 7, ip)] = 0 ;
 }
@@ -104,8 +105,8 @@ pid_t handoff_spawn (client const *c)
   int r ;
 
   e.n = 0 ; e.nset = 0 ;
-  lip[mx_ip_fmt(lip, &c->local)] = 0 ;
-  rip[mx_ip_fmt(rip, &c->ip)] = 0 ;
+  listen_tcpserver_fmt(lip, &c->local) ;
+  listen_tcpserver_fmt(rip, &c->ip) ;
   fmt6(lip6, &c->local) ;
   fmt6(rip6, &c->ip) ;
   lport[uint_fmt(lport, c->localport)] = 0 ;

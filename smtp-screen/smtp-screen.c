@@ -96,6 +96,7 @@ static long long rules_checked = -1000000, paused_until ;
 int screen_rules (client *c, int *deny)
 {
   char env[RULES_ENV_MAX] ;
+  char key[MX_IP_FMT] ;
   int r ;
   long long now = mx_now_ms() ;
   *deny = 0 ;
@@ -114,7 +115,8 @@ int screen_rules (client *c, int *deny)
     struct stat st ;   /* tcpserver -X: no file, no rules */
     return S.cf.rulesoptional && stat(S.cf.rulesfile, &st) < 0 && errno == ENOENT ? 0 : -1 ;
   }
-  r = rules_find(&S.rl, c->iptext, deny, env, sizeof env, &c->envlen) ;
+  listen_tcpserver_fmt(key, &c->ip) ;   /* tcpserver's text, not iptext's */
+  r = rules_find(&S.rl, key, deny, env, sizeof env, &c->envlen) ;
   if (r < 0) { c->envlen = 0 ; return -1 ; }
   if (c->envlen)
   {

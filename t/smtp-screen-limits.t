@@ -36,6 +36,12 @@ sub lines_for {
   my ($s, $ip) = @_;
   return join "\n", grep { /^smtp-screen: info: pid \d+ ip \Q$ip\E / } split /\n/, $s->log_text;
 }
+# waits (bounded) for a log line of $ip that matches
+sub logged {
+  my ($s, $ip, $re, $name) = @_;
+  local $Test::Builder::Level = $Test::Builder::Level + 1;
+  wait_until(10, sub { lines_for($s, $ip) =~ $re }, $name) and pass($name);
+}
 # a connection from $src (or through the balancer, naming $client); its first line
 sub first_line {
   my ($s, $src, $client) = @_;
@@ -55,7 +61,7 @@ my $CONN = qr/^421 4\.7\.0 Too many connections from your address or network at 
   my ($c3, $l3) = first_line($s, $a);
   like($l3, $CONN, '-C 2: the third gets 421 4.7.0');
   ok($c3->is_closed(5), '-C 2: and is closed');
-  like(lines_for($s, $a), qr/ waited=\d+\.\d{3} result=limit limit=conn$/m, '-C 2: the refusal logged');
+  logged($s, $a, qr/ waited=\d+\.\d{3} result=limit limit=conn$/m, '-C 2: the refusal logged');
   my (undef, $lb) = first_line($s, $b);
   is($lb, "220-smtp-screen.local\r\n", '-C 2: another address is not limited');
   $c1->close;
@@ -85,7 +91,7 @@ my $CONN = qr/^421 4\.7\.0 Too many connections from your address or network at 
     if (defined $bits) { is($third, "220-smtp-screen.local\r\n", "$name: a third address of that /64 is its own") }
     else {
       like($third, $CONN, "$name: a third address of that /64 gets 421");
-      like(lines_for($s, '2001:db8:1:2::7'), qr/ balancer=\Q$bal\E waited=\d+\.\d{3} result=limit limit=conn$/m, "$name: logged");
+      logged($s, '2001:db8:1:2::7', qr/ balancer=\Q$bal\E waited=\d+\.\d{3} result=limit limit=conn$/m, "$name: logged");
     }
     is($other, "220-smtp-screen.local\r\n", "$name: another /64 is not limited");
     $s->stop;
@@ -107,14 +113,14 @@ my $CONN = qr/^421 4\.7\.0 Too many connections from your address or network at 
   is(join('', @got), "220-smtp-screen.local\r\n" x 3, '-L 3/60: three connections in the window');
   my (undef, $fourth) = first_line($s, $a);
   like($fourth, qr/^421 4\.7\.0 Too many new connections from your address or network, try again later\r\n\z/, '-L 3/60: the fourth gets 421');
-  like(lines_for($s, $a), qr/ result=limit limit=rate$/m, '-L: logged');
+  logged($s, $a, qr/ result=limit limit=rate$/m, '-L: logged');
   is((first_line($s, $b))[1], "220-smtp-screen.local\r\n", '-L: another address is not limited');
   my ($r1, $rl1) = first_line($s, $relay);
   my ($r2, $rl2) = first_line($s, $relay);
   my ($r3, $rl3) = first_line($s, $relay);
   my ($r4, $rl4) = first_line($s, $relay);
   is("$rl1$rl2$rl3$rl4", "child $relay\n" x 4, 'RELAYCLIENT from the rules: four at once, no -C, no -L, no wait');
-  like(lines_for($s, $relay), qr/ rules=relayclient waited=0\.\d{3} result=pass child=\d+$/m, 'RELAYCLIENT: logged');
+  logged($s, $relay, qr/ rules=relayclient waited=0\.\d{3} result=pass child=\d+$/m, 'RELAYCLIENT: logged');
   $s->stop;
 
   my $g = start_screen(opts => ['-w', '5', '-S', '3'], argv => ['/bin/true']);
@@ -122,8 +128,23 @@ my $CONN = qr/^421 4\.7\.0 Too many connections from your address or network at 
   is(join('', map { $_->[1] } @c), "220-smtp-screen.local\r\n" x 3, '-S 3: three clients held');
   my $over = loopback_ip();
   like((first_line($g, $over))[1], qr/^421 4\.7\.0 Too many clients at once, try again later\r\n\z/, '-S 3: the fourth gets 421');
-  like(lines_for($g, $over), qr/ result=limit limit=global$/m, '-S: logged');
+  logged($g, $over, qr/ result=limit limit=global$/m, '-S: logged');
   $g->stop;
+}
+
+# --- -c: children at once; a client that passed waits for one ------------------
+{
+  my ($a, $b) = map { loopback_ip() } 1 .. 2;
+  my $s = start_screen(opts => ['-v', '-w', '0', '-c', '1'], argv => ['/bin/sh', '-c', 'sleep 1; echo "child of $TCPREMOTEIP"']);
+  my $t0 = time;
+  my $ca = smtp_connect($s->ip, $s->port, local_ip => $a, timeout => 10);
+  wait_until(5, sub { lines_for($s, $a) =~ /result=pass/ }, 'the first handed off');
+  my $cb = smtp_connect($s->ip, $s->port, local_ip => $b, timeout => 10);
+  like(($ca->read_all(5))[0], qr/^child of \Q$a\E$/, '-c 1: the first child');
+  like(($cb->read_all(5))[0], qr/^child of \Q$b\E$/, '-c 1: the second, once the first ended');
+  cmp_ok(time - $t0, '>=', 2, '-c 1: one after the other');
+  logged($s, $a, qr/ child=\d+ status=0 result=end$/m, '-v: the end of a child logged');
+  $s->stop;
 }
 
 # --- 2,000 idle clients during the wait; a clean client still passes -------------

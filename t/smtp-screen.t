@@ -166,6 +166,21 @@ my @swaks = ('--ehlo', 'client.test', '--from', 'sender@other.test', '--to', 'al
   $s->stop;
 }
 
+# --- a rules file that does not exist: closed, or (-X) no rules ----------------
+{
+  my $missing = tmpdir() . '/none.cdb';
+  my $s = start_screen(opts => ['-w', '0', '-x', $missing], argv => ["$top/t/bin/show-env"]);
+  my $src = loopback_ip();
+  my $c = smtp_connect($s->ip, $s->port, local_ip => $src);
+  is(($c->read_all(5))[0], '', 'no rules file: the client is closed without a word');
+  like(lines_for($s, $src), qr/ result=error reason=rules-unreadable$/m, 'no rules file: logged');
+  $s->stop;
+  $s = start_screen(opts => ['-w', '0', '-X', '-x', $missing], argv => ["$top/t/bin/show-env"]);
+  $c = smtp_connect($s->ip, $s->port, local_ip => $src);
+  like(($c->read_all(5))[0], qr/^ip=\Q$src\E /, '-X: no rules file, no rules');
+  $s->stop;
+}
+
 # --- PROXY headers from named balancers only ----------------------------------
 {
   my ($bal, $other) = map { loopback_ip() } 1 .. 2;
