@@ -6,14 +6,16 @@
 # -e it is handed to the real rblsmtpd, whose 220 ends the greeting.
 # The environment is exactly tcpserver's for the same tcprules CDB
 # (env run under both, compared). Rules deny; SIGHUP reopens the rules
-# while a client waits. PROXY v1/v2 headers believed from a named
-# balancer only. Vanishing and RST clients. SIGTERM leaves handed-off
-# children running.
+# while a client waits; a missing rules file. PROXY v1/v2 headers
+# believed from a named balancer only (scripted, and the real HAProxy);
+# IPv6 text as tcpserver writes it. Vanishing and RST clients. SIGTERM
+# leaves handed-off children running.
 use strict;
 use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
 use Socket qw(SOL_SOCKET SO_LINGER);
+use IO::Socket::IP;
 use lib 't/lib';
 use MXTest;
 use MXRun;
@@ -215,6 +217,35 @@ my @swaks = ('--ehlo', 'client.test', '--from', 'sender@other.test', '--to', 'al
   $c = smtp_connect($s->ip, $s->port, local_ip => $bal);
   $c->send("PROXY TCP6 2001:db8:0:1:2:3:4:5 2001:db8::25 4444 25\r\n");
   is(($c->read_all(5))[0], "2001:db8::1:2:3:4:5 2001:db8::1:2:3:4:5 first-run\n", "an IPv6 client: TCPREMOTEIP and the rules key as tcpserver's");
+  $s->stop;
+}
+
+# --- the real HAProxy in front (send-proxy, send-proxy-v2) -----------------------
+SKIP: {
+  skip 'haproxy not installed', 3 unless -x '/usr/sbin/haproxy';
+  my ($hip, $src, $around) = map { loopback_ip() } 1 .. 3;
+  my $s = start_screen(opts => ['-w', '0.5', '-P', $hip], argv => ["$top/t/bin/show-env"]);
+  my %hport = (1 => free_port($hip), 2 => free_port($hip));
+  my $hdir = tmpdir();
+  open my $cfg, '>', "$hdir/haproxy.cfg" or die;
+  print {$cfg} "global\n  maxconn 100\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n";
+  for my $v (1, 2) {
+    print {$cfg} "frontend f$v\n  bind $hip:$hport{$v}\n  default_backend b$v\nbackend b$v\n"
+      . "  server screen @{[ $s->ip ]}:@{[ $s->port ]} send-proxy@{[ $v == 2 ? '-v2' : '' ]} source $hip\n";
+  }
+  close $cfg;
+  my $haproxy = start_cmd(argv => ['/usr/sbin/haproxy', '-db', '-f', "$hdir/haproxy.cfg"], timeout => 300);
+  wait_until(10, sub { IO::Socket::IP->new(PeerHost => $hip, PeerPort => $hport{2}, Timeout => 1) }, 'haproxy listens');
+  for my $v (1, 2) {
+    my $c = smtp_connect($hip, $hport{$v}, local_ip => $src, timeout => 10);
+    like(($c->read_all(10))[0], qr/\A220-smtp-screen\.local\r\nip=\Q$src\E port=\d+ local=\Q$hip\E:$hport{$v} proto=TCP /,
+      "HAProxy send-proxy" . ($v == 2 ? '-v2' : '') . ': the client behind it is the client');
+  }
+  my $c = smtp_connect($s->ip, $s->port, local_ip => $around);
+  $c->send("PROXY TCP4 $src $hip 5555 25\r\n");
+  like(($c->read_reply(5))[1], qr/^220-smtp-screen\.local\r\n220 smtp-screen\.local\r\n\z/, 'around the balancer: its header is talking first');
+  kill 'TERM', $haproxy->pid;
+  $haproxy->finish(10);
   $s->stop;
 }
 
