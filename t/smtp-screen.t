@@ -183,6 +183,17 @@ my @swaks = ('--ehlo', 'client.test', '--from', 'sender@other.test', '--to', 'al
   $s->stop;
 }
 
+# --- a child that cannot be run: 421, logged -----------------------------------
+{
+  my $s = start_screen(opts => ['-w', '0.2'], argv => ['/nonexistent/chain']);
+  my $src = loopback_ip();
+  my $c = smtp_connect($s->ip, $s->port, local_ip => $src);
+  is(($c->read_all(5))[0], "220-smtp-screen.local\r\n421 4.3.0 Temporary failure, try again later\r\n", 'no child to run: 421 4.3.0 after the teaser');
+  like(lines_for($s, $src), qr/ pregreet=pass waited=\d+\.\d{3} result=error reason=spawn$/m, 'no child to run: logged');
+  like($s->log_text, qr/^smtp-screen: warning: unable to spawn \/nonexistent\/chain: /m, 'no child to run: the reason in the log');
+  $s->stop;
+}
+
 # --- PROXY headers from named balancers only ----------------------------------
 {
   my ($bal, $other) = map { loopback_ip() } 1 .. 2;
