@@ -25,8 +25,8 @@ IDN2 = -l:libidn2.a -l:libunistring.a
 # SQL, which a static program cannot load: each is built twice, NAME
 # (static, mx_mariadb-static.o) and NAME-sql (dynamic, mx_mariadb.o), to
 # which NAME hands over when told to use SQL (common/mx_mariadb.h).
-PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward report/mxguard-report
-MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 report/mxguard-report.8
+PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward smtp-screen/smtp-screen report/mxguard-report
+MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 smtp-screen/smtp-screen.8 report/mxguard-report.8
 MAN7     = rcptchecks/rcptchecks-recipients.7 rcptchecks/rcptchecks-envelope.7 rcptchecks/rcptchecks-session.7
 UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/wait-test t/unit/sql-test t/unit/relaydb-window-test t/unit/engine-test t/unit/cache-test
 
@@ -123,6 +123,13 @@ SMTPFORWARD = smtp-forward/smtp-forward.o smtp-forward/handshake.o common/mx_pro
 
 # static: the last link of every session to an MTA over TCP
 smtp-forward/smtp-forward: $(SMTPFORWARD) $(COMMON_RUN) $(DNS_SEALED) conf-ld
+	$(LINK) $(STATIC) $(SKALIBS)
+
+SMTPSCREEN = smtp-screen/smtp-screen.o smtp-screen/conn.o smtp-screen/refuse.o smtp-screen/slots.o smtp-screen/listen.o smtp-screen/limits.o smtp-screen/rules.o smtp-screen/handoff.o common/mx_proxyhdr.o common/mx_net.o
+
+# static: one long-lived process; its children are spawned (vfork and
+# exec), so its size costs nothing per client
+smtp-screen/smtp-screen: $(SMTPSCREEN) $(COMMON_RUN) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS)
 
 REPORT = report/mxguard-report.o report/logline.o report/tally.o

@@ -1,0 +1,389 @@
+/* smtp-screen: tcpserver's place on port 25, with the screening done
+ * before any fork: one process holds every new connection, sends a
+ * "220-" teaser line, waits, and refuses the clients that talk first;
+ * per-client limits only a process that sees every connection can keep;
+ * the clients that pass are handed to the chain with tcpserver's
+ * environment.
+ *
+ * Usage: smtp-screen [ -1 ] [ -v | -Q | -q ] [ -c n ] [ -b n ] [ -x rules.cdb ] [ -X ]
+ *          [ -l name ] [ -u uid ] [ -g gid ] [ -U ] [ -D | -d ] [ -R ] [ -H ] [ -h ] [ -p ]
+ *          [ -w secs ] [ -e ] [ -C n ] [ -N bits ] [ -L n/secs ] [ -S n ]
+ *          [ -P addr[/bits][,...] ] host port child...
+ *
+ * Listens on host (an IPv4 or IPv6 address; 0 or :: for every address
+ * of both families) and port (a number; 0: any, printed with -1),
+ * backlog -b (default 1024). -u/-g (or -U: $UID/$GID) are taken after
+ * binding. -R -H -h -p are accepted and change nothing: no remote name
+ * and no ident are ever looked up (TCPREMOTEHOST and TCPREMOTEINFO are
+ * never set), and without -l TCPLOCALHOST is unset (no lookup either).
+ * -D/-d: TCP_NODELAY on/off (off by default).
+ *
+ * Each client, in one epoll loop (conn.c, a state machine per client):
+ *   - from a balancer named with -P: its PROXY v1/v2 header is read
+ *     first (within 10 s; only its bytes); the client it names is the
+ *     client from then on. Any other peer is the client itself.
+ *   - the rules (-x, tcprules' CDB, looked up as tcpserver -H -R does:
+ *     rules.h): deny closes the connection without a word; RELAYCLIENT
+ *     set by the rule: handed off at once, no limit, no test; the
+ *     rule's variables go to the child. A new rules.cdb is seen within
+ *     a second; SIGHUP reopens it at once. Rules unreadable (missing,
+ *     without -X): the connection is closed (result=error).
+ *   - the limits (limits.h): -C n connections at once per client (an
+ *     IPv4 address, or an IPv6 address cut to -N bits, default 64),
+ *     -L n/secs new connections per client in a window; over one:
+ *     "421 4.7.0 ..." and closed. -S n clients held at once (default
+ *     10000; handed-off ones not counted): beyond, 421 at once.
+ *   - the wait: "220-name" (the -l name, else smtp-screen.local) at
+ *     once, then -w secs (default 6; 0: no teaser, no wait). A byte
+ *     before the wait ends (peeked at, never taken): by default
+ *     smtp-delay's refusal (refuse.c: "220 name", then 451 4.7.1 to
+ *     mail commands, at most 60 s and 100 commands); with -e the client
+ *     is handed off with RBLSMTPD set to smtp-delay's text, for
+ *     rblsmtpd. A hang-up or a reset: logged, closed.
+ *   - the hand-off (handoff.c): child... with the socket on fds 0 and 1
+ *     and tcpserver's environment; at most -c children at once
+ *     (default 40), clients that passed wait 30 s at most for one (then
+ *     421 4.3.2). After the teaser, the server's own "220 " line ends
+ *     the greeting.
+ * Signals: SIGTERM stops listening, says 421 to the clients being
+ * held and exits 0; children handed off run on. SIGHUP reopens the
+ * rules; nobody waiting is dropped. Children are reaped (signalfd).
+ * Log (stderr), one line per connection (not with -q):
+ *   smtp-screen: info: pid P ip A port=N id=N [balancer=B] [rules=..]
+ *     [pregreet=pass|fail] [limits=untracked] waited=S result=R ...
+ *   R: pass child=PID | refused [via=rblsmtpd child=PID] | deny |
+ *   limit limit=conn|rate|global | hangup | busy | proxy-refused |
+ *   local | error reason=...; with -v a line per child that ended.
+ * Exit: 100 usage; 111 cannot listen, drop privileges or allocate;
+ * 0 after SIGTERM.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+
+#include "listen.h"
+#include "mx_log.h"
+#include "mx_secs.h"
+#include "mx_text.h"
+#include "slots.h"
+
+#define USAGE "smtp-screen [ -1 ] [ -v | -Q | -q ] [ -c n ] [ -b n ] [ -x rules.cdb ] [ -X ] [ -l name ] [ -u uid ] [ -g gid ] [ -U ] [ -D | -d ] [ -w secs ] [ -e ] [ -C n ] [ -N bits ] [ -L n/secs ] [ -S n ] [ -P addr[/bits][,...] ] host port child..."
+#define dieusage() strerr_dieusage(100, USAGE)
+#define TAG_LISTEN (~(uint64_t)0)
+#define TAG_SIGNAL (~(uint64_t)0 - 1)
+
+char const *PROG = "smtp-screen" ;
+screen S ;
+
+static int lfd = -1 ;
+static long long rules_checked = -1000000, paused_until ;
+
+int screen_rules (client *c, int *deny)
+{
+  char env[RULES_ENV_MAX] ;
+  char key[MX_IP_FMT] ;
+  int r ;
+  long long now = mx_now_ms() ;
+  *deny = 0 ;
+  if (!S.cf.rulesfile) return 0 ;
+  if (now - rules_checked >= 1000)
+  {
+    rules_checked = now ;
+    if (rules_changed(&S.rl, S.cf.rulesfile) && !rules_open(&S.rl, S.cf.rulesfile))
+    {
+      if (errno == ENOENT && S.cf.rulesoptional) rules_close(&S.rl) ;
+      else strerr_warnwu2sys("open ", S.cf.rulesfile) ;
+    }
+  }
+  if (!S.rl.open)
+  {
+    struct stat st ;   /* tcpserver -X: no file, no rules */
+    return S.cf.rulesoptional && stat(S.cf.rulesfile, &st) < 0 && errno == ENOENT ? 0 : -1 ;
+  }
+  listen_tcpserver_fmt(key, &c->ip) ;   /* tcpserver's text, not iptext's */
+  r = rules_find(&S.rl, key, deny, env, sizeof env, &c->envlen) ;
+  if (r < 0) { c->envlen = 0 ; return -1 ; }
+  if (c->envlen)
+  {
+    c->env = malloc(c->envlen) ;
+    if (!c->env) { c->envlen = 0 ; return -1 ; }
+    memcpy(c->env, env, c->envlen) ;
+  }
+  return r ;
+}
+
+static void spawn (client *c)
+{
+  char pidtext[PID_FMT + 16] ;
+  childrec *k = S.kids + S.nkids ;
+  pid_t pid = handoff_spawn(c) ;
+  if (!pid)
+  {
+    strerr_warnwu2sys("spawn ", S.cf.argv[0]) ;
+    client_say_close(c, "421 4.3.0 Temporary failure, try again later\r\n", "error", " reason=spawn") ;
+    return ;
+  }
+  k->pid = pid ; k->key = c->key ; k->counted = c->counted ;
+  memcpy(k->iptext, c->iptext, sizeof k->iptext) ;
+  S.nkids++ ;
+  c->counted = 0 ;   /* the child holds the connection now */
+  memcpy(pidtext, " child=", 7) ;
+  pidtext[7 + pid_fmt(pidtext + 7, pid)] = 0 ;
+  if (c->early)
+  {
+    char t[PID_FMT + 32] ;
+    memcpy(t, " via=rblsmtpd", 13) ;
+    memcpy(t + 13, pidtext, strlen(pidtext) + 1) ;
+    client_log(c, "refused", t) ;
+  }
+  else client_log(c, "pass", pidtext) ;
+  client_free(c) ;
+}
+
+void screen_pass (client *c)
+{
+  if (S.nkids < S.cf.maxchildren) { spawn(c) ; return ; }
+  client_state(c, ST_QUEUED, QUEUE_MS) ;
+  client_watch(c, EPOLLRDHUP) ;
+}
+
+static void reap (void)
+{
+  int status ;
+  pid_t pid ;
+  client *q ;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+  {
+    unsigned int i ;
+    for (i = 0 ; i < S.nkids ; i++) if (S.kids[i].pid == pid) break ;
+    if (i == S.nkids) continue ;
+    if (S.kids[i].counted) limits_release(&S.lim, &S.kids[i].key) ;
+    if (S.cf.verbosity >= 2)
+    {
+      char p[PID_FMT], st[UINT_FMT] ;
+      p[pid_fmt(p, pid)] = 0 ;
+      st[uint_fmt(st, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status))] = 0 ;
+      mx_info(S.kids[i].iptext, "child=", p, " status=", st, " result=end") ;
+    }
+    S.kids[i] = S.kids[--S.nkids] ;
+  }
+  while (S.nkids < S.cf.maxchildren && (q = slots_first(ST_QUEUED))) spawn(q) ;
+}
+
+static void stop (void)
+{
+  char n[UINT_FMT], k[UINT_FMT] ;
+  unsigned int i, held = S.nused ;
+  close(lfd) ;
+  for (i = 0 ; i < S.nslots ; i++)
+  {
+    client *c = S.c + i ;
+    if (c->state == ST_WAIT || c->state == ST_QUEUED)
+      client_say(c, "421 4.3.2 Service shutting down, try again later\r\n", 50) ;
+    if (c->state != ST_FREE) close(c->fd) ;
+  }
+  n[uint_fmt(n, held)] = 0 ;
+  k[uint_fmt(k, S.nkids)] = 0 ;
+  strerr_warn(PROG, ": info: pid ", mx_pidstr(), " stop clients=", n, " children=", k, " result=stop") ;
+  _exit(0) ;
+}
+
+static void on_signals (int sfd)
+{
+  struct signalfd_siginfo si ;
+  while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+    switch (si.ssi_signo)
+    {
+      case SIGCHLD : reap() ; break ;
+      case SIGHUP :
+        rules_checked = -1000000 ;
+        if (S.cf.rulesfile && !rules_open(&S.rl, S.cf.rulesfile)) strerr_warnwu2sys("reopen ", S.cf.rulesfile) ;
+        else if (S.cf.rulesfile) strerr_warn(PROG, ": info: pid ", mx_pidstr(), " rules=", S.cf.rulesfile, " result=reopened") ;
+        break ;
+      case SIGTERM : case SIGINT : stop() ; break ;
+    }
+}
+
+static void listener (int on)
+{
+  struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN } ;
+  if (epoll_ctl(S.epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, lfd, &ev) < 0) strerr_diefu1sys(111, "epoll_ctl") ;
+}
+
+static void on_accept (void)
+{
+  unsigned int i ;
+  for (i = 0 ; i < 64 ; i++)
+  {
+    client *c ;
+    ip46 peer ; uint16_t port ;
+    int fd = listen_accept(lfd, &peer, &port) ;
+    if (fd < 0)
+    {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return ;
+      if (errno == EINTR || errno == ECONNABORTED) continue ;
+      strerr_warnwu1sys("accept (pausing for 0.1 s)") ;
+      listener(0) ; paused_until = mx_now_ms() + 100 ;
+      return ;
+    }
+    c = slot_get() ;
+    if (!c)
+    {
+      char ipt[MX_IP_FMT] ;
+      ipt[mx_ip_fmt(ipt, &peer)] = 0 ;
+      send(fd, "421 4.7.0 Too many clients at once, try again later\r\n", 53, MSG_NOSIGNAL | MSG_DONTWAIT) ;
+      close(fd) ;
+      if (S.cf.verbosity) mx_info(ipt, "result=limit limit=global") ;
+      continue ;
+    }
+    c->fd = fd ; c->peer = peer ; c->peerport = port ;
+    c->id = ++S.nextid ;
+    c->start = mx_now_ms() ;
+    listen_local(fd, &c->local, &c->localport) ;
+    if (S.cf.nodelay) { int one = 1 ; setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) ; }
+    {
+      struct epoll_event ev = { .events = 0, .data.u64 = slot_tag(c) } ;
+      if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) strerr_diefu1sys(111, "epoll_ctl") ;
+    }
+    client_start(c) ;
+  }
+}
+
+static void loop (int sfd)
+{
+  struct epoll_event ev[256] ;
+  long long swept = mx_now_ms() ;
+  for (;;)
+  {
+    long long now = mx_now_ms() ;
+    int n, i ;
+    slots_expire(now) ;
+    if (paused_until && now >= paused_until) { paused_until = 0 ; listener(1) ; }
+    if (now - swept >= 10000) { limits_sweep(&S.lim, now) ; swept = now ; }
+    n = epoll_wait(S.epfd, ev, 256, slots_wait(now, paused_until ? 100 : 1000)) ;
+    if (n < 0 && errno != EINTR) strerr_diefu1sys(111, "epoll_wait") ;
+    for (i = 0 ; i < n ; i++)
+    {
+      uint64_t tag = ev[i].data.u64 ;
+      if (tag == TAG_LISTEN) on_accept() ;
+      else if (tag == TAG_SIGNAL) on_signals(sfd) ;
+      else
+      {
+        client *c = slot_of_tag(tag) ;
+        if (c) client_event(c, ev[i].events) ;
+      }
+    }
+  }
+}
+
+static void options (int argc, char const *const *argv, char const **host, char const **port)
+{
+  subgetopt l = SUBGETOPT_ZERO ;
+  unsigned int backlog = 1024, ratems = 0 ;
+  int flag1 = 0, setuid_ = 0, setgid_ = 0 ;
+  uid_t uid = 0 ; gid_t gid = 0 ;
+  S.cf.maxchildren = 40 ; S.cf.maxscreen = 10000 ; S.cf.wait_ms = 6000 ; S.cf.v6bits = 64 ; S.cf.verbosity = 1 ;
+  for (;;)
+  {
+    int opt = subgetopt_r(argc, argv, "1vqQc:b:x:Xl:u:g:UDdRHhpw:eC:N:L:S:P:", &l) ;
+    char const *slash ;
+    if (opt == -1) break ;
+    switch (opt)
+    {
+      case '1' : flag1 = 1 ; break ;
+      case 'v' : S.cf.verbosity = 2 ; break ;
+      case 'Q' : S.cf.verbosity = 1 ; break ;
+      case 'q' : S.cf.verbosity = 0 ; break ;
+      case 'c' : if (!uint0_scan(l.arg, &S.cf.maxchildren) || !S.cf.maxchildren) dieusage() ; break ;
+      case 'b' : if (!uint0_scan(l.arg, &backlog)) dieusage() ; break ;
+      case 'x' : S.cf.rulesfile = l.arg ; break ;
+      case 'X' : S.cf.rulesoptional = 1 ; break ;
+      case 'l' : S.cf.localname = l.arg ; break ;
+      case 'u' : if (!uid0_scan(l.arg, &uid)) dieusage() ; setuid_ = 1 ; break ;
+      case 'g' : if (!gid0_scan(l.arg, &gid)) dieusage() ; setgid_ = 1 ; break ;
+      case 'U' :
+      {
+        char const *x = getenv("UID"), *y = getenv("GID") ;
+        if (!x || !y || !uid0_scan(x, &uid) || !gid0_scan(y, &gid)) strerr_dief1x(100, "-U: $UID and $GID must be numbers") ;
+        setuid_ = setgid_ = 1 ;
+        break ;
+      }
+      case 'D' : S.cf.nodelay = 1 ; break ;
+      case 'd' : S.cf.nodelay = 0 ; break ;
+      case 'R' : case 'H' : case 'h' : case 'p' : break ;   /* no lookups are made */
+      case 'w' : if (!mx_secs_scan(l.arg, 300000, &S.cf.wait_ms)) dieusage() ; break ;
+      case 'e' : S.cf.handon = 1 ; break ;
+      case 'C' : if (!uint0_scan(l.arg, &S.lim.maxconn)) dieusage() ; break ;
+      case 'N' : if (!uint0_scan(l.arg, &S.cf.v6bits) || !S.cf.v6bits || S.cf.v6bits > 128) dieusage() ; break ;
+      case 'L' :
+        slash = strchr(l.arg, '/') ;
+        if (!slash || slash == l.arg || uint_scan(l.arg, &S.lim.rate_n) != (size_t)(slash - l.arg) || !S.lim.rate_n
+         || !mx_secs_scan(slash + 1, 86400000, &ratems) || !ratems) dieusage() ;
+        S.lim.rate_ms = ratems ;
+        break ;
+      case 'S' : if (!uint0_scan(l.arg, &S.cf.maxscreen) || !S.cf.maxscreen) dieusage() ; break ;
+      case 'P' : if (!mx_netlist_scan(&S.cf.balancers, l.arg, strlen(l.arg))) dieusage() ; break ;
+      default : dieusage() ;
+    }
+  }
+  argc -= l.ind ; argv += l.ind ;
+  if (argc < 3) dieusage() ;
+  *host = argv[0] ; *port = argv[1] ; S.cf.argv = argv + 2 ;
+  lfd = listen_open(*host, *port, backlog) ;
+  if (lfd == -2) dieusage() ;
+  if (lfd < 0) strerr_diefu4sys(111, "listen on ", *host, " port ", *port) ;
+  if (setgid_ && (setgroups(1, &gid) < 0 || setgid(gid) < 0)) strerr_diefu1sys(111, "set gid") ;
+  if (setuid_ && setuid(uid) < 0) strerr_diefu1sys(111, "set uid") ;
+  if (flag1) listen_print_port(lfd) ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  char const *host, *port ;
+  sigset_t set ;
+  int sfd ;
+  char const *me ;
+  options(argc, argv, &host, &port) ;
+  me = S.cf.localname && *S.cf.localname && strcmp(S.cf.localname, "0") ? S.cf.localname : "smtp-screen.local" ;
+  mx_text_safe(S.cf.name, NAME_MAX_TEXT, me, strlen(me)) ;
+  S.cf.teaserlen = strlen(S.cf.name) + 6 ;
+  memcpy(S.cf.teaser, "220-", 4) ; memcpy(S.cf.teaser + 4, S.cf.name, S.cf.teaserlen - 6) ;
+  memcpy(S.cf.teaser + S.cf.teaserlen - 2, "\r\n", 2) ;
+  listen_raise_nofile(S.cf.maxscreen + S.cf.maxchildren + 64) ;
+  if (S.cf.rulesfile && !rules_open(&S.rl, S.cf.rulesfile) && !(errno == ENOENT && S.cf.rulesoptional))
+    strerr_warnwu2sys("open ", S.cf.rulesfile) ;
+  rules_checked = mx_now_ms() ;
+  if (!slots_init(S.cf.maxscreen)) strerr_diefu1sys(111, "allocate the client table") ;
+  S.kids = calloc(S.cf.maxchildren, sizeof *S.kids) ;
+  if (!S.kids || !limits_init(&S.lim, 2 * (S.cf.maxscreen + S.cf.maxchildren), (uint32_t)getpid() ^ (uint32_t)mx_now_ms()))
+    strerr_diefu1sys(111, "allocate the limits table") ;
+  if (!handoff_init()) strerr_diefu1sys(111, "prepare the hand-off") ;
+  sigemptyset(&set) ;
+  sigaddset(&set, SIGCHLD) ; sigaddset(&set, SIGTERM) ; sigaddset(&set, SIGHUP) ; sigaddset(&set, SIGINT) ;
+  if (sigprocmask(SIG_BLOCK, &set, 0) < 0) strerr_diefu1sys(111, "block signals") ;
+  signal(SIGPIPE, SIG_IGN) ;
+  sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC) ;
+  S.epfd = epoll_create1(EPOLL_CLOEXEC) ;
+  if (sfd < 0 || S.epfd < 0) strerr_diefu1sys(111, "create the event loop") ;
+  {
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_SIGNAL } ;
+    if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, sfd, &ev) < 0) strerr_diefu1sys(111, "epoll_ctl") ;
+  }
+  listener(1) ;
+  loop(sfd) ;
+}
