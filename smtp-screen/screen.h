@@ -26,7 +26,7 @@
 #include <sys/types.h>
 #include <skalibs/ip46.h>
 
-#include "limits.h"
+#include "clientlimits.h"
 #include "mx_ip.h"
 #include "mx_net.h"
 #include "rules.h"

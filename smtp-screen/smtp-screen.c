@@ -28,7 +28,7 @@
  *     rule's variables go to the child. A new rules.cdb is seen within
  *     a second; SIGHUP reopens it at once. Rules unreadable (missing,
  *     without -X): the connection is closed (result=error).
- *   - the limits (limits.h): -C n connections at once per client (an
+ *   - the limits (clientlimits.h): -C n connections at once per client (an
  *     IPv4 address, or an IPv6 address cut to -N bits, default 64),
  *     -L n/secs new connections per client in a window; over one:
  *     "421 4.7.0 ..." and closed. -S n clients held at once (default

@@ -1,4 +1,4 @@
-/* limits: the per-client counters only a process that sees every
+/* clientlimits: the per-client counters only a process that sees every
  * connection can keep: connections at once and new connections per
  * window, for each client group (an IPv4 address, or an IPv6 address
  * cut to a prefix: one end-user network).
@@ -15,8 +15,8 @@
  * starts with the next admission after it. Refused connections do not
  * count.
  */
-#ifndef SMTPSCREEN_LIMITS_H
-#define SMTPSCREEN_LIMITS_H
+#ifndef SMTPSCREEN_CLIENTLIMITS_H
+#define SMTPSCREEN_CLIENTLIMITS_H
 
 #include <stdint.h>
 #include <skalibs/ip46.h>

@@ -1,7 +1,7 @@
-/* limits: see limits.h. Chained hash on a fixed pool of entries; the
+/* clientlimits: see clientlimits.h. Chained hash on a fixed pool of entries; the
  * hash is seeded at start, so a client cannot aim many groups at one
  * chain. */
-#include "limits.h"
+#include "clientlimits.h"
 
 #include <stdlib.h>
 #include <string.h>
