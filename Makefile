@@ -78,14 +78,14 @@ relaydb/relaydb-check: relaydb/relaydb-check.o relaydb/relaywindow.o $(STORES) c
 relaydb/relaydb-check-sql: relaydb/relaydb-check.o relaydb/relaywindow.o $(RELAYSTORE) $(COMMON_RUN) conf-ld
 	$(LINK) $(SKALIBS) $(MARIADB)
 
-SMTPDELAY = smtp-delay/smtp-delay.o smtp-delay/classify.o smtp-delay/refuse.o
+SMTPDELAY = smtp-delay/smtp-delay.o common/mx_classify.o smtp-delay/refuse.o
 
 # static: hundreds of these wait out their delay at once, and a static
 # program's private memory is a fraction of a dynamically linked one's
 smtp-delay/smtp-delay: $(SMTPDELAY) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS)
 
-RBLENV = rblenv/rblenv.o common/mx_zonespec.o
+RBLENV = rblenv/rblenv.o common/mx_rbl.o common/mx_zonespec.o
 
 rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS)
@@ -137,8 +137,7 @@ REPORT = report/mxguard-report.o report/logline.o report/tally.o
 report/mxguard-report: $(REPORT) conf-ld
 	$(LINK) $(SKALIBS)
 
-t/unit/classify-test.o: CPPFLAGS += -Ismtp-delay
-t/unit/classify-test: t/unit/classify-test.o smtp-delay/classify.o t/unit/tap.o $(COMMON_IP) conf-ld
+t/unit/classify-test: t/unit/classify-test.o common/mx_classify.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LINK) $(SKALIBS)
 
 t/unit/zonespec-test: t/unit/zonespec-test.o common/mx_zonespec.o t/unit/tap.o conf-ld
@@ -272,7 +271,7 @@ fuzz/handshake-fuzz: fuzz/handshake-fuzz.o fuzz/handshake.o fuzz/mx_smtp.o fuzz/
 fuzz/zonespec-fuzz: fuzz/zonespec-fuzz.o fuzz/mx_zonespec.o
 fuzz/loadline-fuzz: fuzz/loadline-fuzz.o fuzz/loadline.o fuzz/mx_ip.o
 fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_dnsname.o fuzz/mx_text.o fuzz/mx_utf8.o
-fuzz/patterns-fuzz: fuzz/patterns-fuzz.o fuzz/classify.o
+fuzz/patterns-fuzz: fuzz/patterns-fuzz.o fuzz/mx_classify.o
 fuzz/utf8-fuzz:     fuzz/utf8-fuzz.o fuzz/mx_utf8.o fuzz/mx_text.o
 fuzz/netlist-fuzz: fuzz/netlist-fuzz.o fuzz/mx_net.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/session-fuzz: fuzz/session-fuzz.o fuzz/engine.o fuzz/answers.o fuzz/verbs.o fuzz/check.o fuzz/tarpit.o fuzz/envelope.o fuzz/mx_zonespec.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o fuzz/mx_fifo.o fuzz/mx_log.o fuzz/mx_secs.o
