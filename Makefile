@@ -125,11 +125,11 @@ SMTPFORWARD = smtp-forward/smtp-forward.o smtp-forward/handshake.o common/mx_pro
 smtp-forward/smtp-forward: $(SMTPFORWARD) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS)
 
-SMTPSCREEN = smtp-screen/smtp-screen.o smtp-screen/conn.o smtp-screen/refuse.o smtp-screen/slots.o smtp-screen/listen.o smtp-screen/clientlimits.o smtp-screen/rules.o smtp-screen/handoff.o common/mx_proxyhdr.o common/mx_net.o
+SMTPSCREEN = smtp-screen/smtp-screen.o smtp-screen/conn.o smtp-screen/refuse.o smtp-screen/slots.o smtp-screen/listen.o smtp-screen/clientlimits.o smtp-screen/rules.o smtp-screen/handoff.o smtp-screen/lookup.o smtp-screen/cache.o common/mx_proxyhdr.o common/mx_net.o common/mx_classify.o common/mx_rbl.o common/mx_zonespec.o
 
 # static: one long-lived process; its children are spawned (vfork and
 # exec), so its size costs nothing per client
-smtp-screen/smtp-screen: $(SMTPSCREEN) $(COMMON_RUN) conf-ld
+smtp-screen/smtp-screen: $(SMTPSCREEN) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS)
 
 REPORT = report/mxguard-report.o report/logline.o report/tally.o

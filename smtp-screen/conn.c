@@ -11,12 +11,14 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <skalibs/strerr.h>
+#include <skalibs/stralloc.h>
 #include <skalibs/types.h>
 
 #include "mx_log.h"
@@ -33,7 +35,7 @@ void client_watch (client *c, uint32_t events)
   if (epoll_ctl(S.epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) strerr_diefu1sys(111, "epoll_ctl") ;
 }
 
-static void add_verdict (client *c, char const *test, char const *word)
+void add_verdict (client *c, char const *test, char const *word)
 {
   if (c->nv < VERDICT_MAX) { c->v[c->nv].test = test ; c->v[c->nv].word = word ; c->nv++ ; }
 }
@@ -58,7 +60,7 @@ static void cat (char *buf, size_t max, size_t *n, char const *s)
    waited=S result=R [extra] [first=BYTES] */
 void client_log (client const *c, char const *result, char const *extra)
 {
-  char line[512] ;
+  char line[1024] ;
   char num[ULONG_FMT], waited[MX_SECS_FMT], peer[MX_IP_FMT] ;
   size_t n = 0 ;
   unsigned int i ;
@@ -78,6 +80,34 @@ void client_log (client const *c, char const *result, char const *extra)
     cat(line, sizeof line, &n, " ") ; cat(line, sizeof line, &n, c->v[i].test) ;
     cat(line, sizeof line, &n, "=") ; cat(line, sizeof line, &n, c->v[i].word) ;
   }
+  if (c->cls_known && !c->trusted)
+  {
+    cat(line, sizeof line, &n, " rdns=") ; cat(line, sizeof line, &n, class_name((enum rdns_class)c->cls)) ;
+    if (c->cached & NEED_RDNS) cat(line, sizeof line, &n, ",cached") ;
+    else if (!c->ptr_answered && (c->need & NEED_RDNS)) cat(line, sizeof line, &n, ",unanswered") ;
+  }
+  if ((c->need | c->cached) & NEED_DNSBL && c->rbl_done)
+  {
+    int score = c->cached & NEED_DNSBL ? c->rbl_score : mx_rbl_score(&S.cf.rbl, c->rbl_listed) ;
+    num[int_fmt(num, score)] = 0 ;
+    cat(line, sizeof line, &n, " dnsbl=") ;
+    cat(line, sizeof line, &n, c->cached & NEED_DNSBL ? "cached" : mx_rbl_word(mx_rbl_decide(&S.cf.rbl, c->rbl_listed))) ;
+    cat(line, sizeof line, &n, " score=") ; cat(line, sizeof line, &n, num) ;
+    if (c->rbl_listed)
+    {
+      stralloc sa = STRALLOC_ZERO ;
+      if (mx_rbl_lists(&S.cf.rbl, c->rbl_listed, &sa) && stralloc_0(&sa))
+      {
+        cat(line, sizeof line, &n, " lists=") ; cat(line, sizeof line, &n, sa.s) ;
+      }
+      stralloc_free(&sa) ;
+    }
+    if (c->rbl_faults)
+    {
+      num[uint_fmt(num, c->rbl_faults)] = 0 ;
+      cat(line, sizeof line, &n, " unanswered=") ; cat(line, sizeof line, &n, num) ;
+    }
+  }
   mx_secs_fmt(waited, (unsigned int)(mx_now_ms() - c->start)) ;
   cat(line, sizeof line, &n, " waited=") ; cat(line, sizeof line, &n, waited) ;
   mx_info(c->iptext, line, " result=", result, extra ? extra : "", *c->first ? " first=" : "", c->first) ;
@@ -90,7 +120,9 @@ void client_free (client *c)
   if (c->counted) limits_release(&S.lim, &c->key) ;
   free(c->hdr) ;
   free(c->env) ;
-  c->hdr = 0 ; c->env = 0 ;
+  free(c->host) ;
+  free(c->rbltxt) ;
+  c->hdr = 0 ; c->env = 0 ; c->host = 0 ; c->rbltxt = 0 ;
   client_state(c, ST_FREE, 0) ;
   slot_put(c) ;
 }
@@ -116,9 +148,11 @@ void client_say_close (client *c, char const *reply, char const *result, char co
 }
 
 /* ---------------------------------------------------------------- */
-/* the tests of the wait stage: each looks at the client when the wait
-   starts, when it sends something, and when the wait ends. A test that
-   deals with the client itself returns 1 from data. */
+/* the tests of the wait stage: each starts with the wait (if the
+   client needs it: c->need), looks at what the client sends before the
+   wait ends (a test that deals with the client itself returns 1 from
+   data), and gives its verdict when the wait ends. The DNS tests'
+   answers come through lookup.c. */
 
 typedef struct check_s check ;
 struct check_s
@@ -133,6 +167,9 @@ static int pregreet_data (client *c, char const *peek, size_t len)
 {
   mx_text_safe(c->first, FIRST_MAX, peek, len) ;
   add_verdict(c, "pregreet", "fail") ;
+  rdns_end(c) ;
+  dnsbl_end(c) ;
+  if (S.mem) cache_forget(S.mem, &c->ip) ;
   if (S.cf.handon) { c->early = 1 ; screen_pass(c) ; return 1 ; }
   client_log(c, "refused", 0) ;
   client_watch(c, EPOLLIN | EPOLLRDHUP) ;
@@ -142,26 +179,131 @@ static int pregreet_data (client *c, char const *peek, size_t len)
 
 static void pregreet_end (client *c)
 {
+  if (!(c->need & NEED_PREGREET)) return ;
   add_verdict(c, "pregreet", "pass") ;
+  if (S.mem) cache_pass(S.mem, &c->ip, CACHE_PREGREET, (uint64_t)time(0), CACHE_PREGREET_LIFE, 0) ;
+}
+
+/* the PTR's verdict, held for its TTL capped by -J (an answer only:
+   a lookup that failed or timed out is not a verdict) */
+static void rdns_verdict (client *c)
+{
+  if (!(c->need & NEED_RDNS)) return ;
+  rdns_end(c) ;
+  if (S.mem && c->ptr_answered)
+  {
+    uint32_t life = c->ptr_ttl && c->ptr_ttl < S.cf.rdns_cap ? c->ptr_ttl : S.cf.rdns_cap ;
+    cache_pass(S.mem, &c->ip, CACHE_RDNS, (uint64_t)time(0), life, (int32_t)c->cls) ;
+  }
+}
+
+/* the DNSBL's verdict: a pass (clean or allowed, every zone answered)
+   held for the lowest TTL of the answers capped by -j */
+static void dnsbl_verdict (client *c)
+{
+  enum mx_rbl_result v ;
+  if (!(c->need & NEED_DNSBL)) return ;
+  dnsbl_end(c) ;
+  v = mx_rbl_decide(&S.cf.rbl, c->rbl_listed) ;
+  if (S.mem && !c->rbl_faults && (v == MX_RBL_CLEAN || v == MX_RBL_ALLOWED))
+  {
+    uint32_t life = c->rbl_ttl_unknown || c->rbl_ttl >= S.cf.rbl_cap ? S.cf.rbl_cap : c->rbl_ttl ;
+    cache_pass(S.mem, &c->ip, CACHE_DNSBL, (uint64_t)time(0), life, mx_rbl_score(&S.cf.rbl, c->rbl_listed)) ;
+  }
 }
 
 static check const checks[] =
 {
   { "pregreet", 0, &pregreet_data, &pregreet_end },
+  { "rdns", &rdns_start, 0, &rdns_verdict },
+  { "dnsbl", &dnsbl_start, 0, &dnsbl_verdict },
   { 0, 0, 0, 0 }
 } ;
 
 /* ---------------------------------------------------------------- */
 
+static void wait_end (client *c)
+{
+  check const *k ;
+  for (k = checks ; k->name ; k++) if (k->end) k->end(c) ;
+  screen_pass(c) ;
+}
+
+/* The wait ends when every lookup is in and the greeting wait of the
+   client's class has run; at once, once every lookup is in, for a
+   client the DNSBL/DNSWL score allows (rblenv -w's RBLSMTPD=""). A
+   lookup still out moves the deadline to the engine's for it, plus a
+   second: the engine ends it first. */
+void wait_update (client *c)
+{
+  long long now = mx_now_ms(), end = c->wait_start ;
+  int pending = c->ptr_pending || ((c->need & NEED_DNSBL) && !c->rbl_done) ;
+  if (c->state != ST_WAIT) return ;
+  if (!pending && (c->need & NEED_DNSBL) && mx_rbl_decide(&S.cf.rbl, c->rbl_listed) == MX_RBL_ALLOWED)
+  {
+    add_verdict(c, "skip", "dnswl") ;
+    c->need &= ~NEED_PREGREET ;   /* no verdict: not a pass to hold */
+    wait_end(c) ;
+    return ;
+  }
+  if (c->need & NEED_PREGREET)
+  {
+    long long w = c->wait_start + (c->cls_known ? c->wait_ms : S.cf.maxwait) ;
+    if (w > end) end = w ;
+  }
+  if (pending)
+  {
+    long long d = lookup_deadline(c) + 1000 ;
+    if (d > end) end = d ;
+  }
+  if (!pending && end <= now) wait_end(c) ;
+  else client_deadline(c, end) ;
+}
+
 static void start_wait (client *c)
 {
   check const *k ;
-  if (!S.cf.wait_ms) { screen_pass(c) ; return ; }
-  if (!client_say(c, S.cf.teaser, S.cf.teaserlen)) { client_end(c, "hangup", " reason=teaser-unwritten") ; return ; }
-  c->teaser = 1 ;
-  client_state(c, ST_WAIT, S.cf.wait_ms) ;
+  char const *override = rules_env_get(c->env, c->envlen, "SMTPDELAY") ;
+  uint64_t now = (uint64_t)time(0) ;
+  int32_t v ;
+  if (override && *override)
+  {
+    unsigned int ms ;
+    if (mx_secs_scan(override, 300000, &ms)) c->rule_wait = ms + 1 ;
+    else mx_warn(c->iptext, "reason=ignoring invalid SMTPDELAY from the rules") ;
+  }
+  c->need = 0 ;
+  if (S.cf.lookup) c->need |= NEED_RDNS ;
+  else rdns_class(c, CLASS_NONE) ;
+  if (S.cf.rbl.n && !rules_env_has(c->env, c->envlen, "RBLSMTPD")) c->need |= NEED_DNSBL ;
+  if (S.mem && (c->need & NEED_RDNS) && cache_valid(S.mem, &c->ip, CACHE_RDNS, now, &v) && v >= CLASS_NONE && v <= CLASS_NAMED)
+  {
+    rdns_class(c, (enum rdns_class)v) ;
+    c->need &= ~NEED_RDNS ; c->cached |= NEED_RDNS ;
+  }
+  if (S.mem && (c->need & NEED_DNSBL) && cache_valid(S.mem, &c->ip, CACHE_DNSBL, now, &v))
+  {
+    c->rbl_score = v ; c->rbl_done = 1 ;
+    c->need &= ~NEED_DNSBL ; c->cached |= NEED_DNSBL ;
+  }
+  if (c->cls_known ? c->wait_ms : (c->rule_wait ? c->rule_wait - 1 : S.cf.maxwait))
+  {
+    if (S.mem && cache_valid(S.mem, &c->ip, CACHE_PREGREET, now, 0)) c->cached |= NEED_PREGREET ;
+    else c->need |= NEED_PREGREET ;
+  }
+  if (c->cached) add_verdict(c, "cache", c->need ? "partial" : "hit") ;
+  if (!c->need) { screen_pass(c) ; return ; }
+  if (c->need & NEED_PREGREET)
+  {
+    if (!client_say(c, S.cf.teaser, S.cf.teaserlen)) { client_end(c, "hangup", " reason=teaser-unwritten") ; return ; }
+    c->teaser = 1 ;
+  }
+  c->wait_start = mx_now_ms() ;
+  client_state(c, ST_WAIT, S.cf.maxwait + 1000) ;
   for (k = checks ; k->name ; k++) if (k->start) k->start(c) ;
-  client_watch(c, EPOLLIN | EPOLLRDHUP) ;
+  /* without the teaser the client's bytes are not ours to judge */
+  client_watch(c, c->need & NEED_PREGREET ? EPOLLIN | EPOLLRDHUP : EPOLLRDHUP) ;
+  wait_update(c) ;
 }
 
 static void admit (client *c)
@@ -248,11 +390,17 @@ static void proxy_read (client *c)
 
 /* ST_WAIT: anything from the client before the wait ends (peeked at:
    the bytes stay for the child or the refusal) */
-static void wait_read (client *c)
+static void wait_read (client *c, uint32_t events)
 {
   char peek[FIRST_MAX] ;
   check const *k ;
-  ssize_t r = recv(c->fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT) ;
+  ssize_t r ;
+  if (!(c->need & NEED_PREGREET))
+  {
+    if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) client_end(c, "hangup", " reason=closed") ;
+    return ;
+  }
+  r = recv(c->fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT) ;
   if (r < 0 && (errno == EAGAIN || errno == EINTR)) return ;
   if (r < 0) { client_end(c, "hangup", " reason=reset") ; return ; }
   if (!r) { client_end(c, "hangup", " reason=closed") ; return ; }
@@ -273,7 +421,7 @@ void client_event (client *c, uint32_t events)
   switch (c->state)
   {
     case ST_PROXY : proxy_read(c) ; break ;
-    case ST_WAIT : wait_read(c) ; break ;
+    case ST_WAIT : wait_read(c, events) ; break ;
     case ST_QUEUED :
       /* passed, its bytes are the child's: only a hang-up is looked at */
       if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) client_end(c, "hangup", " reason=closed-in-queue") ;
@@ -286,14 +434,10 @@ void client_event (client *c, uint32_t events)
 
 void client_timeout (client *c)
 {
-  check const *k ;
   switch (c->state)
   {
     case ST_PROXY : client_end(c, "proxy-refused", " reason=header-timeout") ; break ;
-    case ST_WAIT :
-      for (k = checks ; k->name ; k++) if (k->end) k->end(c) ;
-      screen_pass(c) ;
-      break ;
+    case ST_WAIT : wait_end(c) ; break ;
     case ST_QUEUED :
       client_say_close(c, "421 4.3.2 Too busy, try again later\r\n", "busy", " reason=no-free-child") ;
       break ;

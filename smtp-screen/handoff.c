@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <skalibs/stralloc.h>
 #include <skalibs/types.h>
 
 #include "listen.h"
@@ -74,7 +75,7 @@ int handoff_init (void)
 
 #define MAXSET 32
 
-typedef struct envb_s { char buf[2048] ; size_t n ; char *set[MAXSET + RULES_ENV_MAX / 2] ; size_t nset ; } envb ;
+typedef struct envb_s { char buf[16384] ; size_t n ; char *set[MAXSET + RULES_ENV_MAX / 2] ; size_t nset ; } envb ;
 
 static void put (envb *e, char const *name, char const *value)
 {
@@ -117,6 +118,43 @@ pid_t handoff_spawn (client const *c)
   if (S.cf.localname) { put(&e, "TCPLOCALHOST", S.cf.localname) ; put(&e, "TCP6LOCALHOST", S.cf.localname) ; }
   put(&e, "TCPREMOTEIP", rip) ; put(&e, "TCP6REMOTEIP", rip6) ;
   put(&e, "TCPREMOTEPORT", rport) ; put(&e, "TCP6REMOTEPORT", rport) ;
+  if (c->host) { put(&e, "TCPREMOTEHOST", c->host) ; put(&e, "TCP6REMOTEHOST", c->host) ; }
+  if (!c->trusted && c->cls_known)
+  {
+    /* smtp-delay's: its class and result */
+    put(&e, "SMTPDELAY_CLASS", class_name((enum rdns_class)c->cls)) ;
+    put(&e, "SMTPDELAY_RESULT", c->early ? "early" : "pass") ;
+  }
+  if (!c->trusted && ((c->need | c->cached) & NEED_DNSBL))
+  {
+    /* rblenv's: RBLSCORE, RBLLISTS, and RBLSMTPD or RBLLATE */
+    char score[INT_FMT] ;
+    if (c->cached & NEED_DNSBL)
+    {
+      /* a held pass: its score; the lists are not held */
+      score[int_fmt(score, c->rbl_score)] = 0 ;
+      put(&e, "RBLSCORE", score) ;
+      put(&e, "RBLLISTS", "") ;
+      if (c->rbl_score <= S.cf.rbl.allow_threshold) put(&e, "RBLSMTPD", "") ;
+    }
+    else
+    {
+      static stralloc sa = STRALLOC_ZERO ;
+      enum mx_rbl_result v ;
+      int h = mx_rbl_heaviest(&S.cf.rbl, c->rbl_listed) ;
+      int t = h >= 0 && c->rbl_txtzone == h ;
+      size_t j ;
+      sa.len = 0 ;
+      if (mx_rbl_env(&S.cf.rbl, c->rbl_listed, t ? c->rbltxt : 0, t ? c->rbltxtlen : 0, c->iptext, 0, &sa, &v))
+        for (j = 0 ; j < sa.len ; j += strlen(sa.s + j) + 1)
+        {
+          char *eq = strchr(sa.s + j, '=') ;
+          *eq = 0 ;
+          put(&e, sa.s + j, eq + 1) ;
+          *eq = '=' ;
+        }
+    }
+  }
   if (c->early) put(&e, "RBLSMTPD", REFUSAL_TEXT) ;
   /* the rule's variables, last: they win */
   for (i = 0 ; i < c->envlen ; i += strlen(c->env + i) + 1)

@@ -82,3 +82,15 @@ int rules_env_has (char const *env, size_t envlen, char const *var)
   }
   return 0 ;
 }
+
+char const *rules_env_get (char const *env, size_t envlen, char const *var)
+{
+  size_t vl = strlen(var), i = 0 ;
+  while (i < envlen)
+  {
+    size_t l = strlen(env + i) ;
+    if (l > vl && env[i + vl] == '=' && !memcmp(env + i, var, vl)) return env + i + vl + 1 ;
+    i += l + 1 ;
+  }
+  return 0 ;
+}

@@ -39,4 +39,7 @@ extern int rules_find (rules const *r, char const *iptext, int *deny, char *env,
 /* 1 if env (envlen bytes of "VAR=value\0") sets var. */
 extern int rules_env_has (char const *env, size_t envlen, char const *var) ;
 
+/* The value of var among the rule's items, or 0. */
+extern char const *rules_env_get (char const *env, size_t envlen, char const *var) ;
+
 #endif

@@ -72,6 +72,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <time.h>
+
+#include <sys/random.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
@@ -86,6 +89,9 @@
 #define dieusage() strerr_dieusage(100, USAGE)
 #define TAG_LISTEN (~(uint64_t)0)
 #define TAG_SIGNAL (~(uint64_t)0 - 1)
+#define TAG_DNS (~(uint64_t)0 - 2)
+#define SAVE_MS 60000
+#define DNS_INFLIGHT 1000
 
 char const *PROG = "smtp-screen" ;
 screen S ;
@@ -185,6 +191,42 @@ static void reap (void)
   while (S.nkids < S.cf.maxchildren && (q = slots_first(ST_QUEUED))) spawn(q) ;
 }
 
+/* the cache into -f, atomically; a failure is logged, the memory kept */
+static void save (void)
+{
+  cache_stat st ;
+  char n[SIZE_FMT] ;
+  if (!S.mem) return ;
+  if (!cache_save(S.mem, S.cf.cachefile, (uint64_t)time(0))) { strerr_warnwu2sys("save the cache into ", S.cf.cachefile) ; return ; }
+  cache_stats(S.mem, &st) ;
+  n[size_fmt(n, st.entries)] = 0 ;
+  if (S.cf.verbosity >= 2) strerr_warn(PROG, ": info: pid ", mx_pidstr(), " cache=", S.cf.cachefile, " clients=", n, " result=saved") ;
+}
+
+static void load (void)
+{
+  cache_loaded st ;
+  uint32_t maxlife[CACHE_NTESTS] ;
+  char a[SIZE_FMT], b[SIZE_FMT], x[SIZE_FMT], f[SIZE_FMT] ;
+  int r ;
+  maxlife[CACHE_PREGREET] = CACHE_PREGREET_LIFE ;
+  maxlife[CACHE_DNSBL] = S.cf.rbl_cap ;
+  maxlife[CACHE_RDNS] = S.cf.rdns_cap ;
+  r = cache_load(S.mem, S.cf.cachefile, (uint64_t)time(0), maxlife, &st) ;
+  if (r < 0)
+  {
+    if (errno != ENOENT) strerr_warnwu3sys("read the cache ", S.cf.cachefile, " (starting with an empty one)") ;
+    return ;
+  }
+  if (!r) { strerr_warnw3x("the cache ", S.cf.cachefile, " is not a cache file of this version: ignored, starting with an empty one") ; return ; }
+  a[size_fmt(a, st.stored)] = 0 ; b[size_fmt(b, st.bad)] = 0 ;
+  x[size_fmt(x, st.expired)] = 0 ; f[size_fmt(f, st.future + st.full)] = 0 ;
+  if (st.bad || st.cut)
+    strerr_warnw(PROG, ": warning: pid ", mx_pidstr(), " cache=", S.cf.cachefile, " stored=", a, " damaged=", b, st.cut ? " cut=1" : "", " reason=damaged lines skipped") ;
+  if (S.cf.verbosity)
+    strerr_warn(PROG, ": info: pid ", mx_pidstr(), " cache=", S.cf.cachefile, " stored=", a, " expired=", x, " dropped=", f, " damaged=", b, " result=loaded") ;
+}
+
 static void stop (void)
 {
   char n[UINT_FMT], k[UINT_FMT] ;
@@ -197,10 +239,29 @@ static void stop (void)
       client_say(c, "421 4.3.2 Service shutting down, try again later\r\n", 50) ;
     if (c->state != ST_FREE) close(c->fd) ;
   }
+  save() ;
   n[uint_fmt(n, held)] = 0 ;
   k[uint_fmt(k, S.nkids)] = 0 ;
   strerr_warn(PROG, ": info: pid ", mx_pidstr(), " stop clients=", n, " children=", k, " result=stop") ;
   _exit(0) ;
+}
+
+/* the -F pattern file, again: a file that does not read or compile
+   keeps the patterns in use */
+static void patterns_reload (void)
+{
+  patterns p ;
+  char err[512] ;
+  patterns_init(&p, S.cf.builtin) ;
+  if (patterns_load(&p, S.cf.patfile, err, sizeof err) <= 0)
+  {
+    patterns_free(&p) ;
+    strerr_warnw2x(err, " (the patterns in use are kept)") ;
+    return ;
+  }
+  patterns_free(&S.cf.pats) ;
+  S.cf.pats = p ;
+  strerr_warn(PROG, ": info: pid ", mx_pidstr(), " patterns=", S.cf.patfile, " result=reopened") ;
 }
 
 static void on_signals (int sfd)
@@ -214,6 +275,7 @@ static void on_signals (int sfd)
         rules_checked = -1000000 ;
         if (S.cf.rulesfile && !rules_open(&S.rl, S.cf.rulesfile)) strerr_warnwu2sys("reopen ", S.cf.rulesfile) ;
         else if (S.cf.rulesfile) strerr_warn(PROG, ": info: pid ", mx_pidstr(), " rules=", S.cf.rulesfile, " result=reopened") ;
+        if (S.cf.patfile) patterns_reload() ;
         break ;
       case SIGTERM : case SIGINT : stop() ; break ;
     }
@@ -267,27 +329,40 @@ static void on_accept (void)
 static void loop (int sfd)
 {
   struct epoll_event ev[256] ;
-  long long swept = mx_now_ms() ;
+  long long swept = mx_now_ms(), saved = swept ;
   for (;;)
   {
     long long now = mx_now_ms() ;
-    int n, i ;
+    int n, i, w ;
     slots_expire(now) ;
     if (paused_until && now >= paused_until) { paused_until = 0 ; listener(1) ; }
     if (now - swept >= 10000) { limits_sweep(&S.lim, now) ; swept = now ; }
-    n = epoll_wait(S.epfd, ev, 256, slots_wait(now, paused_until ? 100 : 1000)) ;
+    if (S.mem)
+    {
+      cache_expire(S.mem, (uint64_t)time(0), 64) ;
+      if (now - saved >= SAVE_MS) { save() ; saved = now ; }
+    }
+    w = slots_wait(now, paused_until ? 100 : 1000) ;
+    if (S.dq)
+    {
+      int d = mx_dns_q_timeout(S.dq, now) ;
+      if (d >= 0 && d < w) w = d ;
+    }
+    n = epoll_wait(S.epfd, ev, 256, w) ;
     if (n < 0 && errno != EINTR) strerr_diefu1sys(111, "epoll_wait") ;
     for (i = 0 ; i < n ; i++)
     {
       uint64_t tag = ev[i].data.u64 ;
       if (tag == TAG_LISTEN) on_accept() ;
       else if (tag == TAG_SIGNAL) on_signals(sfd) ;
+      else if (tag == TAG_DNS) ;   /* below */
       else
       {
         client *c = slot_of_tag(tag) ;
         if (c) client_event(c, ev[i].events) ;
       }
     }
+    dns_results() ;
   }
 }
 
@@ -297,10 +372,14 @@ static void options (int argc, char const *const *argv, char const **host, char 
   unsigned int backlog = 1024, ratems = 0 ;
   int flag1 = 0, setuid_ = 0, setgid_ = 0 ;
   uid_t uid = 0 ; gid_t gid = 0 ;
-  S.cf.maxchildren = 40 ; S.cf.maxscreen = 10000 ; S.cf.wait_ms = 6000 ; S.cf.v6bits = 64 ; S.cf.verbosity = 1 ;
+  S.cf.maxchildren = 40 ; S.cf.maxscreen = 10000 ; S.cf.v6bits = 64 ; S.cf.verbosity = 1 ;
+  S.cf.waits[CLASS_NONE] = 12000 ; S.cf.waits[CLASS_DYNAMIC] = 6000 ; S.cf.waits[CLASS_NAMED] = 1000 ;   /* smtp-delay's */
+  S.cf.lookup = 1 ; S.cf.builtin = 1 ;
+  S.cf.cachemax = 100000 ; S.cf.rbl_cap = 3600 ; S.cf.rdns_cap = 3600 ;
+  mx_rbl_init(&S.cf.rbl) ;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "1vqQc:b:x:Xl:u:g:UDdRHhpw:eC:N:L:S:P:", &l) ;
+    int opt = subgetopt_r(argc, argv, "1vqQc:b:x:Xl:u:g:UDdRHhpw:n:y:k:F:Bt:r:a:s:W:Em:Yf:M:j:J:eC:N:L:S:P:", &l) ;
     char const *slash ;
     if (opt == -1) break ;
     switch (opt)
@@ -325,8 +404,44 @@ static void options (int argc, char const *const *argv, char const **host, char 
       }
       case 'D' : S.cf.nodelay = 1 ; break ;
       case 'd' : S.cf.nodelay = 0 ; break ;
-      case 'R' : case 'H' : case 'h' : case 'p' : break ;   /* no lookups are made */
-      case 'w' : if (!mx_secs_scan(l.arg, 300000, &S.cf.wait_ms)) dieusage() ; break ;
+      case 'H' : S.cf.lookup = 0 ; break ;
+      case 'h' : S.cf.lookup = 1 ; break ;
+      case 'R' : case 'p' : break ;   /* no ident; the name is always forward-confirmed */
+      case 'w' :
+        if (!mx_secs_scan(l.arg, 300000, &S.cf.waits[0])) dieusage() ;
+        S.cf.waits[1] = S.cf.waits[2] = S.cf.waits[0] ;
+        break ;
+      case 'n' : if (!mx_secs_scan(l.arg, 300000, &S.cf.waits[CLASS_NONE])) dieusage() ; break ;
+      case 'y' : if (!mx_secs_scan(l.arg, 300000, &S.cf.waits[CLASS_DYNAMIC])) dieusage() ; break ;
+      case 'k' : if (!mx_secs_scan(l.arg, 300000, &S.cf.waits[CLASS_NAMED])) dieusage() ; break ;
+      case 'F' : S.cf.patfile = l.arg ; break ;
+      case 'B' : S.cf.builtin = 0 ; break ;
+      case 't' : if (!mx_secs_scan(l.arg, 60000, &S.cf.dns_ms) || !S.cf.dns_ms) dieusage() ; break ;
+      case 'r' : case 'a' :
+      {
+        char const *why ;
+        if (!mx_rbl_add(&S.cf.rbl, l.arg, opt == 'a', &why))
+        {
+          char safe[81] ;
+          mx_text_safe(safe, 80, l.arg, strlen(l.arg)) ;
+          strerr_dief(100, "invalid zone spec ", safe, ": ", why) ;
+        }
+        break ;
+      }
+      case 's' : if (!mx_rbl_score_scan(l.arg, &S.cf.rbl.threshold)) dieusage() ; break ;
+      case 'W' : if (!mx_rbl_score_scan(l.arg, &S.cf.rbl.allow_threshold)) dieusage() ; break ;
+      case 'E' : S.cf.rbl.permanent = 1 ; break ;
+      case 'm' : S.cf.rbl.template = l.arg ; break ;
+      case 'Y' : S.cf.rbl.late = 1 ; break ;
+      case 'f' : S.cf.cachefile = l.arg ; break ;
+      case 'M' : if (!uint0_scan(l.arg, &S.cf.cachemax) || !S.cf.cachemax || S.cf.cachemax > CACHE_MAX_ENTRIES) dieusage() ; break ;
+      case 'j' : case 'J' :
+      {
+        unsigned int ms ;
+        if (!mx_secs_scan(l.arg, 86400000, &ms) || ms < 1000) dieusage() ;
+        if (opt == 'j') S.cf.rbl_cap = ms / 1000 ; else S.cf.rdns_cap = ms / 1000 ;
+        break ;
+      }
       case 'e' : S.cf.handon = 1 ; break ;
       case 'C' : if (!uint0_scan(l.arg, &S.lim.maxconn)) dieusage() ; break ;
       case 'N' : if (!uint0_scan(l.arg, &S.cf.v6bits) || !S.cf.v6bits || S.cf.v6bits > 128) dieusage() ; break ;
@@ -343,6 +458,11 @@ static void options (int argc, char const *const *argv, char const **host, char 
   }
   argc -= l.ind ; argv += l.ind ;
   if (argc < 3) dieusage() ;
+  if (S.cf.rbl.n && S.cf.rbl.threshold <= S.cf.rbl.allow_threshold) strerr_dief(100, "the score threshold (-s) must be above the allow threshold (-W)") ;
+  {
+    unsigned int i ;
+    for (i = 0 ; i < 3 ; i++) if (S.cf.waits[i] > S.cf.maxwait) S.cf.maxwait = S.cf.waits[i] ;
+  }
   *host = argv[0] ; *port = argv[1] ; S.cf.argv = argv + 2 ;
   lfd = listen_open(*host, *port, backlog) ;
   if (lfd == -2) dieusage() ;
@@ -373,6 +493,26 @@ int main (int argc, char const *const *argv)
   if (!S.kids || !limits_init(&S.lim, 2 * (S.cf.maxscreen + S.cf.maxchildren), (uint32_t)getpid() ^ (uint32_t)mx_now_ms()))
     strerr_diefu1sys(111, "allocate the limits table") ;
   if (!handoff_init()) strerr_diefu1sys(111, "prepare the hand-off") ;
+  patterns_init(&S.cf.pats, S.cf.builtin) ;
+  if (S.cf.patfile)
+  {
+    char err[512] ;
+    int r = patterns_load(&S.cf.pats, S.cf.patfile, err, sizeof err) ;
+    if (r <= 0) strerr_dief(r < 0 ? 111 : 100, err) ;
+  }
+  if (S.cf.lookup || S.cf.rbl.n)
+  {
+    S.dq = mx_dns_q_new(DNS_INFLIGHT, 4 * S.cf.maxscreen * (S.cf.rbl.n + 1)) ;
+    if (!S.dq) strerr_warnwu1sys("start the DNS engine (no resolver?): every client is class none and listed nowhere") ;
+  }
+  if (S.cf.cachefile)
+  {
+    char key[CACHE_KEYLEN] ;
+    if (getrandom(key, sizeof key, 0) != (ssize_t)sizeof key) strerr_diefu1sys(111, "get random bytes for the cache") ;
+    S.mem = cache_init(S.cf.cachemax, key) ;
+    if (!S.mem) strerr_diefu1sys(111, "allocate the cache") ;
+    load() ;
+  }
   sigemptyset(&set) ;
   sigaddset(&set, SIGCHLD) ; sigaddset(&set, SIGTERM) ; sigaddset(&set, SIGHUP) ; sigaddset(&set, SIGINT) ;
   if (sigprocmask(SIG_BLOCK, &set, 0) < 0) strerr_diefu1sys(111, "block signals") ;
@@ -383,6 +523,11 @@ int main (int argc, char const *const *argv)
   {
     struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_SIGNAL } ;
     if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, sfd, &ev) < 0) strerr_diefu1sys(111, "epoll_ctl") ;
+  }
+  if (S.dq)
+  {
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_DNS } ;
+    if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, mx_dns_q_fd(S.dq), &ev) < 0) strerr_diefu1sys(111, "epoll_ctl") ;
   }
   listener(1) ;
   loop(sfd) ;

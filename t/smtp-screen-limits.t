@@ -26,7 +26,7 @@ sub start_screen {
   my $dir = tmpdir();
   my $log = "$dir/log";
   my $pid = MXTest::_spawn(argv => [$ss, '-1', @{ $a{opts} || [] }, $ip, 0, @{ $a{argv} }],
-    env => { RELAYCLIENT => undef, RBLSMTPD => undef }, stdout => "$dir/port", stderr => $log);
+    env => { RELAYCLIENT => undef, RBLSMTPD => undef, DNSCACHEIP => '127.0.0.1' }, stdout => "$dir/port", stderr => $log);
   my $port;
   MXTest::_poll(10, sub { ($port) = (slurp("$dir/port") // '') =~ /^(\d+)\n/; $port || !MXTest::_alive($pid) });
   die "smtp-screen did not start: " . (slurp($log) // '') unless $port;

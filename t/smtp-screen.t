@@ -32,7 +32,7 @@ sub start_screen {
   my $dir = tmpdir();
   my $log = "$dir/log";
   my $pid = MXTest::_spawn(argv => [$ss, '-1', @{ $a{opts} || [] }, $ip, 0, @{ $a{argv} }],
-    env => { RELAYCLIENT => undef, RBLSMTPD => undef, %{ $a{env} || {} } }, stdout => "$dir/port", stderr => $log);
+    env => { RELAYCLIENT => undef, RBLSMTPD => undef, DNSCACHEIP => '127.0.0.1', %{ $a{env} || {} } }, stdout => "$dir/port", stderr => $log);
   my $port;
   MXTest::_poll(10, sub { ($port) = (slurp("$dir/port") // '') =~ /^(\d+)\n/; $port || !MXTest::_alive($pid) });
   die "smtp-screen did not start: " . (slurp($log) // '') unless $port;
@@ -67,7 +67,7 @@ my @swaks = ('--ehlo', 'client.test', '--from', 'sender@other.test', '--to', 'al
   is($greet[0], '220-mx.example.org', 'the teaser first');
   like($greet[1] // '', qr/^220 mx\.example\.org ESMTP Exim /, "exim's own 220 line ends the greeting");
   $mta->wait_messages(1);
-  logged($s, $src, qr/ pregreet=pass waited=1\.\d{3} result=pass child=\d+$/m, 'clean client: logged pass with its child');
+  logged($s, $src, qr/ pregreet=pass rdns=none,unanswered waited=1\.\d{3} result=pass child=\d+$/m, 'clean client: logged pass with its child');
 
   # ::1: the same, by hand: the greeting is one reply, EHLO is answered
   my $c = smtp_connect('::1', $s6->port, timeout => 10);
@@ -95,7 +95,7 @@ my @swaks = ('--ehlo', 'client.test', '--from', 'sender@other.test', '--to', 'al
     "early talker: smtp-delay's 451 to MAIL");
   like($c->cmd('QUIT'), qr/^221 mx\.example\.org/, 'early talker: 221 to QUIT');
   ok($c->is_closed(5), 'early talker: closed');
-  logged($s, $early, qr/ pregreet=fail waited=\d+\.\d{3} result=refused first=EHLO early\.test\?\?$/m, 'early talker: logged refused');
+  logged($s, $early, qr/ pregreet=fail rdns=none,unanswered waited=\d+\.\d{3} result=refused first=EHLO early\.test\?\?$/m, 'early talker: logged refused');
   is(grep(/^rcptchecks: .* ip \Q$early\E /, split /\n/, $s->log_text), 0, 'early talker: the chain never ran');
   $s->stop;
 
@@ -109,7 +109,7 @@ my @swaks = ('--ehlo', 'client.test', '--from', 'sender@other.test', '--to', 'al
   like($c->cmd('RCPT TO:<alice@example.org>'), qr/^451 Talking before the greeting is not allowed \(RFC 5321 section 4\.3\.1\)\r\n\z/,
     '-e: rblsmtpd refuses RCPT with the RBLSMTPD text (451)');
   $c->cmd('QUIT');
-  logged($r, $early, qr/ pregreet=fail waited=\d+\.\d{3} result=refused via=rblsmtpd child=\d+ first=HELO/m, '-e: logged as handed on');
+  logged($r, $early, qr/ pregreet=fail rdns=none,unanswered waited=\d+\.\d{3} result=refused via=rblsmtpd child=\d+ first=HELO/m, '-e: logged as handed on');
   my $src = loopback_ip();
   my ($rc, $out) = swaks(server => $r, opts => ['--local-interface', $src, @swaks]);
   is($rc, 0, '-e: a clean client still delivers through rblsmtpd') or diag $out;
@@ -125,7 +125,7 @@ my @swaks = ('--ehlo', 'client.test', '--from', 'sender@other.test', '--to', 'al
     . "$deny:deny\n::1:allow,SIX=\"6\"\n$p3:allow,PREFIX=\"3\"\n:allow,DEFAULT=\"yes\"\n");
   # ::1 is the only IPv6 client: a second CDB where it matches a prefix ("::")
   my $rules6 = make_cdb(rules => "::2:deny\n::1.:deny\n::1a:deny\n:::allow,SIXPFX=\"1\"\n:allow,DEFAULT=\"yes\"\n");
-  my %env = (RELAYCLIENT => undef, FOO => 'orig', TCPREMOTEHOST => 'stale.example', TCPREMOTEINFO => 'stale', TCP6REMOTEHOST => 'stale', RBLSMTPD => undef);
+  my %env = (RELAYCLIENT => undef, DNSCACHEIP => '127.0.0.1', FOO => 'orig', TCPREMOTEHOST => 'stale.example', TCPREMOTEINFO => 'stale', TCP6REMOTEHOST => 'stale', RBLSMTPD => undef);
   for my $round ([loopback_ip(), $rules], ['::1', $rules], ['::1', $rules6]) {
     my ($ip, $cdbfile) = @$round;
     my @opts = ('-R', '-H', '-l', 'mx.example.org', '-x', $cdbfile);
@@ -139,6 +139,14 @@ my @swaks = ('--ehlo', 'client.test', '--from', 'sender@other.test', '--to', 'al
         my ($all) = $c->read_all(5);
         $all =~ s/\A220-mx\.example\.org\r\n// if $srv == $s;
         $all =~ s/^((?:TCP6?)(?:REMOTE|LOCAL)PORT)=(\d+)$/$1 eq 'TCPREMOTEPORT' || $1 eq 'TCP6REMOTEPORT' ? ($2 == $me ? "$1=ME" : "$1=$2") : "$1=SRV"/mge;
+        # smtp-delay's two variables are smtp-screen's own (-H: class none)
+        if ($srv == $s) {
+          my $relayed = $src eq $relay;
+          my $class = $all =~ s/^SMTPDELAY_CLASS=(.*)\n//m ? $1 : 'unset';
+          my $result = $all =~ s/^SMTPDELAY_RESULT=(.*)\n//m ? $1 : 'unset';
+          is("$class $result", $relayed ? 'unset unset' : 'none pass', "environment of $src: smtp-delay's class and result" . ($relayed ? ' unset (RELAYCLIENT)' : ''))
+            unless $src eq $deny;
+        }
         $got{$srv == $s ? 'screen' : 'tcpserver'} = join "\n", sort split /\n/, $all;
       }
       is($got{screen}, $got{tcpserver}, "environment of $src: as tcpserver's" . ($cdbfile eq $rules6 ? ' (an IPv6 prefix rule)' : ''));
@@ -189,7 +197,7 @@ my @swaks = ('--ehlo', 'client.test', '--from', 'sender@other.test', '--to', 'al
   my $src = loopback_ip();
   my $c = smtp_connect($s->ip, $s->port, local_ip => $src);
   is(($c->read_all(5))[0], "220-smtp-screen.local\r\n421 4.3.0 Temporary failure, try again later\r\n", 'no child to run: 421 4.3.0 after the teaser');
-  like(lines_for($s, $src), qr/ pregreet=pass waited=\d+\.\d{3} result=error reason=spawn$/m, 'no child to run: logged');
+  like(lines_for($s, $src), qr/ pregreet=pass rdns=none,unanswered waited=\d+\.\d{3} result=error reason=spawn$/m, 'no child to run: logged');
   like($s->log_text, qr/^smtp-screen: warning: unable to spawn \/nonexistent\/chain: /m, 'no child to run: the reason in the log');
   $s->stop;
 }
