@@ -222,7 +222,7 @@ static void load (void)
   a[size_fmt(a, st.stored)] = 0 ; b[size_fmt(b, st.bad)] = 0 ;
   x[size_fmt(x, st.expired)] = 0 ; f[size_fmt(f, st.future + st.full)] = 0 ;
   if (st.bad || st.cut)
-    strerr_warnw(PROG, ": warning: pid ", mx_pidstr(), " cache=", S.cf.cachefile, " stored=", a, " damaged=", b, st.cut ? " cut=1" : "", " reason=damaged lines skipped") ;
+    strerr_warn(PROG, ": warning: pid ", mx_pidstr(), " cache=", S.cf.cachefile, " stored=", a, " damaged=", b, st.cut ? " cut=1" : "", " reason=damaged lines skipped") ;
   if (S.cf.verbosity)
     strerr_warn(PROG, ": info: pid ", mx_pidstr(), " cache=", S.cf.cachefile, " stored=", a, " expired=", x, " dropped=", f, " damaged=", b, " result=loaded") ;
 }
