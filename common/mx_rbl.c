@@ -112,13 +112,8 @@ enum mx_rbl_result mx_rbl_decide (mx_rbl const *r, uint32_t listed)
 
 char const *mx_rbl_word (enum mx_rbl_result v)
 {
-  switch (v)
-  {
-    case MX_RBL_REFUSED : return "refused" ;
-    case MX_RBL_LATE : return "late" ;
-    case MX_RBL_ALLOWED : return "allowed" ;
-    default : return "clean" ;
-  }
+  static char const *const word[] = { "clean", "refused", "late", "allowed" } ;
+  return word[v] ;
 }
 
 int mx_rbl_lists (mx_rbl const *r, uint32_t listed, stralloc *sa)

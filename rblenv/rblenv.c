@@ -92,7 +92,8 @@ int main (int argc, char const *const *argv)
   int a_query[MX_RBL_ZONES], txt_query[MX_RBL_ZONES] ;
   stralloc logl = STRALLOC_ZERO, modif = STRALLOC_ZERO ;
   unsigned int nq = 0, longest = 0 ;
-  enum mx_rbl_result result ;
+  enum mx_rbl_result verdict ;
+  char const *result ;
   int h ;
   ip46 ip ;
 
@@ -185,10 +186,11 @@ int main (int argc, char const *const *argv)
   {
     mx_dns_query const *t = h >= 0 && txt_query[h] >= 0 ? &q[txt_query[h]] : 0 ;
     int ok = t && t->status == MX_DNS_ANSWERED ;
-    if (!mx_rbl_env(&rbl, listed, ok ? t->txt : 0, ok ? t->txtlen : 0, ipt, dryrun, &modif, &result))
+    if (!mx_rbl_env(&rbl, listed, ok ? t->txt : 0, ok ? t->txtlen : 0, ipt, dryrun, &modif, &verdict))
       strerr_diefu1sys(111, "allocate") ;
   }
 
-  mx_info(ipt, logl.s + 1, " score=", scorestr, " result=", mx_rbl_word(result), dryrun ? " dryrun=1" : "", " elapsed=", elapsed) ;
+  result = verdict == MX_RBL_REFUSED ? "refused" : verdict == MX_RBL_LATE ? "late" : verdict == MX_RBL_ALLOWED ? "allowed" : "clean" ;
+  mx_info(ipt, logl.s + 1, " score=", scorestr, " result=", result, dryrun ? " dryrun=1" : "", " elapsed=", elapsed) ;
   mx_exec(argv, modif.s, modif.len) ;
 }
