@@ -8,7 +8,7 @@
  *              (only its bytes), then the client it names is the client
  *   (admission: the rules file, then the per-client limits)
  *   ST_WAIT    the teaser sent, the greeting wait runs; the checks of
- *              this stage (checks[] in conn.c: pregreet for now) give
+ *              this stage (checks[] in conn.c: pregreet, rdns, dnsbl; the DNS answers through lookup.c) give
  *              their verdicts into v[]
  *   ST_QUEUED  passed, waiting for a free child (-c)
  *   hand-off   a spawn of the chain (handoff.c); the slot is free

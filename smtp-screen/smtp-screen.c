@@ -1,21 +1,28 @@
 /* smtp-screen: tcpserver's place on port 25, with the screening done
  * before any fork: one process holds every new connection, sends a
- * "220-" teaser line, waits, and refuses the clients that talk first;
+ * "220-" teaser line, waits by the client's rDNS class while its DNSBL
+ * and DNSWL lookups run, and refuses the clients that talk first;
  * per-client limits only a process that sees every connection can keep;
- * the clients that pass are handed to the chain with tcpserver's
- * environment.
+ * a memory of the clients that passed; the clients that pass are handed
+ * to the chain with tcpserver's environment and the verdicts smtp-delay
+ * and rblenv would have exported.
  *
  * Usage: smtp-screen [ -1 ] [ -v | -Q | -q ] [ -c n ] [ -b n ] [ -x rules.cdb ] [ -X ]
- *          [ -l name ] [ -u uid ] [ -g gid ] [ -U ] [ -D | -d ] [ -R ] [ -H ] [ -h ] [ -p ]
- *          [ -w secs ] [ -e ] [ -C n ] [ -N bits ] [ -L n/secs ] [ -S n ]
+ *          [ -l name ] [ -u uid ] [ -g gid ] [ -U ] [ -D | -d ] [ -R ] [ -H | -h ] [ -p ]
+ *          [ -w secs | -n secs -y secs -k secs ] [ -F patternfile ] [ -B ] [ -e ]
+ *          [ -r zone[=filter][*weight] ... ] [ -a zone[=filter][*weight] ... ]
+ *          [ -t secs ] [ -s score ] [ -W score ] [ -E ] [ -m text ] [ -Y ]
+ *          [ -f cachefile ] [ -M n ] [ -j secs ] [ -J secs ]
+ *          [ -C n ] [ -N bits ] [ -L n/secs ] [ -S n ]
  *          [ -P addr[/bits][,...] ] host port child...
  *
  * Listens on host (an IPv4 or IPv6 address; 0 or :: for every address
  * of both families) and port (a number; 0: any, printed with -1),
  * backlog -b (default 1024). -u/-g (or -U: $UID/$GID) are taken after
- * binding. -R -H -h -p are accepted and change nothing: no remote name
- * and no ident are ever looked up (TCPREMOTEHOST and TCPREMOTEINFO are
- * never set), and without -l TCPLOCALHOST is unset (no lookup either).
+ * binding. -H: no remote name is looked up (class none for all); -h, the
+ * default: the name is looked up, forward-confirmed (lookup.c). -R -p
+ * change nothing: no ident is looked up (TCPREMOTEINFO never set), and
+ * without -l TCPLOCALHOST is unset (no lookup either).
  * -D/-d: TCP_NODELAY on/off (off by default).
  *
  * Each client, in one epoll loop (conn.c, a state machine per client):
@@ -33,29 +40,51 @@
  *     -L n/secs new connections per client in a window; over one:
  *     "421 4.7.0 ..." and closed. -S n clients held at once (default
  *     10000; handed-off ones not counted): beyond, 421 at once.
+ *   - the cache (-f, cache.h; conn.c): the tests whose passes it holds
+ *     are not run; all held: handed off at once (cache=hit); without a
+ *     held pregreet pass, no teaser and no wait (cache=partial).
  *   - the wait: "220-name" (the -l name, else smtp-screen.local) at
- *     once, then -w secs (default 6; 0: no teaser, no wait). A byte
+ *     once, then the wait of the client's rDNS class (smtp-delay's -n
+ *     -y -k, defaults 12/6/1 s; -w: one for all; the rule's SMTPDELAY
+ *     wins; 0: no teaser, no wait), while the PTR and every DNSBL/DNSWL
+ *     zone (-r, -a; rblenv's syntax and scoring, common/mx_rbl.h) are
+ *     asked (lookup.c) within -t (default the longest wait). Once every
+ *     zone has answered, a score at or under -W ends the wait (the
+ *     DNSWL skip). A byte
  *     before the wait ends (peeked at, never taken): by default
  *     smtp-delay's refusal (refuse.c: "220 name", then 451 4.7.1 to
  *     mail commands, at most 60 s and 100 commands); with -e the client
  *     is handed off with RBLSMTPD set to smtp-delay's text, for
  *     rblsmtpd. A hang-up or a reset: logged, closed.
  *   - the hand-off (handoff.c): child... with the socket on fds 0 and 1
- *     and tcpserver's environment; at most -c children at once
+ *     and tcpserver's environment (TCPREMOTEHOST the confirmed name),
+ *     SMTPDELAY_CLASS and SMTPDELAY_RESULT as smtp-delay sets them,
+ *     RBLSCORE RBLLISTS RBLSMTPD RBLLATE as rblenv sets them (-s -W -E
+ *     -m -Y: rblenv's -s -w -p -m -L); at most -c children at once
  *     (default 40), clients that passed wait 30 s at most for one (then
  *     421 4.3.2). After the teaser, the server's own "220 " line ends
  *     the greeting.
+ * The cache (-f): read at start (a damaged file: a warning, the good
+ * lines kept), saved atomically every minute and at SIGTERM; at most -M
+ * clients; a DNSBL pass held the lowest TTL of its answers at most -j
+ * secs, an rDNS class its TTL at most -J secs, a pregreet pass a day.
  * Signals: SIGTERM stops listening, says 421 to the clients being
- * held and exits 0; children handed off run on. SIGHUP reopens the
- * rules; nobody waiting is dropped. Children are reaped (signalfd).
+ * held, saves the cache and exits 0; children handed off run on. SIGHUP
+ * reopens the rules and the -F patterns; nobody waiting is dropped.
+ * Children are reaped (signalfd).
  * Log (stderr), one line per connection (not with -q):
  *   smtp-screen: info: pid P ip A port=N id=N [balancer=B] [rules=..]
- *     [pregreet=pass|fail] [limits=untracked] waited=S result=R ...
+ *     [limits=untracked] [cache=hit|partial] [skip=dnswl]
+ *     [pregreet=pass|fail] [rdns=CLASS[,cached|,unanswered]]
+ *     [dnsbl=VERDICT score=N [lists=..] [unanswered=N]] waited=S result=R ...
  *   R: pass child=PID | refused [via=rblsmtpd child=PID] | deny |
  *   limit limit=conn|rate|global | hangup | busy | proxy-refused |
  *   local | error reason=...; with -v a line per child that ended.
- * Exit: 100 usage; 111 cannot listen, drop privileges or allocate;
- * 0 after SIGTERM.
+ * Fail mode: DNS fails open (a zone that does not answer is not listed;
+ * a PTR that does not answer is class none); a cache file that cannot
+ * be read or saved is logged, never a refusal.
+ * Exit: 100 usage or a bad zone spec or pattern; 111 cannot listen,
+ * drop privileges, read the pattern file or allocate; 0 after SIGTERM.
  */
 #include <errno.h>
 #include <grp.h>
@@ -85,7 +114,7 @@
 #include "mx_text.h"
 #include "slots.h"
 
-#define USAGE "smtp-screen [ -1 ] [ -v | -Q | -q ] [ -c n ] [ -b n ] [ -x rules.cdb ] [ -X ] [ -l name ] [ -u uid ] [ -g gid ] [ -U ] [ -D | -d ] [ -w secs ] [ -e ] [ -C n ] [ -N bits ] [ -L n/secs ] [ -S n ] [ -P addr[/bits][,...] ] host port child..."
+#define USAGE "smtp-screen [ -1 ] [ -v | -Q | -q ] [ -c n ] [ -b n ] [ -x rules.cdb ] [ -X ] [ -l name ] [ -u uid ] [ -g gid ] [ -U ] [ -D | -d ] [ -H | -h ] [ -w secs | -n secs -y secs -k secs ] [ -F patternfile ] [ -B ] [ -e ] [ -r zone[=filter][*weight] ... ] [ -a zone[=filter][*weight] ... ] [ -t secs ] [ -s score ] [ -W score ] [ -E ] [ -m text ] [ -Y ] [ -f cachefile ] [ -M n ] [ -j secs ] [ -J secs ] [ -C n ] [ -N bits ] [ -L n/secs ] [ -S n ] [ -P addr[/bits][,...] ] host port child..."
 #define dieusage() strerr_dieusage(100, USAGE)
 #define TAG_LISTEN (~(uint64_t)0)
 #define TAG_SIGNAL (~(uint64_t)0 - 1)
