@@ -120,6 +120,7 @@ void client_free (client *c)
   if (c->counted) limits_release(&S.lim, &c->key) ;
   free(c->hdr) ;
   free(c->env) ;
+  lookups_cancel(c) ;
   free(c->host) ;
   free(c->rbltxt) ;
   c->hdr = 0 ; c->env = 0 ; c->host = 0 ; c->rbltxt = 0 ;
@@ -169,6 +170,7 @@ static int pregreet_data (client *c, char const *peek, size_t len)
   add_verdict(c, "pregreet", "fail") ;
   rdns_end(c) ;
   dnsbl_end(c) ;
+  lookups_cancel(c) ;
   if (S.mem) cache_forget(S.mem, &c->ip) ;
   if (S.cf.handon) { c->early = 1 ; screen_pass(c) ; return 1 ; }
   client_log(c, "refused", 0) ;
@@ -226,6 +228,7 @@ static void wait_end (client *c)
 {
   check const *k ;
   for (k = checks ; k->name ; k++) if (k->end) k->end(c) ;
+  lookups_cancel(c) ;
   screen_pass(c) ;
 }
 

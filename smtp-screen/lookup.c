@@ -14,10 +14,11 @@
  *
  * A lookup's tag names the client's slot, the low 24 bits of its
  * generation and the zone (0xff: the PTR): an answer for a client that
- * has moved on, or whose slot was taken again, is dropped. Lookups are
- * never cancelled: each ends by its own deadline, and the engine
- * bounds how many are out at once (a submission it refuses counts as
- * a lookup that failed).
+ * has moved on, or whose slot was taken again, is dropped. The ids of
+ * a client's lookups still out are kept (qid), so that they are
+ * cancelled when the wait ends or the client goes: the engine, bounded
+ * to what the clients held can ask, is never filled by clients gone (a
+ * submission it refuses counts as a lookup that failed).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,22 @@ static long long ptr_deadline (client const *c)
   return c->wait_start + ((c->need & NEED_PREGREET) && w ? w : dns_ms()) ;
 }
 
+/* qid's room, once: 1 + 2 * zones ids */
+static uint64_t *ids (client *c)
+{
+  if (!c->qid) c->qid = calloc(1 + 2 * S.cf.rbl.n, sizeof *c->qid) ;
+  return c->qid ;
+}
+
+void lookups_cancel (client *c)
+{
+  unsigned int i ;
+  if (!c->qid) return ;
+  for (i = 0 ; i < 1 + 2 * S.cf.rbl.n ; i++) if (c->qid[i]) mx_dns_q_cancel(S.dq, c->qid[i]) ;
+  free(c->qid) ;
+  c->qid = 0 ;
+}
+
 void rdns_class (client *c, enum rdns_class k)
 {
   c->cls = k ;
@@ -72,8 +89,10 @@ void rdns_class (client *c, enum rdns_class k)
 
 void rdns_start (client *c)
 {
+  uint64_t *q ;
   if (!(c->need & NEED_RDNS)) return ;
-  if (S.dq && mx_dns_q_fcrdns(S.dq, c->ip.ip, ip46_is6(&c->ip), dns_tag(c, ZONE_PTR), mx_now_ms(), ptr_deadline(c)))
+  q = S.dq ? ids(c) : 0 ;
+  if (q && (q[0] = mx_dns_q_fcrdns(S.dq, c->ip.ip, ip46_is6(&c->ip), dns_tag(c, ZONE_PTR), mx_now_ms(), ptr_deadline(c))))
     c->ptr_pending = 1 ;
   else rdns_class(c, CLASS_NONE) ;
 }
@@ -82,6 +101,7 @@ void rdns_answer (client *c, mx_dns_q_result const *r)
 {
   if (!c->ptr_pending) return ;
   c->ptr_pending = 0 ;
+  c->qid[0] = 0 ;
   if (r->fcrdns > 0)
   {
     size_t n = strlen(r->name) ;
@@ -103,14 +123,16 @@ void dnsbl_start (client *c)
 {
   unsigned int i ;
   long long now = mx_now_ms(), deadline = lookup_deadline(c) ;
+  uint64_t *q ;
   if (!(c->need & NEED_DNSBL)) return ;
+  q = S.dq ? ids(c) : 0 ;
   c->rbl_txtzone = -1 ;
   c->rbl_ttl = UINT32_MAX ;
   for (i = 0 ; i < S.cf.rbl.n ; i++)
   {
     char name[MX_RBL_QNAME] ;
     mx_rbl_qname(&S.cf.rbl, i, &c->ip, name) ;
-    if (S.dq && mx_dns_q_lookup(S.dq, MX_DNS_Q_A, name, dns_tag(c, i), now, deadline)) c->rbl_pending |= (uint32_t)1 << i ;
+    if (q && (q[1 + i] = mx_dns_q_lookup(S.dq, MX_DNS_Q_A, name, dns_tag(c, i), now, deadline))) c->rbl_pending |= (uint32_t)1 << i ;
     else c->rbl_faults++ ;
   }
   if (!c->rbl_pending) c->rbl_done = 1 ;
@@ -133,6 +155,7 @@ void dnsbl_answer (client *c, unsigned int zone, mx_dns_q_result const *r)
     int fault ;
     if (!(c->rbl_pending & bit)) return ;
     c->rbl_pending &= ~bit ;
+    c->qid[1 + zone] = 0 ;
     if (r->status != MX_DNS_Q_ANSWERED) c->rbl_faults++ ;
     else
     {
@@ -143,7 +166,7 @@ void dnsbl_answer (client *c, unsigned int zone, mx_dns_q_result const *r)
         {
           char name[MX_RBL_QNAME] ;
           mx_rbl_qname(&S.cf.rbl, zone, &c->ip, name) ;
-          if (mx_dns_q_lookup(S.dq, MX_DNS_Q_TXT, name, dns_tag(c, zone), mx_now_ms(), lookup_deadline(c))) c->txt_pending |= bit ;
+          if ((c->qid[1 + S.cf.rbl.n + zone] = mx_dns_q_lookup(S.dq, MX_DNS_Q_TXT, name, dns_tag(c, zone), mx_now_ms(), lookup_deadline(c)))) c->txt_pending |= bit ;
         }
       }
       if (fault >= 0)
@@ -160,6 +183,7 @@ void dnsbl_answer (client *c, unsigned int zone, mx_dns_q_result const *r)
   {
     if (!(c->txt_pending & bit)) return ;
     c->txt_pending &= ~bit ;
+    c->qid[1 + S.cf.rbl.n + zone] = 0 ;
     if (r->status == MX_DNS_Q_ANSWERED && r->txtlen && heavier(zone, c->rbl_txtzone))
     {
       char *t = realloc(c->rbltxt, r->txtlen) ;

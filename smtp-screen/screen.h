@@ -92,6 +92,8 @@ struct client_s
   long long wait_start ;        /* mx_now_ms: the wait's start */
   unsigned int wait_ms ;        /* the greeting wait, once the class is known */
   char *host ;                  /* the confirmed PTR name (malloc), or 0 */
+  uint64_t *qid ;               /* lookups out (malloc, 1 + 2 zones): the
+                                   PTR's, each zone's A, then TXT; 0 none */
   char *rbltxt ; size_t rbltxtlen ;   /* the heaviest listing's TXT (malloc) */
   char iptext[MX_IP_FMT] ;
   limkey key ;
@@ -174,6 +176,7 @@ extern void dnsbl_start (client *c) ;
 extern void dnsbl_answer (client *c, unsigned int zone, mx_dns_q_result const *r) ;
 extern void dnsbl_end (client *c) ;
 extern long long lookup_deadline (client const *c) ;
+extern void lookups_cancel (client *c) ;
 extern uint64_t dns_tag (client const *c, unsigned int zone) ;
 extern void dns_results (void) ;
 

@@ -531,7 +531,8 @@ int main (int argc, char const *const *argv)
   }
   if (S.cf.lookup || S.cf.rbl.n)
   {
-    S.dq = mx_dns_q_new(DNS_INFLIGHT, 4 * S.cf.maxscreen * (S.cf.rbl.n + 1)) ;
+    /* a client asks at most a PTR, and an A and a TXT per zone */
+    S.dq = mx_dns_q_new(DNS_INFLIGHT, S.cf.maxscreen * (2 * S.cf.rbl.n + 1)) ;
     if (!S.dq) strerr_warnwu1sys("start the DNS engine (no resolver?): every client is class none and listed nowhere") ;
   }
   if (S.cf.cachefile)
