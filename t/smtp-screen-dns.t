@@ -160,6 +160,26 @@ sub stop_term {
   $q->stop;
 }
 
+# --- -F patterns, read again on SIGHUP ---------------------------------------
+{
+  my $dir = tmpdir();
+  open my $fh, '>', "$dir/patterns" or die; print $fh "# none yet\n"; close $fh;
+  my $s = start_screen(opts => ['-l', 'mx.example.org', '-w', '0.2', '-F', "$dir/patterns"], log => "$dir/log");
+  my (undef, $out) = session($s, $ip{c6});
+  like($out, qr/^SMTPDELAY_CLASS=named$/m, 'c6 (mx6.corp.example): named');
+  open $fh, '>', "$dir/patterns" or die; print $fh "^mx6\\.corp\\.\n"; close $fh;
+  kill 'HUP', $s->pid;
+  wait_until(10, sub { $s->log_text =~ /patterns=\Q$dir\E\/patterns result=reopened/ }, 'SIGHUP: the patterns read again');
+  (undef, $out) = session($s, $ip{c6});
+  like($out, qr/^SMTPDELAY_CLASS=dynamic$/m, 'c6: dynamic by the new pattern');
+  open $fh, '>', "$dir/patterns" or die; print $fh "(unclosed\n"; close $fh;
+  kill 'HUP', $s->pid;
+  wait_until(10, sub { $s->log_text =~ /the patterns in use are kept/ }, 'SIGHUP: a pattern that does not compile is warned about');
+  (undef, $out) = session($s, $ip{c6});
+  like($out, qr/^SMTPDELAY_CLASS=dynamic$/m, 'c6: the patterns in use kept');
+  $s->stop;
+}
+
 # --- the cache ---------------------------------------------------------------
 {
   my $dir = tmpdir();
