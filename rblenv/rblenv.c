@@ -89,7 +89,7 @@ int main (int argc, char const *const *argv)
   char scorestr[INT_FMT], elapsed[UINT_FMT] ;
   mx_dns_query q[2 * MX_RBL_ZONES] ;
   char names[2 * MX_RBL_ZONES][MX_RBL_QNAME] ;
-  int a_query[MX_RBL_ZONES], txt_query[MX_RBL_ZONES] ;
+  int a_query[MX_RBL_ZONES] = { 0 }, txt_query[MX_RBL_ZONES] = { 0 } ;
   stralloc logl = STRALLOC_ZERO, modif = STRALLOC_ZERO ;
   unsigned int nq = 0, longest = 0 ;
   enum mx_rbl_result verdict ;
