@@ -230,7 +230,7 @@ asan:
 # FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME (new inputs go to a
 # temporary directory) and fails if one crashes; the input that crashed
 # it is left as fuzz/NAME-crash-*. "make -j2 fuzz" runs two at a time.
-FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq cache
+FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq cache rules
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 # FUZZ_RUNS=N: stop each harness after N inputs too, whichever comes first
@@ -262,6 +262,7 @@ FUZZ_MAXLEN_session = 4096
 FUZZ_MAXLEN_starttls = 4096
 FUZZ_MAXLEN_dnsq     = 1500
 FUZZ_MAXLEN_cache    = 4096
+FUZZ_MAXLEN_rules    = 2048
 
 fuzz/%.o: %.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -I$(<D) -c -o $@ $<
@@ -280,6 +281,7 @@ fuzz/netlist-fuzz: fuzz/netlist-fuzz.o fuzz/mx_net.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/session-fuzz: fuzz/session-fuzz.o fuzz/engine.o fuzz/answers.o fuzz/verbs.o fuzz/check.o fuzz/tarpit.o fuzz/envelope.o fuzz/mx_zonespec.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o fuzz/mx_fifo.o fuzz/mx_log.o fuzz/mx_secs.o
 fuzz/starttls-fuzz: fuzz/starttls-fuzz.o fuzz/session.o fuzz/mx_smtp.o fuzz/mx_fifo.o
 fuzz/cache-fuzz:    fuzz/cache-fuzz.o fuzz/cache.o fuzz/mx_ip.o fuzz/mx_text.o
+fuzz/rules-fuzz:    fuzz/rules-fuzz.o fuzz/rules.o
 $(filter-out fuzz/dnsq-fuzz,$(FUZZERS)):
 	$(FUZZ_CC) -o $@ $^ $(SKALIBS) $(IDN2)
 # mx_dnsq's answer parser, unsealed: libowfat alone, no skalibs

@@ -31,8 +31,7 @@ void rules_close (rules *r)
   r->open = 0 ;
 }
 
-/* the items of one rule's data, as tcpserver's found() reads them */
-static int found (char const *s, size_t n, int *deny, char *env, size_t envmax, size_t *envlen)
+int rules_items (char const *s, size_t n, int *deny, char *env, size_t envmax, size_t *envlen)
 {
   size_t i = 0 ;
   while (i < n)
@@ -60,14 +59,14 @@ int rules_find (rules const *r, char const *ip, int *deny, char *env, size_t env
   *deny = 0 ;
   *envlen = 0 ;
   if (!r->open) return 0 ;
-  if (cdb_find(&r->c, &d, ip, (uint32_t)len) > 0) return found(d.s, d.len, deny, env, envmax, envlen) ;
+  if (cdb_find(&r->c, &d, ip, (uint32_t)len) > 0) return rules_items(d.s, d.len, deny, env, envmax, envlen) ;
   while (len)
   {
     if ((ip[len - 1] == '.' || ip[len - 1] == ':') && cdb_find(&r->c, &d, ip, (uint32_t)len) > 0)
-      return found(d.s, d.len, deny, env, envmax, envlen) ;
+      return rules_items(d.s, d.len, deny, env, envmax, envlen) ;
     len-- ;
   }
-  if (cdb_find(&r->c, &d, "", 0) > 0) return found(d.s, d.len, deny, env, envmax, envlen) ;
+  if (cdb_find(&r->c, &d, "", 0) > 0) return rules_items(d.s, d.len, deny, env, envmax, envlen) ;
   return 0 ;
 }
 

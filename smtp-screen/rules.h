@@ -36,6 +36,12 @@ extern void rules_close (rules *r) ;
    most), *envlen their length. */
 extern int rules_find (rules const *r, char const *iptext, int *deny, char *env, size_t envmax, size_t *envlen) ;
 
+/* One rule's data (n bytes), as tcpserver's found() reads it: *deny
+   set to 1 for a "D" item, each "+VAR=value" item appended to env as
+   "VAR=value\0" from *envlen on. Returns 1, or -1 when env (envmax
+   bytes) cannot hold them. (rules_find's reader; fuzz/rules-fuzz.c.) */
+extern int rules_items (char const *s, size_t n, int *deny, char *env, size_t envmax, size_t *envlen) ;
+
 /* 1 if env (envlen bytes of "VAR=value\0") sets var. */
 extern int rules_env_has (char const *env, size_t envlen, char const *var) ;
 
