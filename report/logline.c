@@ -233,7 +233,7 @@ static char const *const sf_passed[] = { "closed", "idle", "client-gone", 0 } ;
 static char const *const dc_passed[] = { "relay", "trusted", "unknown", "expired", 0 } ;
 static char const *const dr_passed[] = { "recorded", 0 } ;
 static char const *const ss_refused[] = { "refused", "deny", "limit", "proxy-refused", 0 } ;
-static char const *const ss_passed[] = { "pass", "local", 0 } ;
+static char const *const ss_passed[] = { "pass", 0 } ;
 /* the results that are neither (hangups, errors, timeouts): listed so
    that t/report-words.t can hold every program's words against these */
 static char const *const sd_other[] = { "hangup", 0 } ;

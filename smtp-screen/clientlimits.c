@@ -49,6 +49,7 @@ int limits_init (limits *l, uint32_t size, uint32_t seed)
   if (!l->e || !l->bucket) { free(l->e) ; free(l->bucket) ; return 0 ; }
   for (i = 0 ; i < size ; i++) { l->bucket[i] = -1 ; l->e[i].next = i + 1 < size ? (int32_t)(i + 1) : -1 ; }
   l->free = 0 ;
+  l->hand = 0 ;
   return 1 ;
 }
 
@@ -66,6 +67,34 @@ static limentry *find (limits *l, limkey const *key)
   return 0 ;
 }
 
+static void unlink_entry (limits *l, int32_t i)
+{
+  int32_t *link = &l->bucket[hash(l, &l->e[i].key)] ;
+  while (*link >= 0 && *link != i) link = &l->e[*link].next ;
+  if (*link == i) *link = l->e[i].next ;
+  l->used-- ;
+}
+
+/* the table is full: the place of a group with no connection, one
+   whose window has passed if the hand finds one within 64 places
+   (clientlimits.h); -1 if every group holds a connection */
+static int32_t reclaim (limits *l, long long now)
+{
+  int32_t pick = -1 ;
+  uint32_t tries ;
+  for (tries = 0 ; tries < l->size && (tries < 64 || pick < 0) ; tries++)
+  {
+    uint32_t i = l->hand ;
+    limentry const *e = l->e + i ;
+    l->hand = i + 1 < l->size ? i + 1 : 0 ;
+    if (e->conns) continue ;
+    if (now - e->window >= (long long)l->rate_ms) { pick = (int32_t)i ; break ; }
+    if (pick < 0) pick = (int32_t)i ;
+  }
+  if (pick >= 0) unlink_entry(l, pick) ;
+  return pick ;
+}
+
 enum limits_verdict limits_admit (limits *l, limkey const *key, long long now, unsigned int *count)
 {
   limentry *e = find(l, key) ;
@@ -73,9 +102,9 @@ enum limits_verdict limits_admit (limits *l, limkey const *key, long long now, u
   {
     uint32_t b ;
     int32_t i = l->free ;
-    if (i < 0) return LIMITS_UNTRACKED ;
+    if (i >= 0) l->free = l->e[i].next ;
+    else if ((i = reclaim(l, now)) < 0) return LIMITS_UNTRACKED ;
     e = l->e + i ;
-    l->free = e->next ;
     b = hash(l, key) ;
     e->key = *key ;
     e->conns = 0 ;

@@ -5,10 +5,18 @@
  *
  * A fixed table (limits_init's size), so memory is bounded whatever the
  * clients do: a group is forgotten when it has no connection left and
- * its window has passed (limits_sweep). When the table is full a new
- * group is admitted without being counted (LIMITS_UNTRACKED: the
- * caller logs it), never refused for the table's sake: limits fail
- * open, the global cap on clients being screened still holds.
+ * its window has passed (limits_sweep). When the table is full, a new
+ * group takes the place of one with no connection, one whose window
+ * has passed if one is near (a hand goes round the table, looking at
+ * 64 places before it settles for one still in its window). A group
+ * that holds a connection is never forgotten: the caller makes the
+ * table at least twice the connections it can hold, so there is
+ * always a place to take, and -C holds however many groups a client
+ * makes up (an IPv6 /48 is 65,536 /64 groups); a group forgotten
+ * inside its window starts a new one. LIMITS_UNTRACKED (admitted
+ * without being counted, logged by the caller) is left for a table
+ * full of groups that all hold connections, which the caller's sizing
+ * rules out.
  *
  * The rate is a fixed window per group: at most rate_n admissions in
  * the rate_ms milliseconds from the first one; then a new window
@@ -44,6 +52,7 @@ struct limits_s
   limentry *e ;
   int32_t *bucket ;
   uint32_t nbuckets, size, used ;
+  uint32_t hand ;         /* where the next look for a place to take starts */
   int32_t free ;
   uint32_t seed ;
   unsigned int maxconn ;  /* 0: no limit */

@@ -141,10 +141,31 @@ void client_drain (client *c)
   client_watch(c, EPOLLIN | EPOLLRDHUP) ;
 }
 
+/* A last reply of smtp-screen's own. After the "220-" teaser the
+   greeting is first ended with a "220 " line of the same text: every
+   line of a reply carries one code (RFC 5321 4.2.1), and a client that
+   reads the first line's code would take "220-" then "421" for a
+   greeting. The 421 then answers the client's first command, as RFC
+   5321 3.8 lets a server that must close say. */
+int client_say_final (client *c, char const *reply)
+{
+  char buf[NAME_MAX_TEXT + 8 + 200] ;
+  size_t n = 0, len = strlen(reply) ;
+  if (c->teaser)
+  {
+    memcpy(buf, S.cf.teaser, S.cf.teaserlen) ;
+    buf[3] = ' ' ;
+    n = S.cf.teaserlen ;
+  }
+  if (len > sizeof buf - n) len = sizeof buf - n ;
+  memcpy(buf + n, reply, len) ;
+  return client_say(c, buf, n + len) ;
+}
+
 void client_say_close (client *c, char const *reply, char const *result, char const *extra)
 {
   client_log(c, result, extra) ;
-  if (!client_say(c, reply, strlen(reply))) { client_free(c) ; return ; }
+  if (!client_say_final(c, reply)) { client_free(c) ; return ; }
   client_drain(c) ;
 }
 
@@ -381,7 +402,16 @@ static void proxy_read (client *c)
   switch (proxyhdr_parse(c->hdr, c->have, &h))
   {
     case PROXYHDR_BAD : client_end(c, "proxy-refused", " reason=malformed-header") ; return ;
-    case PROXYHDR_LOCAL : client_end(c, "local", 0) ; return ;
+    case PROXYHDR_LOCAL :
+      /* the balancer's own connection (its health check): the PROXY
+         spec has it taken as valid, with the connection's own
+         addresses; it is screened as the balancer (a rule for the
+         balancer's address can set SMTPDELAY=0) */
+      free(c->hdr) ; c->hdr = 0 ;
+      c->ip = c->peer ; c->port = c->peerport ;
+      add_verdict(c, "proxy", "local") ;
+      admit(c) ;
+      return ;
     case PROXYHDR_PROXY : break ;
   }
   free(c->hdr) ; c->hdr = 0 ;

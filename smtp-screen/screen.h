@@ -157,6 +157,7 @@ extern void client_event (client *c, uint32_t events) ;
 extern void client_timeout (client *c) ;
 extern void client_end (client *c, char const *result, char const *extra) ;
 extern void client_free (client *c) ;
+extern int client_say_final (client *c, char const *reply) ;
 extern void client_say_close (client *c, char const *reply, char const *result, char const *extra) ;
 extern void client_log (client const *c, char const *result, char const *extra) ;
 extern void client_watch (client *c, uint32_t events) ;

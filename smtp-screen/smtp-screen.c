@@ -79,7 +79,9 @@
  *     [dnsbl=VERDICT score=N [lists=..] [unanswered=N]] waited=S result=R ...
  *   R: pass child=PID | refused [via=rblsmtpd child=PID] | deny |
  *   limit limit=conn|rate|global | hangup | busy | proxy-refused |
- *   local | error reason=...; with -v a line per child that ended.
+ *   error reason=...; with -v a line per child that ended. A PROXY
+ *   LOCAL header (a balancer's health check): proxy=local, and the
+ *   balancer is screened as the client.
  * Fail mode: DNS fails open (a zone that does not answer is not listed;
  * a PTR that does not answer is class none); a cache file that cannot
  * be read or saved is logged, never a refusal.
@@ -265,7 +267,7 @@ static void stop (void)
   {
     client *c = S.c + i ;
     if (c->state == ST_WAIT || c->state == ST_QUEUED)
-      client_say(c, "421 4.3.2 Service shutting down, try again later\r\n", 50) ;
+      client_say_final(c, "421 4.3.2 Service shutting down, try again later\r\n") ;
     if (c->state != ST_FREE) close(c->fd) ;
   }
   save() ;

@@ -89,6 +89,26 @@ my $CONN = qr/^421 4\.7\.0 Too many connections from your address or network at 
   $s6->stop;
 }
 
+
+# --- a full table of groups never lets -C go: the place of a group with
+# no connection is taken (-S 20 -c 1: a table of 42 groups, filled by 49
+# addresses that came and went)
+{
+  my $s = start_screen(opts => ['-w', '5', '-S', '20', '-c', '1', '-C', '1', '-L', '100/600'], argv => ['/bin/true']);
+  for my $n (1 .. 49) {
+    my $c = smtp_connect($s->ip, $s->port, local_ip => "127.0.1.$n");
+    $c->read_line(5);
+    $c->close;
+  }
+  wait_until(10, sub { () = $s->log_text =~ / ip 127\.0\.1\.\d+ .*result=hangup/g; 0 + (() = $s->log_text =~ / ip 127\.0\.1\.\d+ .*result=hangup/g) >= 49 }, 'the 49 gone');
+  my $a = loopback_ip();
+  my $c1 = smtp_connect($s->ip, $s->port, local_ip => $a);
+  is($c1->read_line(5), "220-smtp-screen.local\r\n", 'a table filled by 49 addresses: a new one is held');
+  my $c2 = smtp_connect($s->ip, $s->port, local_ip => $a);
+  like($c2->read_line(5), $CONN, 'a table filled by 49 addresses: -C 1 still holds');
+  unlike(lines_for($s, $a), qr/limits=untracked/, 'and nothing was let in untracked');
+  $s->stop;
+}
 # --- IPv6 grouped by /64 (default) and by -N ----------------------------------
 {
   my $bal = loopback_ip();

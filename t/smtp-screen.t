@@ -196,7 +196,8 @@ my @swaks = ('--ehlo', 'client.test', '--from', 'sender@other.test', '--to', 'al
   my $s = start_screen(opts => ['-w', '0.2'], argv => ['/nonexistent/chain']);
   my $src = loopback_ip();
   my $c = smtp_connect($s->ip, $s->port, local_ip => $src);
-  is(($c->read_all(5))[0], "220-smtp-screen.local\r\n421 4.3.0 Temporary failure, try again later\r\n", 'no child to run: 421 4.3.0 after the teaser');
+  is(($c->read_all(5))[0], "220-smtp-screen.local\r\n220 smtp-screen.local\r\n421 4.3.0 Temporary failure, try again later\r\n",
+    'no child to run: the greeting ended with one code, then 421 4.3.0');
   like(lines_for($s, $src), qr/ pregreet=pass rdns=none,unanswered waited=\d+\.\d{3} result=error reason=spawn$/m, 'no child to run: logged');
   like($s->log_text, qr/^smtp-screen: warning: unable to spawn \/nonexistent\/chain: /m, 'no child to run: the reason in the log');
   $s->stop;
@@ -216,6 +217,17 @@ my @swaks = ('--ehlo', 'client.test', '--from', 'sender@other.test', '--to', 'al
   $c->send($v2);
   ($all) = $c->read_all(5);
   like($all, qr/\A220-smtp-screen\.local\r\nip=2001:db8::7 port=4444 local=::1:25 proto=TCP6 /, 'v2 from the balancer: believed');
+  # a LOCAL header (HAProxy's health checks) and v1's UNKNOWN: the
+  # balancer's own connection, screened as the balancer
+  $c = smtp_connect($s->ip, $s->port, local_ip => $bal);
+  $c->send("\r\n\r\n\0\r\nQUIT\n" . pack('CCn', 0x20, 0x00, 0));
+  ($all) = $c->read_all(5);
+  like($all, qr/\A220-smtp-screen\.local\r\nip=\Q$bal\E port=\d+ local=/, 'v2 LOCAL from the balancer: taken, as the balancer');
+  logged($s, $bal, qr/ proxy=local pregreet=pass .*result=pass/m, 'v2 LOCAL: logged proxy=local');
+  $c = smtp_connect($s->ip, $s->port, local_ip => $bal);
+  $c->send("PROXY UNKNOWN\r\n");
+  ($all) = $c->read_all(5);
+  like($all, qr/\A220-smtp-screen\.local\r\nip=\Q$bal\E port=\d+ local=/, 'v1 UNKNOWN from the balancer: taken, as the balancer');
   $c = smtp_connect($s->ip, $s->port, local_ip => $bal);
   $c->send("GET / HTTP/1.0\r\n\r\n");
   ok($c->is_closed(5), 'no header from the balancer: closed');
@@ -287,6 +299,7 @@ SKIP: {
   is($h->read_line(5), "220-smtp-screen.local\r\n", 'a client held at SIGTERM: the teaser');
   kill 'TERM', $s->pid;
   wait_until(5, sub { !MXTest::_alive($s->pid) }, 'SIGTERM: smtp-screen exits');
+  is($h->read_line(5) // '', "220 smtp-screen.local\r\n", 'SIGTERM: the greeting ended with one code');
   like($h->read_line(5) // '', qr/^421 4\.3\.2 /, 'SIGTERM: the held client gets 421');
   like(($k->read_all(5))[0], qr/child of \Q$kid\E still here/, 'SIGTERM: the handed-off child ran on');
   like($s->log_text, qr/ stop clients=1 children=1 result=stop$/m, 'SIGTERM: logged');
