@@ -25,19 +25,20 @@ IDN2 = -l:libidn2.a -l:libunistring.a
 # SQL, which a static program cannot load: each is built twice, NAME
 # (static, mx_mariadb-static.o) and NAME-sql (dynamic, mx_mariadb.o), to
 # which NAME hands over when told to use SQL (common/mx_mariadb.h).
-PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward report/mxguard-report
-MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 report/mxguard-report.8
+PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward smtp-screen/smtp-screen report/mxguard-report
+MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 smtp-screen/smtp-screen.8 report/mxguard-report.8
 MAN7     = rcptchecks/rcptchecks-recipients.7 rcptchecks/rcptchecks-envelope.7 rcptchecks/rcptchecks-session.7
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/wait-test t/unit/sql-test t/unit/relaydb-window-test t/unit/engine-test
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/wait-test t/unit/sql-test t/unit/relaydb-window-test t/unit/engine-test t/unit/cache-test t/unit/rbl-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_wait.o common/mx_linger.o common/mx_fifo.o common/mx_child.o
 STORES     = relaydb/store.o relaydb/store-dir.o relaydb/store-sql.o relaydb/relaydb-opts.o common/mx_sql.o
 RELAYSTORE = $(STORES) common/mx_mariadb.o
 
-# libowfat's DNS client, sealed: mx_dns.o and the libowfat members it
-# needs in one relocatable object, every symbol local but mx_dns_*
-# (common/LIBRARIES). Programs link this, never libowfat itself.
+# libowfat's DNS client, sealed: mx_dns.o, mx_dnsq.o and the libowfat
+# members they need in one relocatable object, every symbol local but
+# the entry points of mx_dns.h and mx_dnsq.h (common/LIBRARIES).
+# Programs link this, never libowfat itself.
 OWFAT = /usr/lib/libowfat.a
 DNS_SEALED = common/mx_dns-sealed.o
 
@@ -45,13 +46,16 @@ DNS_SEALED = common/mx_dns-sealed.o
 # those (conf-ld and the like are prerequisites too, but not objects).
 LINK = $(LD) $(SANITIZE) -o $@ $(filter %.o,$^)
 
-all: $(PROGRAMS) $(UNITS)
+all: $(PROGRAMS) $(UNITS) t/dnsq-test
 
-common/mx_dns-linked.o: common/mx_dns.o
-	ld -r -o $@ common/mx_dns.o $(OWFAT)
+DNS_OBJS = common/mx_dns.o common/mx_dnsq.o
+DNS_ENTRY = mx_dns_fcrdns mx_dns_all mx_dns_q_new mx_dns_q_free mx_dns_q_fd mx_dns_q_fcrdns mx_dns_q_lookup mx_dns_q_cancel mx_dns_q_timeout mx_dns_q_run mx_dns_q_next mx_dns_q_counts
+
+common/mx_dns-linked.o: $(DNS_OBJS)
+	ld -r -o $@ $(DNS_OBJS) $(OWFAT)
 
 $(DNS_SEALED): common/mx_dns-linked.o
-	objcopy --keep-global-symbol=mx_dns_fcrdns --keep-global-symbol=mx_dns_all common/mx_dns-linked.o $@
+	objcopy $(DNS_ENTRY:%=--keep-global-symbol=%) common/mx_dns-linked.o $@
 
 %.o: %.c conf-cc
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -c -o $@ $<
@@ -74,14 +78,14 @@ relaydb/relaydb-check: relaydb/relaydb-check.o relaydb/relaywindow.o $(STORES) c
 relaydb/relaydb-check-sql: relaydb/relaydb-check.o relaydb/relaywindow.o $(RELAYSTORE) $(COMMON_RUN) conf-ld
 	$(LINK) $(SKALIBS) $(MARIADB)
 
-SMTPDELAY = smtp-delay/smtp-delay.o smtp-delay/classify.o smtp-delay/refuse.o
+SMTPDELAY = smtp-delay/smtp-delay.o common/mx_classify.o smtp-delay/refuse.o
 
 # static: hundreds of these wait out their delay at once, and a static
 # program's private memory is a fraction of a dynamically linked one's
 smtp-delay/smtp-delay: $(SMTPDELAY) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS)
 
-RBLENV = rblenv/rblenv.o common/mx_zonespec.o
+RBLENV = rblenv/rblenv.o common/mx_rbl.o common/mx_zonespec.o
 
 rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS)
@@ -121,17 +125,26 @@ SMTPFORWARD = smtp-forward/smtp-forward.o smtp-forward/handshake.o common/mx_pro
 smtp-forward/smtp-forward: $(SMTPFORWARD) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS)
 
+SMTPSCREEN = smtp-screen/smtp-screen.o smtp-screen/conn.o smtp-screen/refuse.o smtp-screen/slots.o smtp-screen/listen.o smtp-screen/clientlimits.o smtp-screen/rules.o smtp-screen/handoff.o smtp-screen/lookup.o smtp-screen/cache.o common/mx_proxyhdr.o common/mx_net.o common/mx_classify.o common/mx_rbl.o common/mx_zonespec.o
+
+# static: one long-lived process; its children are spawned (vfork and
+# exec), so its size costs nothing per client
+smtp-screen/smtp-screen: $(SMTPSCREEN) $(COMMON_RUN) $(DNS_SEALED) conf-ld
+	$(LINK) $(STATIC) $(SKALIBS)
+
 REPORT = report/mxguard-report.o report/logline.o report/tally.o
 
 report/mxguard-report: $(REPORT) conf-ld
 	$(LINK) $(SKALIBS)
 
-t/unit/classify-test.o: CPPFLAGS += -Ismtp-delay
-t/unit/classify-test: t/unit/classify-test.o smtp-delay/classify.o t/unit/tap.o $(COMMON_IP) conf-ld
+t/unit/classify-test: t/unit/classify-test.o common/mx_classify.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LINK) $(SKALIBS)
 
 t/unit/zonespec-test: t/unit/zonespec-test.o common/mx_zonespec.o t/unit/tap.o conf-ld
 	$(LINK)
+
+t/unit/rbl-test: t/unit/rbl-test.o common/mx_rbl.o common/mx_zonespec.o common/mx_text.o t/unit/tap.o conf-ld
+	$(LINK) $(SKALIBS)
 
 t/unit/rcptaddr-test.o: CPPFLAGS += -Ircptchecks
 t/unit/rcptaddr-test: t/unit/rcptaddr-test.o t/unit/qmail-model.o rcptchecks/rcptaddr.o common/mx_dnsname.o common/mx_smtp.o common/mx_text.o common/mx_utf8.o t/unit/tap.o conf-ld
@@ -186,7 +199,17 @@ t/unit/relaydb-window-test.o: CPPFLAGS += -Irelaydb
 t/unit/relaydb-window-test: t/unit/relaydb-window-test.o relaydb/relaywindow.o t/unit/tap.o conf-ld
 	$(LINK)
 
+# mx_dnsq's driver for t/dnsq.t (a real tinydns): skalibs beside the
+# sealed DNS object, as a program of the chain links them
+t/dnsq-test: t/dnsq-test.o common/mx_secs.o $(DNS_SEALED) conf-ld
+	$(LINK) $(SKALIBS)
+
 t/unit/text-test: t/unit/text-test.o t/unit/tap.o common/mx_text.o conf-ld
+	$(LINK) $(SKALIBS)
+
+# smtp-screen's memory of clients that passed, on its own
+t/unit/cache-test.o: CPPFLAGS += -Ismtp-screen
+t/unit/cache-test: t/unit/cache-test.o smtp-screen/cache.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LINK) $(SKALIBS)
 
 # The whole suite, as CI runs it (the README's test command without the
@@ -207,7 +230,7 @@ asan:
 # FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME (new inputs go to a
 # temporary directory) and fails if one crashes; the input that crashed
 # it is left as fuzz/NAME-crash-*. "make -j2 fuzz" runs two at a time.
-FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls
+FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq cache rules
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 # FUZZ_RUNS=N: stop each harness after N inputs too, whichever comes first
@@ -218,7 +241,7 @@ FUZZ_CC  = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recove
 # file name). A program's object sees common/ and its own folder only,
 # as in the build; a harness (fuzz/*-fuzz.c, t/unit's models) sees the
 # folders it drives too.
-FUZZ_DIRS = fuzz common rcptchecks relaydb smtp-delay smtp-forward smtp-tls t/unit
+FUZZ_DIRS = fuzz common rcptchecks relaydb smtp-delay smtp-forward smtp-tls smtp-screen t/unit
 vpath %.c $(FUZZ_DIRS)
 # (rcptchecks' check.h names Connector/C's types: the MariaDB headers)
 FUZZ_CPPFLAGS = -Icommon -I/usr/include/mariadb
@@ -237,6 +260,9 @@ FUZZ_MAXLEN_utf8     = 300
 FUZZ_MAXLEN_netlist = 4200
 FUZZ_MAXLEN_session = 4096
 FUZZ_MAXLEN_starttls = 4096
+FUZZ_MAXLEN_dnsq     = 1500
+FUZZ_MAXLEN_cache    = 4096
+FUZZ_MAXLEN_rules    = 2048
 
 fuzz/%.o: %.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -I$(<D) -c -o $@ $<
@@ -249,13 +275,18 @@ fuzz/handshake-fuzz: fuzz/handshake-fuzz.o fuzz/handshake.o fuzz/mx_smtp.o fuzz/
 fuzz/zonespec-fuzz: fuzz/zonespec-fuzz.o fuzz/mx_zonespec.o
 fuzz/loadline-fuzz: fuzz/loadline-fuzz.o fuzz/loadline.o fuzz/mx_ip.o
 fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_dnsname.o fuzz/mx_text.o fuzz/mx_utf8.o
-fuzz/patterns-fuzz: fuzz/patterns-fuzz.o fuzz/classify.o
+fuzz/patterns-fuzz: fuzz/patterns-fuzz.o fuzz/mx_classify.o
 fuzz/utf8-fuzz:     fuzz/utf8-fuzz.o fuzz/mx_utf8.o fuzz/mx_text.o
 fuzz/netlist-fuzz: fuzz/netlist-fuzz.o fuzz/mx_net.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/session-fuzz: fuzz/session-fuzz.o fuzz/engine.o fuzz/answers.o fuzz/verbs.o fuzz/check.o fuzz/tarpit.o fuzz/envelope.o fuzz/mx_zonespec.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o fuzz/mx_fifo.o fuzz/mx_log.o fuzz/mx_secs.o
 fuzz/starttls-fuzz: fuzz/starttls-fuzz.o fuzz/session.o fuzz/mx_smtp.o fuzz/mx_fifo.o
-$(FUZZERS):
+fuzz/cache-fuzz:    fuzz/cache-fuzz.o fuzz/cache.o fuzz/mx_ip.o fuzz/mx_text.o
+fuzz/rules-fuzz:    fuzz/rules-fuzz.o fuzz/rules.o
+$(filter-out fuzz/dnsq-fuzz,$(FUZZERS)):
 	$(FUZZ_CC) -o $@ $^ $(SKALIBS) $(IDN2)
+# mx_dnsq's answer parser, unsealed: libowfat alone, no skalibs
+fuzz/dnsq-fuzz: fuzz/dnsq-fuzz.o fuzz/mx_dnsq.o fuzz/mx_dns.o $(OWFAT)
+	$(FUZZ_CC) -o $@ $^
 
 fuzz-build: $(FUZZERS)
 
@@ -289,4 +320,4 @@ clean:
 
 .PHONY: all test asan install clean fuzz fuzz-build $(FUZZ_NAMES:%=fuzz-run-%)
 
--include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d rblenv/*.d rcptchecks/*.d smtp-tls/*.d proxy-env/*.d smtp-forward/*.d report/*.d t/unit/*.d fuzz/*.d)
+-include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d rblenv/*.d rcptchecks/*.d smtp-tls/*.d proxy-env/*.d smtp-forward/*.d smtp-screen/*.d report/*.d t/unit/*.d t/*.d fuzz/*.d)

@@ -2,6 +2,7 @@
  * headers here (they share names with skalibs'); see mx_dns.h.
  */
 #include "mx_dns.h"
+#include "mx_dnsseal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,9 @@
 /* libowfat picks query ids and source ports from a generator that must
    be seeded, or every run of a program asks with the same id from the
    same port, and anyone who can reach that port can forge the answers.
-   Seeded once per process from the kernel (time and pid if that fails). */
-static void seed_once (void)
+   Seeded once per process from the kernel (time and pid if that fails);
+   mx_dnsq.c seeds through here too (mx_dnsseal.h). */
+void mx_dns_seed (void)
 {
   static int seeded = 0 ;
   char seed[128] ;
@@ -82,7 +84,7 @@ int mx_dns_fcrdns (char const *ip, int is6, unsigned int ms, char *name, size_t 
   int r, result = -1 ;
 
   memset(&tx, 0, sizeof tx) ;
-  seed_once() ;
+  mx_dns_seed() ;
   deadline_in(ms, &start, &deadline) ;
   if (dns_resolvconfip(servers) < 0) return -1 ;
 
@@ -198,7 +200,7 @@ int mx_dns_all (mx_dns_query *q, size_t n, unsigned int ms)
 
   for (i = 0 ; i < n ; i++) { q[i].status = MX_DNS_FAILED ; q[i].na = 0 ; q[i].nullmx = 0 ; q[i].rcode = 0 ; q[i].txtlen = 0 ; q[i].ms = 0 ; }
   if (!n) return 0 ;
-  seed_once() ;
+  mx_dns_seed() ;
   if (dns_resolvconfip(servers) < 0) return -1 ;
   tx = calloc(n, sizeof *tx) ;
   x = calloc(n, sizeof *x) ;

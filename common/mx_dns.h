@@ -1,9 +1,10 @@
 /* mx_dns: DNS lookups with a deadline, for programs built on skalibs.
  *
- * This file and mx_dns.c are the only place libowfat's DNS client is
- * used. The Makefile links mx_dns.o with the libowfat members it needs
+ * mx_dns.c and mx_dnsq.c (mx_dnsq.h: the same client under an event
+ * loop) are the only place libowfat's DNS client is used. The Makefile
+ * links mx_dns.o and mx_dnsq.o with the libowfat members they need
  * into one relocatable object and makes every symbol local but the
- * mx_dns_* entry points (common/LIBRARIES): nothing of libowfat is
+ * entry points of both headers (common/LIBRARIES): nothing of libowfat is
  * visible to the rest of a program, so its buffer_put, taia_now, ... can
  * never meet skalibs' functions of the same names. This header therefore
  * uses plain C types only.

@@ -6,7 +6,7 @@
  * then classified as host names (every pattern is tried on every name),
  * with the built-in keywords alone and with the loaded patterns, for an
  * IPv4 client whose address is the input's first four bytes and for
- * one with no known address. Aborts when a result breaks classify.h's
+ * one with no known address. Aborts when a result breaks mx_classify.h's
  * contract, or when the loaded patterns change a result they cannot
  * (an earlier test's).
  */
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
+#include "mx_classify.h"
 
 extern int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size) ;
 

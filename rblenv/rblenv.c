@@ -50,32 +50,24 @@
 #include "mx_log.h"
 #include "mx_secs.h"
 #include "mx_text.h"
-#include "mx_zonespec.h"
+#include "mx_rbl.h"
 
 #define USAGE "rblenv [ -t secs ] [ -s score ] [ -w score ] [ -p ] [ -m text ] [ -L ] [ -n ] [ -r zone[=filter][*weight] ... ] [ -a zone[=filter][*weight] ... ] child..."
 #define dieusage() strerr_dieusage(100, USAGE)
-#define MAX_ZONES 32
-#define TXT_MAX 200
-#define DEFAULT_TEMPLATE "Client address %IP% is listed by %ZONE%"
 
 char const *PROG = "rblenv" ;
 
-typedef struct zone_s { zonespec spec ; int allow ; int a_query, txt_query ; int listed ; } zone ;
-
-static zone zones[MAX_ZONES] ;
-static unsigned int nzones = 0 ;
+static mx_rbl rbl ;
 
 static void add_zone (char const *arg, int allow)
 {
   char const *why ;
-  if (nzones >= MAX_ZONES) strerr_dief(100, "too many zones (at most 32)") ;
-  if (!zonespec_parse(arg, &zones[nzones].spec, &why))
+  if (!mx_rbl_add(&rbl, arg, allow, &why))
   {
     char safe[81] ;
     mx_text_safe(safe, 80, arg, strlen(arg)) ;
     strerr_dief(100, "invalid zone spec ", safe, ": ", why) ;
   }
-  zones[nzones++].allow = allow ;
 }
 
 static void add (stralloc *sa, char const *s)
@@ -88,82 +80,24 @@ static void add0 (stralloc *sa)
   if (!stralloc_0(sa)) strerr_diefu1sys(111, "allocate") ;
 }
 
-/* "12" or "-3": a whole score */
-static int scan_score (char const *s, int *v)
-{
-  int neg = *s == '-' ;
-  unsigned int u ;
-  if (neg || *s == '+') s++ ;
-  if (!uint0_scan(s, &u) || u > 100000) return 0 ;
-  *v = neg ? -(int)u : (int)u ;
-  return 1 ;
-}
-
-/* the DNSBL query name of ip under zone: reversed octets or nibbles */
-static int query_name (stralloc *sa, ip46 const *ip, char const *zonename)
-{
-  static char const hex[] = "0123456789abcdef" ;
-  int i ;
-  sa->len = 0 ;
-  if (ip46_is6(ip))
-    for (i = 15 ; i >= 0 ; i--)
-    {
-      unsigned char b = (unsigned char)ip->ip[i] ;
-      char nib[4] = { hex[b & 15], '.', hex[b >> 4], '.' } ;
-      if (!stralloc_catb(sa, nib, 4)) return 0 ;
-    }
-  else
-    for (i = 3 ; i >= 0 ; i--)
-    {
-      char buf[UINT_FMT] ;
-      size_t n = uint_fmt(buf, (unsigned char)ip->ip[i]) ;
-      buf[n++] = '.' ;
-      if (!stralloc_catb(sa, buf, n)) return 0 ;
-    }
-  return stralloc_cats(sa, zonename) && stralloc_0(sa) ;
-}
-
-/* s without its leading dashes, or 0 if nothing but blanks is left.
-   A leading - would make rblsmtpd answer 553: only -p may. A text of
-   nothing would leave RBLSMTPD empty, which rblsmtpd takes for "accept
-   the client", and one of blanks refuses with nothing to say: a listing
-   must never turn into an acceptance, so the caller falls back to a
-   template. */
-static char const *undash (char const *s)
-{
-  char const *x ;
-  while (*s == '-') s++ ;
-  for (x = s ; *x == ' ' || *x == '\t' ; x++) ;
-  return *x ? s : 0 ;
-}
-
-/* template with %IP% and %ZONE% filled in */
-static int fill_template (stralloc *out, char const *t, char const *ipt, char const *zonename)
-{
-  while (*t)
-  {
-    if (!strncmp(t, "%IP%", 4)) { if (!stralloc_cats(out, ipt)) return 0 ; t += 4 ; }
-    else if (!strncmp(t, "%ZONE%", 6)) { if (!stralloc_cats(out, zonename)) return 0 ; t += 6 ; }
-    else if (!stralloc_catb(out, t++, 1)) return 0 ;
-  }
-  return 1 ;
-}
-
 int main (int argc, char const *const *argv)
 {
   unsigned int ms = 3000, i ;
-  int threshold = 1, allow_threshold = -1, permanent = 0, late = 0, dryrun = 0 ;
-  int score = 0, heaviest = -1 ;
-  char const *template = DEFAULT_TEMPLATE ;
+  int dryrun = 0 ;
+  uint32_t listed = 0 ;
   char ipt[MX_CLIENT_IPTEXT] ;
   char scorestr[INT_FMT], elapsed[UINT_FMT] ;
-  mx_dns_query q[2 * MAX_ZONES] ;
-  stralloc names[2 * MAX_ZONES] ;
-  stralloc lists = STRALLOC_ZERO, logl = STRALLOC_ZERO, modif = STRALLOC_ZERO, text = STRALLOC_ZERO ;
+  mx_dns_query q[2 * MX_RBL_ZONES] ;
+  char names[2 * MX_RBL_ZONES][MX_RBL_QNAME] ;
+  int a_query[MX_RBL_ZONES] = { 0 }, txt_query[MX_RBL_ZONES] = { 0 } ;
+  stralloc logl = STRALLOC_ZERO, modif = STRALLOC_ZERO ;
   unsigned int nq = 0, longest = 0 ;
+  enum mx_rbl_result verdict ;
   char const *result ;
+  int h ;
   ip46 ip ;
 
+  mx_rbl_init(&rbl) ;
   {
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
@@ -173,11 +107,11 @@ int main (int argc, char const *const *argv)
       switch (opt)
       {
         case 't' : if (!mx_secs_scan(l.arg, 60000, &ms) || !ms) dieusage() ; break ;
-        case 's' : if (!scan_score(l.arg, &threshold)) dieusage() ; break ;
-        case 'w' : if (!scan_score(l.arg, &allow_threshold)) dieusage() ; break ;
-        case 'p' : permanent = 1 ; break ;
-        case 'm' : template = l.arg ; break ;
-        case 'L' : late = 1 ; break ;
+        case 's' : if (!mx_rbl_score_scan(l.arg, &rbl.threshold)) dieusage() ; break ;
+        case 'w' : if (!mx_rbl_score_scan(l.arg, &rbl.allow_threshold)) dieusage() ; break ;
+        case 'p' : rbl.permanent = 1 ; break ;
+        case 'm' : rbl.template = l.arg ; break ;
+        case 'L' : rbl.late = 1 ; break ;
         case 'n' : dryrun = 1 ; break ;
         case 'r' : add_zone(l.arg, 0) ; break ;
         case 'a' : add_zone(l.arg, 1) ; break ;
@@ -186,8 +120,8 @@ int main (int argc, char const *const *argv)
     }
     argc -= l.ind ; argv += l.ind ;
   }
-  if (!argc || !nzones) dieusage() ;
-  if (threshold <= allow_threshold) strerr_dief(100, "the score threshold (-s) must be above the allow threshold (-w)") ;
+  if (!argc || !rbl.n) dieusage() ;
+  if (rbl.threshold <= rbl.allow_threshold) strerr_dief(100, "the score threshold (-s) must be above the allow threshold (-w)") ;
 
   if (!mx_client_ip(&ip, ipt))
   {
@@ -197,95 +131,66 @@ int main (int argc, char const *const *argv)
   if (getenv("RELAYCLIENT")) { mx_info(ipt, "result=trusted") ; mx_exec(argv, "", 0) ; }
   if (getenv("RBLSMTPD")) { mx_info(ipt, "result=decided reason=RBLSMTPD already set") ; mx_exec(argv, "", 0) ; }
 
-  memset(names, 0, sizeof names) ;
-  for (i = 0 ; i < nzones ; i++)
+  for (i = 0 ; i < rbl.n ; i++)
   {
-    zones[i].a_query = (int)nq ;
-    if (!query_name(&names[nq], &ip, zones[i].spec.name)) strerr_diefu1sys(111, "allocate") ;
-    q[nq].name = names[nq].s ; q[nq].after = 0 ; q[nq++].type = MX_DNS_A ;
-    zones[i].txt_query = -1 ;
-    if (!zones[i].allow)
+    a_query[i] = (int)nq ;
+    mx_rbl_qname(&rbl, i, &ip, names[nq]) ;
+    q[nq].name = names[nq] ; q[nq].after = 0 ; q[nq++].type = MX_DNS_A ;
+    txt_query[i] = -1 ;
+    if (!rbl.allow[i])
     {
       /* asked once the A records are in: a client that no list names
          (most of them) costs one query per zone, not two */
-      zones[i].txt_query = (int)nq ;
-      if (!query_name(&names[nq], &ip, zones[i].spec.name)) strerr_diefu1sys(111, "allocate") ;
-      q[nq].name = names[nq].s ; q[nq].after = (unsigned int)zones[i].a_query + 1 ; q[nq++].type = MX_DNS_TXT ;
+      txt_query[i] = (int)nq ;
+      mx_rbl_qname(&rbl, i, &ip, names[nq]) ;
+      q[nq].name = names[nq] ; q[nq].after = (unsigned int)a_query[i] + 1 ; q[nq++].type = MX_DNS_TXT ;
     }
   }
   if (mx_dns_all(q, nq, ms) < 0) mx_warn(ipt, "reason=DNS lookups could not start (no resolver, or no memory); every zone counts as not listed") ;
   for (i = 0 ; i < nq ; i++) if (q[i].ms > longest) longest = q[i].ms ;
 
-  for (i = 0 ; i < nzones ; i++)
+  for (i = 0 ; i < rbl.n ; i++)
   {
-    zone *z = &zones[i] ;
-    mx_dns_query const *a = &q[z->a_query] ;
+    mx_dns_query const *a = &q[a_query[i]] ;
     char buf[IP4_FMT + 32] ;
     unsigned int k ;
-    add(&logl, " zone=") ; add(&logl, z->spec.name) ; add(&logl, ":") ;
+    int fault ;
+    add(&logl, " zone=") ; add(&logl, rbl.zone[i].name) ; add(&logl, ":") ;
     if (a->status == MX_DNS_TIMEOUT) { add(&logl, "timeout") ; continue ; }
     if (a->status != MX_DNS_ANSWERED) { add(&logl, "failed") ; continue ; }
     if (!a->na) { add(&logl, "nx") ; }
     for (k = 0 ; k < a->na ; k++)
     {
-      enum answer_verdict v = zonespec_verdict(&z->spec, a->a[k]) ;
+      enum answer_verdict v = zonespec_verdict(&rbl.zone[i], a->a[k]) ;
       size_t n = ip4_fmt(buf, (char const *)a->a[k]) ;
       buf[n] = 0 ;
       if (k) add(&logl, "+") ;
       add(&logl, buf) ;
       add(&logl, v == ANSWER_LISTED ? ",listed" : v == ANSWER_FILTERED ? ",filtered" : ",fault") ;
       if (v == ANSWER_FAULT)
-        mx_warn(ipt, "zone=", z->spec.name, " answer=", buf, " reason=configuration fault: an answer outside 127.0.0.0/8 or a query-refused code never counts") ;
-      if (v == ANSWER_LISTED) z->listed = 1 ;
+        mx_warn(ipt, "zone=", rbl.zone[i].name, " answer=", buf, " reason=configuration fault: an answer outside 127.0.0.0/8 or a query-refused code never counts") ;
     }
     {
       char msstr[UINT_FMT] ;
       msstr[uint_fmt(msstr, a->ms)] = 0 ;
       add(&logl, ",") ; add(&logl, msstr) ; add(&logl, "ms") ;
     }
-    if (!z->listed) continue ;
-    score += zonespec_points(&z->spec, z->allow) ;
-    if (lists.len) add(&lists, ",") ;
-    add(&lists, z->spec.name) ;
-    if (!z->allow && (heaviest < 0 || z->spec.weight > zones[heaviest].spec.weight)) heaviest = (int)i ;
+    if (mx_rbl_listed(&rbl, i, (unsigned char const (*)[4])a->a, a->na, &fault)) listed |= (uint32_t)1 << i ;
   }
-  add0(&logl) ; add0(&lists) ;
-  scorestr[int_fmt(scorestr, score)] = 0 ;
+  add0(&logl) ;
+  scorestr[int_fmt(scorestr, mx_rbl_score(&rbl, listed))] = 0 ;
   elapsed[uint_fmt(elapsed, longest)] = 0 ;
 
   /* RBLSCORE and RBLLISTS always go to the next links */
-  add(&modif, "RBLSCORE=") ; add(&modif, scorestr) ; add0(&modif) ;
-  add(&modif, "RBLLISTS=") ; add(&modif, lists.s) ; add0(&modif) ;
-
-  if (score >= threshold && heaviest >= 0)
+  h = mx_rbl_heaviest(&rbl, listed) ;
   {
-    zone const *h = &zones[heaviest] ;
-    mx_dns_query const *t = h->txt_query >= 0 ? &q[h->txt_query] : 0 ;
-    char safe[TXT_MAX + 1] ;
-    char const *x = 0 ;
-    if (permanent) add(&text, "-") ;
-    if (t && t->status == MX_DNS_ANSWERED && t->txtlen)
-    {
-      mx_text_safe(safe, TXT_MAX, t->txt, t->txtlen) ;
-      x = undash(safe) ;
-    }
-    if (x) add(&text, x) ;
-    else
-    {
-      char const *m = undash(template) ;
-      if (!fill_template(&text, m ? m : DEFAULT_TEMPLATE, ipt, h->spec.name)) strerr_diefu1sys(111, "allocate") ;
-    }
-    add0(&text) ;
-    result = late ? "late" : "refused" ;
-    if (!dryrun) { add(&modif, late ? "RBLLATE=" : "RBLSMTPD=") ; add(&modif, text.s) ; add0(&modif) ; }
+    mx_dns_query const *t = h >= 0 && txt_query[h] >= 0 ? &q[txt_query[h]] : 0 ;
+    int ok = t && t->status == MX_DNS_ANSWERED ;
+    if (!mx_rbl_env(&rbl, listed, ok ? t->txt : 0, ok ? t->txtlen : 0, ipt, dryrun, &modif, &verdict))
+      strerr_diefu1sys(111, "allocate") ;
   }
-  else if (score <= allow_threshold)
-  {
-    result = "allowed" ;
-    if (!dryrun) { add(&modif, "RBLSMTPD=") ; add0(&modif) ; }
-  }
-  else result = "clean" ;
 
+  result = verdict == MX_RBL_REFUSED ? "refused" : verdict == MX_RBL_LATE ? "late" : verdict == MX_RBL_ALLOWED ? "allowed" : "clean" ;
   mx_info(ipt, logl.s + 1, " score=", scorestr, " result=", result, dryrun ? " dryrun=1" : "", " elapsed=", elapsed) ;
   mx_exec(argv, modif.s, modif.len) ;
 }

@@ -18,7 +18,7 @@
 #define SECS_MAX 253402300799ULL   /* 9999-12-31 23:59:59 */
 #define RESULT_MAX 32
 
-static char const *const progs[] = { "smtp-delay", "rblenv", "rcptchecks", "relaydb-check", "relaydb-rec", "smtp-tls", "proxy-env", "smtp-forward", 0 } ;
+static char const *const progs[] = { "smtp-delay", "rblenv", "rcptchecks", "relaydb-check", "relaydb-rec", "smtp-tls", "proxy-env", "smtp-forward", "smtp-screen", 0 } ;
 
 static int isdig (char c) { return c >= '0' && c <= '9' ; }
 
@@ -232,6 +232,8 @@ static char const *const sf_refused[] = { "unavailable", 0 } ;
 static char const *const sf_passed[] = { "closed", "idle", "client-gone", 0 } ;
 static char const *const dc_passed[] = { "relay", "trusted", "unknown", "expired", 0 } ;
 static char const *const dr_passed[] = { "recorded", 0 } ;
+static char const *const ss_refused[] = { "refused", "deny", "limit", "proxy-refused", 0 } ;
+static char const *const ss_passed[] = { "pass", 0 } ;
 /* the results that are neither (hangups, errors, timeouts): listed so
    that t/report-words.t can hold every program's words against these */
 static char const *const sd_other[] = { "hangup", 0 } ;
@@ -241,6 +243,7 @@ static char const *const st_other[] = { "client-gone", "timeout", "child-died", 
   "handshake-failed", "handshake-timeout", 0 } ;
 static char const *const dc_other[] = { "error", 0 } ;
 static char const *const dr_other[] = { "error", "pending", 0 } ;
+static char const *const ss_other[] = { "hangup", "busy", "error", "end", "stop", "reopened", "saved", "loaded", 0 } ;
 
 /* KIND_REFUSED becomes KIND_DRYRUN on a dryrun=1 line; a word no row
    names is KIND_OTHER as well as those of the KIND_OTHER rows */
@@ -263,12 +266,15 @@ static struct rule const rules[] =
   { "smtp-forward", 0, sf_passed, KIND_PASSED },
   { "relaydb-check", 0, dc_passed, KIND_PASSED },
   { "relaydb-rec", 0, dr_passed, KIND_PASSED },
+  { "smtp-screen", 0, ss_refused, KIND_REFUSED },
+  { "smtp-screen", 0, ss_passed, KIND_PASSED },
   { "smtp-delay", 0, sd_other, KIND_OTHER },
   { "rblenv", 0, rb_other, KIND_OTHER },
   { "rcptchecks", 0, rs_other, KIND_OTHER },
   { "smtp-tls", 0, st_other, KIND_OTHER },
   { "relaydb-check", 0, dc_other, KIND_OTHER },
   { "relaydb-rec", 0, dr_other, KIND_OTHER },
+  { "smtp-screen", 0, ss_other, KIND_OTHER },
   { 0, 0, 0, KIND_OTHER }
 } ;
 
@@ -317,6 +323,9 @@ enum logline_type logline_parse (char const *s, size_t len, logline *l)
   for (j = 4 ; j < len && isdig(s[j]) ; j++) ;
   if (j == 4 || j > 24) return LOGLINE_MALFORMED ;
   s += j ; len -= j ;
+  /* smtp-screen's lines of the listener itself (stop, cache, rules):
+     no client, no decision */
+  if (!has(s, len, " ip ") && eq(l->prog, l->proglen, "smtp-screen")) return LOGLINE_MESSAGE ;
   if (!has(s, len, " ip ")) return LOGLINE_MALFORMED ;
   s += 4 ; len -= 4 ;
   for (j = 0 ; j < len && s[j] != ' ' ; j++) ;

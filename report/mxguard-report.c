@@ -4,13 +4,16 @@
  * Usage: mxguard-report [ -n top ] [ -m keys ] [ -L ] [ -d day ]
  *          [ -l [ -r rcpt ] [ -s sender ] ] [ file ... ]
  *
- * Reads the lines smtp-delay, rblenv, rcptchecks, relaydb-check and
- * relaydb-rec write on stderr, from the files named ("-": stdin) or
+ * Reads the lines smtp-delay, rblenv, rcptchecks, relaydb-check,
+ * relaydb-rec, smtp-tls, proxy-env, smtp-forward and smtp-screen write
+ * on stderr, from the files named ("-": stdin) or
  * stdin, bare or after a multilog (TAI64N) or tai64nlocal stamp, and
  * prints on stdout what was refused: totals per day (UTC days of the
  * stamps, local days with -L; lines without a stamp under "undated", or
  * under day with -d), refusals by program/result, the client addresses
- * and recipients refused most, the decisions per program and result, and
+ * and recipients refused most, smtp-screen's connections per day
+ * (passed, from the cache, limited, refused by each test), the
+ * decisions per program and result, and
  * the lines skipped (foreign, NUL bytes, unprintable bytes, longer than
  * LINE_MAX_BYTES, bad stamps). Which result counts as a refusal is the
  * table in logline.c, written out in the manual.
@@ -64,8 +67,14 @@ static char const *const skipname[SKIP_N] =
 } ;
 static char const *const kindname[TALLY_COLS] = { "refused", "dry-run", "passed", "other" } ;
 
+/* smtp-screen's connections per day, by what became of them: two
+   tallies of TALLY_COLS columns, keyed by day */
+enum { SC_PASSED, SC_CACHED, SC_PARTIAL, SC_LIMITED, SC_PREGREET, SC_DNSBL, SC_RULES, SC_OTHER, SC_N } ;
+static char const *const scname[SC_N] = { "passed", "cached", "partial", "limited", "pregreet", "dnsbl", "rules", "other" } ;
+
 static struct
 {
+  tally screen[2] ;
   tally days, reasons, ips, rcpts, programs, results, messages, tls, senders, sdomains ;
   uint64_t lines, decisions, msgs, skipped[SKIP_N] ;
   int local ;
@@ -102,6 +111,35 @@ static void tls_share (char const *day, char const *s, size_t len)
     for (i = 0 ; i + n <= len ; i++)
       if (!memcmp(s + i, w[k].word, n)) { add(&st.tls, day, strlen(day), w[k].col) ; return ; }
   }
+}
+
+static int word_in (char const *s, size_t len, char const *w)
+{
+  size_t n = strlen(w), i ;
+  for (i = 0 ; i + n <= len ; i++) if (!memcmp(s + i, w, n)) return 1 ;
+  return 0 ;
+}
+
+/* smtp-screen's decision line s: passed (handed off clean; of which
+   from the cache, wholly or in part), refused by a test (pregreet, the
+   DNSBL score handed to rblsmtpd, the rules), limited, or other */
+static void screening (char const *day, logline const *l, char const *s, size_t len)
+{
+  unsigned int k[3], n = 0, i ;
+  size_t dl = strlen(day) ;
+  if (l->resultlen == 4 && !memcmp(l->result, "pass", 4))
+  {
+    k[n++] = word_in(s, len, " dnsbl=refused ") || word_in(s, len, " dnsbl=late ") ? SC_DNSBL : SC_PASSED ;
+    if (word_in(s, len, " cache=hit ")) k[n++] = SC_CACHED ;
+    else if (word_in(s, len, " cache=partial ")) k[n++] = SC_PARTIAL ;
+  }
+  else if (word_in(s, len, " pregreet=fail ")) k[n++] = SC_PREGREET ;
+  else if (l->resultlen == 4 && !memcmp(l->result, "deny", 4)) k[n++] = SC_RULES ;
+  else if (l->resultlen == 5 && !memcmp(l->result, "limit", 5)) k[n++] = SC_LIMITED ;
+  else k[n++] = SC_OTHER ;
+  /* both tallies hold every day seen */
+  if (!tally_add(&st.screen[0], day, dl, 0, 0) || !tally_add(&st.screen[1], day, dl, 0, 0)) dienomem() ;
+  for (i = 0 ; i < n ; i++) add(&st.screen[k[i] / TALLY_COLS], day, dl, k[i] % TALLY_COLS) ;
 }
 
 /* "prog/result", "prog/rcpt-result", with " (dry run)" when asked */
@@ -210,6 +248,7 @@ static void oneline (char const *s, size_t len)
   add(&st.results, key, reason(key, &l, 0), l.kind) ;
   if (!l.rcpt) add(&st.programs, l.prog, l.proglen, l.kind) ;
   if (l.proglen == 8 && !memcmp(l.prog, "smtp-tls", 8)) tls_share(d, s, len) ;
+  if (l.proglen == 11 && !memcmp(l.prog, "smtp-screen", 11)) screening(d, &l, s, len) ;
   if (l.kind == KIND_REFUSED || l.kind == KIND_DRYRUN)
     add(&st.reasons, key, reason(key, &l, l.kind == KIND_DRYRUN), 0) ;
   if (l.kind == KIND_REFUSED)
@@ -357,6 +396,40 @@ static void per_day (char const *title, char const *col, tally const *t, size_t 
   free(days) ; free(a) ;
 }
 
+/* per day: smtp-screen's connections by what became of them */
+static void screen_days (size_t max)
+{
+  tally_entry **a = tally_sorted(&st.screen[0], 1), **b = tally_sorted(&st.screen[1], 1) ;
+  size_t i ;
+  unsigned int k ;
+  uint64_t sum[SC_N] = { 0 } ;
+  if (st.screen[0].count && (!a || !b)) dienomem() ;
+  puts_("\nSCREENING PER DAY (smtp-screen: refused by pregreet, dnsbl, rules)\n") ;
+  if (!st.screen[0].count && !st.screen[0].full) { puts_("  none\n") ; free(a) ; free(b) ; return ; }
+  puts_("  day       ") ;
+  for (k = 0 ; k < SC_N ; k++) { size_t n = strlen(scname[k]) ; while (n++ < 10) put(" ", 1) ; puts_(scname[k]) ; }
+  puts_("\n") ;
+  /* the same days in both, in the same order */
+  for (i = 0 ; i <= st.screen[0].count ; i++)
+  {
+    puts_("  ") ;
+    if (i < st.screen[0].count)
+    {
+      putpad(a[i]->key, a[i]->len, 10) ;
+      for (k = 0 ; k < SC_N ; k++)
+      {
+        uint64_t v = (k < TALLY_COLS ? a[i] : b[i])->n[k % TALLY_COLS] ;
+        sum[k] += v ;
+        putnum(v, 10) ;
+      }
+    }
+    else { putpad("all", 3, 10) ; for (k = 0 ; k < SC_N ; k++) putnum(sum[k], 10) ; }
+    puts_("\n") ;
+  }
+  note_full(&st.screen[0], "days", max) ;
+  free(a) ; free(b) ;
+}
+
 /* a table with a column per kind, in key order (days) or count order */
 /* per day: sessions in TLS, in clear, failed handshakes, and the share
    of TLS among the sessions that got as far as a conversation */
@@ -471,6 +544,7 @@ int main (int argc, char const *const *argv)
   }
   if ((st.want_rcpt || st.want_sender) && !st.listing) strerr_dieusage(100, USAGE) ;
   st.senders.max = st.sdomains.max = max ;
+  st.screen[0].max = st.screen[1].max = max ;
   st.days.max = st.reasons.max = st.ips.max = st.rcpts.max = st.programs.max = st.results.max = st.messages.max = st.tls.max = max ;
 
   if (!argc) readfd(0, "stdin") ;
@@ -500,6 +574,7 @@ int main (int argc, char const *const *argv)
 
   bykind("TOTALS PER DAY", "day", "days", &st.days, 1, 1, 0, max) ;
   tls_days(max) ;
+  screen_days(max) ;
   ranked("REFUSALS BY REASON", "program/result", "reasons", &st.reasons, top, max) ;
   ranked("CLIENT ADDRESSES REFUSED", "ip", "addresses", &st.ips, top, max) ;
   ranked("RECIPIENTS REFUSED", "rcpt", "recipients", &st.rcpts, top, max) ;

@@ -10,7 +10,7 @@
  *         SMTPDELAY_RESULT = pass | early (early: -r or dry run -T),
  *         RBLSMTPD (with -r, for an early talker).
  *
- * The class (see classify.h) picks the delay: -n for none (default 12 s),
+ * The class (see common/mx_classify.h) picks the delay: -n for none (default 12 s),
  * -y for dynamic (default 6 s), -k for named (default 1 s); seconds with
  * up to three decimals. -l: find the name itself, forward-confirmed, when
  * tcpserver ran with -H (within -L seconds, default 3; the lookup time
@@ -42,7 +42,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 
-#include "classify.h"
+#include "mx_classify.h"
 #include "mx_client.h"
 #include "mx_dns.h"
 #include "mx_exec.h"

@@ -1,18 +1,23 @@
 #!/usr/bin/perl
-# The README's main job, package/run-chain: the whole chain answers on
-# the port it was given, accepts mail for a listed recipient, refuses an
-# unknown one (rcptchecks), a client listed in its blocklist (rblenv and
-# rblsmtpd) and an early talker (smtp-delay), relays only for a recorded
-# client (relaydb-check), and a TERM (or Ctrl-C) stops it and removes
-# its temporary directory.
+# The README's main job, package/run-chain: the whole chain, smtp-screen
+# in front, answers on the port it was given after smtp-screen's teaser
+# and wait (one greeting: the teaser, then the server's 220), accepts
+# mail for a listed recipient, refuses an unknown one (rcptchecks), a
+# client listed in its blocklist (smtp-screen asks it, rblsmtpd refuses) and an early
+# talker (smtp-screen itself, logged), relays only for a recorded client
+# (relaydb-check), and a TERM (or Ctrl-C) stops it and removes its
+# temporary directory.
 # Its resolver is a dnscache that answers its own zones from its tinydns
 # and forwards every other name to the system's resolvers: here
 # MXGUARD_RESOLVERS, a second tinydns on 127/8 serving example.net (MX
 # and A), so a sender at example.net is not deferred. The implicit TLS
-# port it prints takes mail (swaks --tlsc) and refuses a listed client
-# inside TLS. exim, told the client by exim4-smtpd, writes its address
-# and HELO in each delivered message's Received line, and its panic log
-# stays empty.
+# port it prints runs the classic chain (tcpserver, smtp-delay): it
+# takes mail (swaks --tlsc) and refuses a listed client inside TLS.
+# exim, told the client by exim4-smtpd, writes its address and HELO in
+# each delivered message's Received line with the name smtp-screen or
+# tcpserver found (dnscache's localhost), and its panic log stays empty.
+# smtp-screen's wait is its default for a client with a confirmed name,
+# 1 s.
 use strict;
 use warnings;
 use Test::More;
@@ -30,7 +35,7 @@ chmod 0755, $store or die "chmod $store: $!";    # the chain runs as Debian-exim
 # "the system's resolver": the only server outside run-chain's zones
 my $upstream = start_tinydns(data => join '', map { "$_\n" }
   '.example.net::', '@example.net::mx.example.net', '+mx.example.net:127.0.0.25');
-my $job = start_cmd(argv => ["$top/package/run-chain", $ip, $port, $store], timeout => 90,
+my $job = start_cmd(argv => ["$top/package/run-chain", $ip, $port, $store], timeout => 300,
   env => { MXGUARD_RESOLVERS => $upstream->ip });
 my $up = wait_until(10, sub { IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port, Timeout => 1) }, 'run-chain listens');
 # what it printed so far (MXRun's file for its standard output)
@@ -45,6 +50,9 @@ SKIP: {
   my @S = ('--helo', 'client.mxguard.test', '--from', 'someone@mxguard.test');
   my ($rc, $out) = swaks(ip => $ip, port => $port, opts => [@S, '--local-interface', '127.0.0.1', '--to', 'alice@example.org']);
   is($rc, 0, 'mail to a listed recipient is accepted') or diag $out;
+  like($out, qr/^<-  220-mx\.example\.org\r?\n<-  220 mx\.example\.org ESMTP Exim/m,
+    "... after smtp-screen's teaser, exim's 220 ending the greeting") or diag $out;
+  is(scalar(() = $out =~ /^<-  220 /mg), 1, '... one greeting');
   ($rc, $out) = swaks(ip => $ip, port => $port, opts => [@S, '--local-interface', '127.0.0.1', '--tls', '--to', 'alice@example.org']);
   is($rc, 0, '... and inside TLS (swaks --tls: STARTTLS with the certificate made at start)') or diag $out;
   like($out, qr/^=== TLS started with cipher TLSv1\.3/m, '... TLS 1.3');
@@ -55,9 +63,11 @@ SKIP: {
   my $c = smtp_connect($ip, $port, timeout => 10, local_ip => '127.0.0.1');
   $c->send("EHLO early\r\nMAIL FROM:<a\@b.test>\r\n");
   my ($said) = $c->read_all(5);
-  like($said, qr/^4\d\d /m, 'an early talker is refused by smtp-delay') or diag $said;
+  like($said, qr/^451 4\.7\.1 /m, 'an early talker is refused by smtp-screen') or diag $said;
   unlike($said, qr/Exim/, '... and never reaches exim');
   $c->close;
+  ok(wait_until(10, sub { ((slurp($job->{out}) // '') . (slurp($job->{err}) // '')) =~ /^smtp-screen: info: pid \d+ ip 127\.0\.0\.1 .*pregreet=fail .*result=refused/m },
+    'the refusal logged'), "... smtp-screen logs it (pregreet=fail result=refused)");
   # the envelope checks, as the lines run-chain prints show them
   for my $case (
     [['--helo', 'localhost', '--from', 'someone@mxguard.test'], qr/^<\*\* 504 5\.5\.2 /m, 'a HELO name not fully qualified'],
@@ -98,7 +108,7 @@ SKIP: {
   is(scalar @mail, 4, 'four messages delivered so far');
   my @received = map { (slurp($_) // '') =~ /\A(Received:.*?\n)(?!\s)/s ? $1 : '' } @mail;
   is(scalar(grep { /^Received: from localhost\s+\(\[127\.0\.0\.1\] helo=client\.mxguard\.test\)\s+by mx\.example\.org with esmtp / } @received),
-    4, "each Received line names the client (127.0.0.1, dnscache's localhost) and its HELO") or diag join '', @received;
+    4, "through smtp-screen (three) and tcpserver (one): each Received line names the client (127.0.0.1, dnscache's localhost, confirmed) and its HELO") or diag join '', @received;
   is(slurp("$work/log/paniclog") // '', '', "exim's panic log is empty") if $work;
 
   ($rc, $out) = swaks(ip => $ip, port => $port, opts => [@S, '--to', 'someone@elsewhere.test']);

@@ -71,7 +71,7 @@ sub sources_of {
   return grep { -f "$top/$_" && !$seen{$_}++ } map { s/\.o$/.c/r } grep { /\.o$/ } split ' ', expand($deps, 0);
 }
 
-my %dir_of = (map({ $_ => $_ } qw(smtp-delay rblenv rcptchecks smtp-tls proxy-env smtp-forward)),
+my %dir_of = (map({ $_ => $_ } qw(smtp-delay rblenv rcptchecks smtp-tls proxy-env smtp-forward smtp-screen)),
   'relaydb-check' => 'relaydb', 'relaydb-rec' => 'relaydb');
 
 # C text without comments, string literals kept intact, character

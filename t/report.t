@@ -287,4 +287,31 @@ like($err, qr/unable to read \Q$dir\E: /, '... with the reason');
   like($out, qr/^  smtp-forward +1 +0 +2 +0$/m, 'smtp-forward: 1 unavailable (refused), 2 sessions passed') or diag $out;
 }
 
+# smtp-screen's lines (as it writes them): the screening section per day
+{
+  my ($d1, $d2) = (tai(1704153599), tai(1704153600));
+  my $lines = join '', map { "$_\n" }
+    "$d1 smtp-screen: info: pid 9 ip 192.0.2.1 port=4001 id=1 pregreet=pass rdns=named dnsbl=clean score=0 waited=1.001 result=pass child=20",
+    "$d1 smtp-screen: info: pid 9 ip 192.0.2.1 port=4002 id=2 cache=hit rdns=named,cached dnsbl=cached score=0 waited=0.001 result=pass child=21",
+    "$d1 smtp-screen: info: pid 9 ip 192.0.2.2 port=4003 id=3 cache=partial rdns=named,cached dnsbl=clean score=0 waited=0.012 result=pass child=22",
+    "$d1 smtp-screen: info: pid 9 ip 192.0.2.3 port=4004 id=4 pregreet=fail rdns=none,unanswered waited=0.100 result=refused first=EHLO x",
+    "$d1 smtp-screen: info: pid 9 ip 192.0.2.4 port=4005 id=5 pregreet=pass rdns=none dnsbl=refused score=3 lists=zen.example waited=6.000 result=pass child=23",
+    "$d2 smtp-screen: info: pid 9 ip 192.0.2.5 port=4006 id=6 rules=deny waited=0.000 result=deny",
+    "$d2 smtp-screen: info: pid 9 ip 192.0.2.6 port=4007 id=7 waited=0.000 result=limit limit=conn",
+    "$d2 smtp-screen: info: pid 9 ip 192.0.2.7 port=4008 id=8 pregreet=fail rdns=dynamic waited=0.200 result=refused via=rblsmtpd child=24 first=HELO",
+    "$d2 smtp-screen: info: pid 9 ip 192.0.2.8 port=4009 id=9 waited=0.300 result=hangup reason=closed",
+    "$d2 smtp-screen: info: pid 9 ip 192.0.2.9 port=4010 id=10 skip=dnswl rdns=named dnsbl=allowed score=-5 lists=wl.example waited=0.010 result=pass child=25",
+    "$d2 smtp-screen: info: pid 9 cache=/var/lib/screen stored=3 expired=0 dropped=0 damaged=0 result=loaded",
+    "$d2 smtp-screen: warning: pid 9 ip 192.0.2.4 zone=bad.example answer=127.255.255.254 reason=configuration fault: an answer outside 127.0.0.0/8 or a query-refused code never counts";
+  my ($rc, $out) = run_cmd(argv => [$bin, '-'], stdin => $lines, env => { TZ => 'UTC' });
+  is($rc, 0, 'smtp-screen lines: the report');
+  like($out, qr/^SCREENING PER DAY \(smtp-screen[^\n]*\n  day +passed +cached +partial +limited +pregreet +dnsbl +rules +other\n/m, 'the screening section and its columns') or diag $out;
+  like($out, qr/^  2024-01-01 +3 +1 +1 +0 +1 +1 +0 +0$/m, 'day 1: 3 passed (1 from the cache, 1 in part), 1 pregreeter, 1 DNSBL refusal');
+  like($out, qr/^  2024-01-02 +1 +0 +0 +1 +1 +0 +1 +1$/m, 'day 2: 1 passed (DNSWL), 1 limited, 1 pregreeter handed to rblsmtpd, 1 denied, 1 hangup');
+  like($out, qr/^  all +4 +1 +1 +1 +2 +1 +1 +1$/m, 'all days');
+  like($out, qr/^  smtp-screen +4 +0 +5 +1$/m, 'smtp-screen decisions: 4 refused (2 pregreet, deny, limit), 5 passed, 1 other');
+  like($out, qr/^ +1  smtp-screen info$/m, "the listener's own line: a message, not a decision");
+  unlike($out, qr/an mxguard program's name, not its line form/, 'no smtp-screen line skipped');
+}
+
 done_testing;

@@ -12,7 +12,13 @@
 # Debian-exim and ends in exim4-smtpd: exim's Received line names the
 # client, its panic log stays empty. A second copy with IMPLICITTLS=yes
 # takes mail with implicit TLS (swaks --tlsc) and refuses a listed
-# client inside TLS. svc -dx and the end of svscan stop everything.
+# client inside TLS. A copy of examples/service/smtpd-screen (smtp-screen
+# in tcpserver's place, no smtp-delay, no rblenv) runs in the same scan directory:
+# a clean message is delivered after the teaser with one greeting, an
+# early talker is refused by smtp-screen before any fork, a listed
+# client by rblsmtpd, a client over PERCLIENT gets 421 4.7.0, and its
+# log keeps smtp-screen's lines. svc -dx and the end of svscan stop
+# everything.
 #
 # Nothing outside temporary directories is touched; everything binds
 # to 127.0.0.0/8.
@@ -40,6 +46,7 @@ ok(!@missing, 'daemontools is installed (svscan, supervise, svc, svstat, multilo
   or diag "missing: @missing (package daemontools, package/debs)";
 
 for my $f (qw(service/smtpd/run service/smtpd/log/run service/smtpd/exim4-smtpd service/pop3d/run service/pop3d/log/run
+  service/smtpd-screen/run service/smtpd-screen/log/run
   service/smtpd-forward/run service/smtpd-forward/log/run service/smtpd-balanced/run service/smtpd-balanced/log/run
   dovecot/relaydb-postlogin)) {
   ok(-x "$ex/$f", "examples/$f is executable");
@@ -120,7 +127,17 @@ make_path("$svcs/log");
 install_script('service/smtpd/run', "$svcs/run", %settings, PORT => $tlsport, IMPLICITTLS => 'yes');
 install_script('service/smtpd/log/run', "$svcs/log/run",
   PATH => '/usr/bin:/bin', LOGUSER => scalar getpwuid($<));
-for my $dir ($svc, $svcs) {
+# examples/service/smtpd-screen: smtp-screen in front, its own port
+my $scrport = free_port($ip);
+my $svsc = "$sv/smtpd-screen";
+make_path("$svsc/log");
+install_script('service/smtpd-screen/run', "$svsc/run",
+  (map { $_ => $settings{$_} } qw(IP LOCALNAME SMTPUID SMTPGID RULES RELAYSTORE BLOCKLISTS ALLOWLISTS DNSCACHEIP
+    RECIPIENTS QMAILCONTROL TLSCERT TLSKEY SMTPD)),
+  PATH => "$top/smtp-screen:$settings{PATH}", PORT => $scrport, WAIT => 1, PERCLIENT => 2);
+install_script('service/smtpd-screen/log/run', "$svsc/log/run",
+  PATH => '/usr/bin:/bin', LOGUSER => scalar getpwuid($<));
+for my $dir ($svc, $svcs, $svsc) {
   copy("$ex/service/smtpd/exim4-smtpd", "$dir/exim4-smtpd") or die "copy exim4-smtpd: $!";
   chmod 0755, "$dir/exim4-smtpd";
 }
@@ -210,6 +227,53 @@ SKIP: {
     "every delivered message's Received line names its client") or diag join '', map { $mta->received($_) // '' } @all;
   is($mta->panic_text, '', "exim's panic log is empty");
 
+  # the smtp-screen copy: the teaser, WAIT=1, then the chain's 220
+  ok(wait_until(15, sub { IO::Socket::IP->new(PeerHost => $ip, PeerPort => $scrport, LocalHost => $relay, Timeout => 1) },
+    "the smtp-screen service listens on port $scrport"), 'the smtp-screen copy is up');
+  ($rc, $out) = swaks(ip => $ip, port => $scrport, timeout => 20,
+    opts => ['--local-interface', $good, '--from', 'sender@other.test', '--to', 'alice@example.org', '--timeout', '10']);
+  is($rc, 0, 'smtp-screen in front: a clean message is delivered') or diag $out;
+  like($out, qr/^<-  220-mx\.mxguard\.test\r?\n<-  220 /m, "... after smtp-screen's teaser, the server's 220 ending the greeting")
+    or diag $out;
+  is(scalar(() = $out =~ /^<-  220 /mg), 1, '... one greeting') or diag $out;
+  my @four = $mta->wait_messages(4, 10);
+  my @from_good = grep { /\[\Q$good\E\]/ } map { $mta->received($_) // '' } @four;
+  ok(@from_good && !grep({ !/^Received: from \S+\s+\(\[\Q$good\E\] helo=/ } @from_good),
+    "... its Received line names the client ($good) by the name smtp-screen confirmed, as tcpserver's does") or diag join '', @from_good;
+  # an early talker: not $fast, whose rule (SMTPDELAY="0") takes its
+  # wait away, in smtp-screen as in smtp-delay
+  my $talker = loopback_ip();
+  my $early = smtp_connect($ip, $scrport, timeout => 10, local_ip => $talker);
+  $early->send("EHLO early\r\nMAIL FROM:<a\@b.test>\r\n");
+  my ($early_said) = $early->read_all(5);
+  like($early_said, qr/^451 4\.7\.1 /m, 'an early talker is refused by smtp-screen (451 4.7.1)') or diag $early_said;
+  unlike($early_said, qr/Exim/, '... and never reaches the server');
+  $early->close;
+  ($rc, $out) = swaks(ip => $ip, port => $scrport, timeout => 20,
+    opts => ['--local-interface', $bad, '--to', 'alice@example.org', '--timeout', '10']);
+  like($out, qr/^<\*\* 451 \Q$listing\E/m, 'a listed client is refused by rblsmtpd behind smtp-screen') or diag $out;
+  # PERCLIENT=2: two connections held from one address, the third refused
+  my @held = map { smtp_connect($ip, $scrport, timeout => 10, local_ip => $relay) } 1 .. 2;
+  $_->read_all(0.5) for @held;    # the teasers: both are held
+  my $third = smtp_connect($ip, $scrport, timeout => 10, local_ip => $relay);
+  my ($third_said) = $third->read_all(5);
+  like($third_said, qr/^421 4\.7\.0 /m, 'PERCLIENT=2: a third connection from one address gets 421 4.7.0') or diag $third_said;
+  $_->close for @held, $third;
+  my $scrlog = "$svsc/log/main/current";
+  my $tai = qr/\@[0-9a-f]{24} /;
+  my %scrwant = (
+    'a pass'          => qr/^$tai\Qsmtp-screen: info: pid \E\d+ ip \Q$good\E .*result=pass child=\d+/m,
+    'an early talker' => qr/^$tai\Qsmtp-screen: info: pid \E\d+ ip \Q$talker\E .*pregreet=fail .*result=refused/m,
+    'a limit'         => qr/^$tai\Qsmtp-screen: info: pid \E\d+ ip \Q$relay\E .*result=limit limit=conn/m,
+    'rblsmtpd'        => qr/^${tai}rblsmtpd: \Q$bad\E pid \d+: 451 \Q$listing\E/m,
+  );
+  wait_until(10, sub { my $l = slurp($scrlog) // ''; !grep { $l !~ $_ } values %scrwant }, 'the smtp-screen service log lines');
+  my $sl = slurp($scrlog) // '';
+  like($sl, $scrwant{$_}, "smtpd-screen/log/main/current: $_") for sort keys %scrwant;
+  unlike($sl, qr/^${tai}smtp-delay:/m, '... and no smtp-delay in that chain');
+  unlike($sl, qr/^${tai}rblenv:/m, '... nor rblenv: smtp-screen asked the blocklist');
+  like($sl, qr/^$tai\Qsmtp-screen: info: pid \E\d+ ip \Q$bad\E .*dnsbl=refused /m, "... the listed client's verdict in smtp-screen's line");
+
   my ($pids, $said_now) = service_up($svc);
   ok(@$first && "@$pids" eq "@$first", 'svstat: neither was restarted meanwhile') or diag $said_now;
 
@@ -234,7 +298,7 @@ SKIP: {
 # ---------------------------------------------------------------------------
 # stop
 
-my $said = stop_services($svscan, $sv, $ip, $port, $svc, "$svc/log", $svcs, "$svcs/log");
+my $said = stop_services($svscan, $sv, $ip, $port, $svc, "$svc/log", $svcs, "$svcs/log", $svsc, "$svsc/log");
 diag "svscan said: $said\nlog/main/current:\n" . (slurp($current) // '(none)') unless $up;
 
 done_testing;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "classify.h"
+#include "mx_classify.h"
 #include "mx_ip.h"
 #include "tap.h"
 

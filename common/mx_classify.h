@@ -1,4 +1,5 @@
-/* classify: the reverse-DNS class of a client, for smtp-delay.
+/* mx_classify: the reverse-DNS class of a client, for smtp-delay and
+ * smtp-screen.
  *
  *   none      no name (TCPREMOTEHOST unset or empty)
  *   dynamic   a name that looks like an end-user line: a keyword of the
@@ -9,8 +10,8 @@
  *             hex), or a match of a pattern from the pattern file
  *   named     any other name
  */
-#ifndef SMTPDELAY_CLASSIFY_H
-#define SMTPDELAY_CLASSIFY_H
+#ifndef MX_CLASSIFY_H
+#define MX_CLASSIFY_H
 
 #include <stddef.h>
 #include <regex.h>

@@ -2,7 +2,7 @@
  * a false "dynamic" only lengthens a server's greeting wait, it never
  * refuses anyone.
  */
-#include "classify.h"
+#include "mx_classify.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,0 +1,281 @@
+#!/usr/bin/perl
+# smtp-screen's DNS tests and its memory, against a real tinydns:
+#
+#  - a differential with the classic chain (tcpserver -p, rblenv,
+#    smtp-delay, the same zones and clients from their own 127.0.0.x
+#    addresses): the same class, host, score, lists and RBLSMTPD for
+#    every client, early talkers (-e / smtp-delay -r) included;
+#  - the wait by rDNS class (named shorter than none); a PTR whose A
+#    is another address is class none; TCPREMOTEHOST when confirmed;
+#  - the DNSWL skip (handed off once the lookups are in, not after the
+#    wait); a configuration-fault answer logged and never a listing; a
+#    zone that never answers counts as not listed within the wait, and
+#    so does every lookup when nothing listens at the resolver's address;
+#  - the cache (-f): a second connection skips the teaser and the wait;
+#    each test's lifetime in the file (pregreet a day, DNSBL the answers'
+#    TTL or -j, rDNS -J); an expired DNSBL pass asks the lists again and
+#    honours a listing that appeared meanwhile; SIGTERM saves, a restart
+#    reads it back; a damaged file is warned about, never a refusal; a
+#    file holding some tests only never lets the others be skipped.
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(time sleep);
+use lib 't/lib';
+use MXTest;
+use MXRun;
+
+my $top = top();
+my $ss = "$top/smtp-screen/smtp-screen";
+plan skip_all => "$ss not built" unless -x $ss;
+
+my %ip;
+for my $who (qw(named dyn noname liar listed multi allow allowlisted fault clean early
+                c1 c2 c3 c4 c5 c6 silent other)) {
+  $ip{$who} = loopback_ip();
+}
+sub rev { join '.', reverse split /\./, $_[0] }
+sub txt { my ($name, $text) = @_; (my $t = $text) =~ s/:/\\072/g; "'$name:$t" }
+my %name = (named => 'mail.corp.example', dyn => 'dyn-1-2.isp.example', c1 => 'mx1.corp.example',
+  c2 => 'mx2.corp.example', c3 => 'mx3.corp.example', c4 => 'mx4.corp.example',
+  c5 => 'mx5.corp.example', c6 => 'mx6.corp.example', listed => 'mx.listed.example', allow => 'mx.allow.example');
+
+sub data {
+  my (@extra) = @_;
+  return join '', map { "$_\n" } '.in-addr.arpa::', '.corp.example::', '.isp.example::', '.listed.example::',
+    '.allow.example::', (map { ".${_}::" } qw(zen.example bl.example wl.example bad.example)),
+    (map { "=$name{$_}:$ip{$_}" } sort keys %name),
+    '^' . rev($ip{liar}) . '.in-addr.arpa:liar.corp.example', "+liar.corp.example:$ip{other}",
+    '+' . rev($ip{listed}) . '.zen.example:127.0.0.2', txt(rev($ip{listed}) . '.zen.example', 'Listed: see https://zen.example/'),
+    '+' . rev($ip{multi}) . '.zen.example:127.0.0.4', txt(rev($ip{multi}) . '.zen.example', 'zen says no'),
+    '+' . rev($ip{multi}) . '.bl.example:127.0.0.2', txt(rev($ip{multi}) . '.bl.example', 'bl says no'),
+    '+' . rev($ip{allow}) . '.wl.example:127.0.10.2:2',
+    '+' . rev($ip{allowlisted}) . '.wl.example:127.0.10.2', '+' . rev($ip{allowlisted}) . '.zen.example:127.0.0.2',
+    '+' . rev($ip{fault}) . '.bad.example:127.255.255.254',
+    @extra;
+}
+my $dns = start_tinydns(data => data());
+
+my @zones = ('-r', 'zen.example=127.0.0.[2..11]*3', '-r', 'bl.example*2', '-r', 'bad.example', '-a', 'wl.example*-5');
+my $DUMP = q{env | grep -E '^(TCPREMOTEHOST|SMTPDELAY_CLASS|SMTPDELAY_RESULT|RBLSCORE|RBLLISTS|RBLSMTPD|RBLLATE)=' | sort};
+
+sub start_screen {
+  my (%a) = @_;
+  my $ip = $a{ip} // loopback_ip();
+  my $dir = tmpdir();
+  my $log = $a{log} // "$dir/log";
+  my $pid = MXTest::_spawn(argv => [$ss, '-1', @{ $a{opts} || [] }, $ip, 0, @{ $a{argv} || ['/bin/sh', '-c', $DUMP] }],
+    env => { RELAYCLIENT => undef, RBLSMTPD => undef, DNSCACHEIP => $a{resolver} // $dns->ip }, stdout => "$dir/port", stderr => $log);
+  my $port;
+  MXTest::_poll(10, sub { ($port) = (slurp("$dir/port") // '') =~ /^(\d+)\n/; $port || !MXTest::_alive($pid) });
+  die "smtp-screen did not start: " . (slurp($log) // '') unless $port;
+  return bless { ip => $ip, port => $port, pid => $pid, log => $log }, 'MXTest::TCPServer';
+}
+sub lines_for {
+  my ($s, $ip) = @_;
+  return join "\n", grep { /^smtp-screen: \w+: pid \d+ ip \Q$ip\E / } split /\n/, $s->log_text;
+}
+sub logged {
+  my ($s, $ip, $re, $name) = @_;
+  local $Test::Builder::Level = $Test::Builder::Level + 1;
+  wait_until(10, sub { lines_for($s, $ip) =~ $re }, $name) and pass($name);
+}
+# one session: (the teaser if any, what the chain printed, seconds to the first byte)
+sub session {
+  my ($srv, $src, %a) = @_;
+  my $t0 = time;
+  my $c = smtp_connect($srv->ip, $srv->port, local_ip => $src, timeout => 10);
+  $c->send($a{early}) if defined $a{early};
+  my $first = $c->read_line(10) // '';
+  my $t1 = time;
+  my ($rest) = $c->read_all(10);
+  $c->close;
+  my $all = $first . ($rest // '');
+  my $teaser = $all =~ s/\A220-mx\.example\.org\r\n// ? 1 : 0;
+  return ($teaser, $all, $t1 - $t0);
+}
+sub stop_term {
+  my ($s) = @_;
+  kill 'TERM', $s->pid;
+  wait_until(10, sub { !MXTest::_alive($s->pid) }, 'smtp-screen stops on SIGTERM');
+}
+
+# --- a differential with the classic chain ----------------------------------
+{
+  my @delay = ('-n', '1.2', '-y', '0.8', '-k', '0.4');
+  my %env = (RELAYCLIENT => undef, RBLSMTPD => undef, RBLLATE => undef, SMTPDELAY => undef, DNSCACHEIP => $dns->ip);
+  my $t = start_tcpserver(opts => ['-p', '-R', '-l', 'mx.example.org'], env => \%env,
+    argv => ["$top/rblenv/rblenv", '-t', '2', @zones, "$top/smtp-delay/smtp-delay", @delay, '/bin/sh', '-c', $DUMP]);
+  my $te = start_tcpserver(opts => ['-p', '-R', '-l', 'mx.example.org'], env => \%env,
+    argv => ["$top/rblenv/rblenv", '-t', '2', @zones, "$top/smtp-delay/smtp-delay", '-r', @delay, '/bin/sh', '-c', $DUMP]);
+  my $s = start_screen(opts => ['-l', 'mx.example.org', '-t', '2', @delay, @zones]);
+  my $se = start_screen(opts => ['-l', 'mx.example.org', '-e', '-t', '2', @delay, @zones]);
+  for my $who (qw(named dyn noname liar listed multi allow allowlisted fault clean)) {
+    my (undef, $classic) = session($t, $ip{$who});
+    my ($teaser, $screen) = session($s, $ip{$who});
+    ok($teaser, "$who: the teaser first");
+    is($screen, $classic, "$who: the same verdicts as tcpserver -p, rblenv and smtp-delay");
+  }
+  # early talkers, handed on: talk after the DNS answers are in, before any wait ends
+  for my $who (qw(named listed)) {
+    my (undef, $classic) = session($te, $ip{$who}, early => "EHLO early.test\r\n");
+    my $tc = time;
+    my $c = smtp_connect($se->ip, $se->port, local_ip => $ip{$who});
+    $c->read_line(5);
+    sleep 0.2;
+    $c->send("EHLO early.test\r\n");
+    my ($screen) = $c->read_all(10);
+    is($screen, $classic, "$who, an early talker: the same verdicts as smtp-delay -r (RBLSMTPD, SMTPDELAY_RESULT=early)");
+  }
+  my (undef, $named) = session($s, $ip{named});
+  like($named, qr/^TCPREMOTEHOST=mail\.corp\.example$/m, 'named: TCPREMOTEHOST, forward-confirmed');
+  logged($s, $ip{liar}, qr/ rdns=none /, 'liar: a PTR that does not point back is class none');
+  logged($s, $ip{fault}, qr/^smtp-screen: warning: .* zone=bad\.example answer=127\.255\.255\.254 reason=configuration fault/m, 'a 127.255.255.x answer: logged as a configuration fault');
+  logged($s, $ip{fault}, qr/ dnsbl=clean score=0 waited=/, '... and never a listing');
+  logged($s, $ip{listed}, qr/ pregreet=pass rdns=named dnsbl=refused score=3 lists=zen\.example waited=0\.\d{3} result=pass/, 'listed: the log line has each verdict');
+  logged($s, $ip{named}, qr/ pregreet=pass rdns=named dnsbl=clean score=0 waited=0\.\d{3} result=pass/, 'named: its own wait (-k 0.4)');
+  logged($s, $ip{allow}, qr/ skip=dnswl rdns=named dnsbl=allowed score=-5 lists=wl\.example waited=0\.[0-3]\d{2} result=pass/, 'allow: the DNSWL score skips the wait');
+  $_->stop for $t, $te, $s, $se;
+}
+
+# --- the wait: by class; nothing answers ------------------------------------
+{
+  my $s = start_screen(opts => ['-l', 'mx.example.org', '-n', '2', '-y', '1', '-k', '0.2', @zones, '-r', 'silent.example']);
+  my $t0 = time;
+  my (undef, $none) = session($s, $ip{noname});
+  my $tn = time - $t0;
+  cmp_ok($tn, '>=', 1.9, sprintf 'class none waits -n 2 (%.2f s)', $tn);
+  cmp_ok($tn, '<', 3, 'and no more: the zone that never answers counts as not listed within the wait');
+  like($none, qr/^RBLSCORE=0$/m, 'the silent zone: not listed');
+  logged($s, $ip{noname}, qr/ rdns=none dnsbl=clean score=0 unanswered=1 waited=2\.\d{3} result=pass/, 'the silent zone: logged unanswered');
+  $s->stop;
+  # a resolver address where nothing listens: within the wait, class none, listed nowhere
+  my $q = start_screen(resolver => loopback_ip(), opts => ['-l', 'mx.example.org', '-w', '0.5', @zones]);
+  $t0 = time;
+  my (undef, $o) = session($q, $ip{listed});
+  cmp_ok(time - $t0, '<', 1.5, 'no resolver answers: handed off within the wait');
+  like($o, qr/^SMTPDELAY_CLASS=none$/m, 'no resolver answers: class none');
+  like($o, qr/^RBLSCORE=0$/m, 'no resolver answers: not listed');
+  unlike($o, qr/^RBLSMTPD=/m, 'no resolver answers: no RBLSMTPD');
+  $q->stop;
+}
+
+# --- -F patterns, read again on SIGHUP ---------------------------------------
+{
+  my $dir = tmpdir();
+  open my $fh, '>', "$dir/patterns" or die; print $fh "# none yet\n"; close $fh;
+  my $s = start_screen(opts => ['-l', 'mx.example.org', '-w', '0.2', '-F', "$dir/patterns"], log => "$dir/log");
+  my (undef, $out) = session($s, $ip{c6});
+  like($out, qr/^SMTPDELAY_CLASS=named$/m, 'c6 (mx6.corp.example): named');
+  open $fh, '>', "$dir/patterns" or die; print $fh "^mx6\\.corp\\.\n"; close $fh;
+  kill 'HUP', $s->pid;
+  wait_until(10, sub { $s->log_text =~ /patterns=\Q$dir\E\/patterns result=reopened/ }, 'SIGHUP: the patterns read again');
+  (undef, $out) = session($s, $ip{c6});
+  like($out, qr/^SMTPDELAY_CLASS=dynamic$/m, 'c6: dynamic by the new pattern');
+  open $fh, '>', "$dir/patterns" or die; print $fh "(unclosed\n"; close $fh;
+  kill 'HUP', $s->pid;
+  wait_until(10, sub { $s->log_text =~ /the patterns in use are kept/ }, 'SIGHUP: a pattern that does not compile is warned about');
+  (undef, $out) = session($s, $ip{c6});
+  like($out, qr/^SMTPDELAY_CLASS=dynamic$/m, 'c6: the patterns in use kept');
+  $s->stop;
+}
+
+# --- the cache ---------------------------------------------------------------
+{
+  my $dir = tmpdir();
+  my $file = "$dir/screen.cache";
+  my @opts = ('-l', 'mx.example.org', '-n', '1', '-y', '1', '-k', '1', '-f', $file, '-j', '5', '-J', '8', @zones);
+  my $s = start_screen(opts => \@opts, log => "$dir/log");
+  my ($teaser, $out, $secs) = session($s, $ip{c1});
+  ok($teaser, 'c1, first: the teaser');
+  cmp_ok($secs, '<', 0.5, 'c1, first: the teaser at once');
+  logged($s, $ip{c1}, qr/ pregreet=pass rdns=named dnsbl=clean score=0 waited=1\.\d{3} result=pass/, 'c1, first: the whole wait');
+  ($teaser, $out, $secs) = session($s, $ip{c1});
+  ok(!$teaser, 'c1, second: no teaser');
+  cmp_ok($secs, '<', 0.5, sprintf 'c1, second: handed off at once (%.3f s)', $secs);
+  like($out, qr/^SMTPDELAY_CLASS=named\nSMTPDELAY_RESULT=pass$/m, 'c1, second: the class from the cache');
+  like($out, qr/^RBLSCORE=0$/m, 'c1, second: the score from the cache');
+  logged($s, $ip{c1}, qr/ cache=hit rdns=named,cached dnsbl=cached score=0 waited=0\.\d{3} result=pass/, 'c1, second: logged as a cache hit');
+
+  # a listing that appears after a pass: honoured once the DNSBL pass (-j 5) expires
+  session($s, $ip{c2});
+  my $t2 = time;
+  $dns->reload(data => data('+' . rev($ip{c2}) . '.zen.example:127.0.0.2', txt(rev($ip{c2}) . '.zen.example', 'c2 now listed')));
+  ($teaser, $out) = session($s, $ip{c2});
+  unlike($out, qr/^RBLSMTPD=/m, 'c2, listed after its pass: not refused while the pass holds');
+  sleep 0.1 while time < $t2 + 5.2;
+  ($teaser, $out, $secs) = session($s, $ip{c2});
+  ok(!$teaser, 'c2, DNSBL pass expired: still no teaser (pregreet and rDNS passes hold)');
+  like($out, qr/^RBLSMTPD=c2 now listed$/m, 'c2, DNSBL pass expired: the lists asked again, the new listing honoured');
+  logged($s, $ip{c2}, qr/ cache=partial rdns=named,cached dnsbl=refused score=3 lists=zen\.example waited=0\.\d{3} result=pass/, 'c2: logged as a partial hit');
+
+  # the DNSBL pass lives the lowest TTL of its answers (wl.example's 2 s, under -j 5);
+  # a pass given between t0 and t1 (seconds) expires between int(t0) + L and int(t1) + L
+  my %when;
+  for my $who (qw(allow c3)) {
+    my $t0 = time;
+    session($s, $ip{$who});
+    $when{$who} = [int $t0, int time];
+  }
+  stop_term($s);
+  my $text = slurp($file) // '';
+  like($text, qr/\A# mxguard smtp-screen cache 1\n/, 'SIGTERM saved the file');
+  my %exp;
+  while ($text =~ /^(\S+) (\w+) (\d+) -?\d+$/mg) { $exp{"$1 $2"} = $3 }
+  my $life = sub {
+    my ($who, $test, $want, $what) = @_;
+    my $e = $exp{"$ip{$who} $test"};
+    my ($t0, $t1) = @{ $when{$who} };
+    ok(defined $e && $e >= $t0 + $want && $e <= $t1 + $want, "$what (" . (defined $e ? $e - $t0 : 'none') . " s)");
+  };
+  $life->('c3', 'pregreet', 86400, 'pregreet: held a day');
+  $life->('c3', 'dnsbl', 5, 'DNSBL: held -j 5 s (the NXDOMAIN TTL is longer)');
+  $life->('c3', 'rdns', 8, 'rDNS: held -J 8 s (the PTR TTL is longer)');
+  $life->('allow', 'dnsbl', 2, 'DNSBL: the lowest TTL of its answers (2 s) under -j');
+  ok(!defined $exp{"$ip{allow} pregreet"}, 'the DNSWL skip holds no pregreet pass (the test did not run)');
+
+  # restart: the file read back
+  $s = start_screen(opts => \@opts, log => "$dir/log2");
+  ($teaser, $out, $secs) = session($s, $ip{c3});
+  ok(!$teaser && $secs < 0.5, 'after a restart: c3 handed off at once from the file');
+  logged($s, $ip{c3}, qr/ cache=(?:hit|partial) rdns=named,cached /, 'after a restart: logged as a cache hit');
+  stop_term($s);
+
+  # a damaged file: warned about, the good lines kept, never a refusal
+  # (expiries within -j and -J: a pass held longer than its cap is dropped)
+  my $now = int time;
+  open my $fh, '>', $file or die;
+  print $fh "# mxguard smtp-screen cache 1\n", "garbage line\n", "\x00\x01\x02 binary\n",
+    "$ip{c4} pregreet " . ($now + 3600) . " 0\n", "$ip{c4} rdns " . ($now + 4) . " 2\n",
+    "$ip{c4} dnsbl " . ($now + 3) . " 0\n", "$ip{c5} nosuchtest " . ($now + 3600) . " 0\n";
+  close $fh;
+  $s = start_screen(opts => \@opts, log => "$dir/log3");
+  wait_until(5, sub { $s->log_text =~ /^smtp-screen: warning: pid \d+ cache=\Q$file\E stored=3 damaged=3 reason=damaged lines skipped$/m }, 'a damaged file: warned') and pass('a damaged file: warned');
+  ($teaser, $out, $secs) = session($s, $ip{c4});
+  ok(!$teaser && $secs < 0.5, 'a damaged file: its good lines still used');
+  ($teaser, $out) = session($s, $ip{c5});
+  ok($teaser, 'a damaged file: a client of a bad line is screened');
+  stop_term($s);
+  open $fh, '>', $file or die;
+  print $fh "\x89PNG not a cache at all\n";
+  close $fh;
+  $s = start_screen(opts => \@opts, log => "$dir/log4");
+  wait_until(5, sub { $s->log_text =~ /^smtp-screen: warning: the cache \Q$file\E is not a cache file of this version: ignored/m }, 'a file of another kind: warned, ignored') and pass('a file of another kind: warned, ignored');
+  ($teaser) = session($s, $ip{c4});
+  ok($teaser, 'a file of another kind: nobody skips the tests');
+  stop_term($s);
+
+  # a file that holds some tests only: the others run
+  $now = int time;
+  open $fh, '>', $file or die;
+  print $fh "# mxguard smtp-screen cache 1\n", "$ip{listed} pregreet " . ($now + 3600) . " 0\n", "$ip{listed} rdns " . ($now + 4) . " 2\n";
+  close $fh;
+  $s = start_screen(opts => \@opts, log => "$dir/log5");
+  ($teaser, $out, $secs) = session($s, $ip{listed});
+  ok(!$teaser, 'pregreet and rDNS held: no teaser');
+  like($out, qr/^RBLSMTPD=Listed: see https:\/\/zen\.example\/$/m, 'the DNSBL not held: asked, and the listing honoured');
+  logged($s, $ip{listed}, qr/ cache=partial rdns=named,cached dnsbl=refused score=3 /, 'logged as a partial hit');
+  stop_term($s);
+}
+
+done_testing();
