@@ -24,6 +24,7 @@ use Time::HiRes qw(time sleep);
 use lib 't/lib';
 use MXTest;
 use MXRun;
+use MXScreen;
 
 my $top = top();
 my $ss = "$top/smtp-screen/smtp-screen";
@@ -59,26 +60,12 @@ my $dns = start_tinydns(data => data());
 my @zones = ('-r', 'zen.example=127.0.0.[2..11]*3', '-r', 'bl.example*2', '-r', 'bad.example', '-a', 'wl.example*-5');
 my $DUMP = q{env | grep -E '^(TCPREMOTEHOST|SMTPDELAY_CLASS|SMTPDELAY_RESULT|RBLSCORE|RBLLISTS|RBLSMTPD|RBLLATE)=' | sort};
 
-sub start_screen {
+# MXScreen's, with this file's defaults: the child dumps the verdicts,
+# the resolver is the tinydns
+sub start_dns_screen {
   my (%a) = @_;
-  my $ip = $a{ip} // loopback_ip();
-  my $dir = tmpdir();
-  my $log = $a{log} // "$dir/log";
-  my $pid = MXTest::_spawn(argv => [$ss, '-1', @{ $a{opts} || [] }, $ip, 0, @{ $a{argv} || ['/bin/sh', '-c', $DUMP] }],
-    env => { RELAYCLIENT => undef, RBLSMTPD => undef, DNSCACHEIP => $a{resolver} // $dns->ip }, stdout => "$dir/port", stderr => $log);
-  my $port;
-  MXTest::_poll(10, sub { ($port) = (slurp("$dir/port") // '') =~ /^(\d+)\n/; $port || !MXTest::_alive($pid) });
-  die "smtp-screen did not start: " . (slurp($log) // '') unless $port;
-  return bless { ip => $ip, port => $port, pid => $pid, log => $log }, 'MXTest::TCPServer';
-}
-sub lines_for {
-  my ($s, $ip) = @_;
-  return join "\n", grep { /^smtp-screen: \w+: pid \d+ ip \Q$ip\E / } split /\n/, $s->log_text;
-}
-sub logged {
-  my ($s, $ip, $re, $name) = @_;
-  local $Test::Builder::Level = $Test::Builder::Level + 1;
-  wait_until(10, sub { lines_for($s, $ip) =~ $re }, $name) and pass($name);
+  return start_screen(%a, argv => $a{argv} || ['/bin/sh', '-c', $DUMP],
+    env => { DNSCACHEIP => $a{resolver} // $dns->ip });
 }
 # one session: (the teaser if any, what the chain printed, seconds to the first byte)
 sub session {
@@ -108,8 +95,8 @@ sub stop_term {
     argv => ["$top/rblenv/rblenv", '-t', '2', @zones, "$top/smtp-delay/smtp-delay", @delay, '/bin/sh', '-c', $DUMP]);
   my $te = start_tcpserver(opts => ['-p', '-R', '-l', 'mx.example.org'], env => \%env,
     argv => ["$top/rblenv/rblenv", '-t', '2', @zones, "$top/smtp-delay/smtp-delay", '-r', @delay, '/bin/sh', '-c', $DUMP]);
-  my $s = start_screen(opts => ['-l', 'mx.example.org', '-t', '2', @delay, @zones]);
-  my $se = start_screen(opts => ['-l', 'mx.example.org', '-e', '-t', '2', @delay, @zones]);
+  my $s = start_dns_screen(opts => ['-l', 'mx.example.org', '-t', '2', @delay, @zones]);
+  my $se = start_dns_screen(opts => ['-l', 'mx.example.org', '-e', '-t', '2', @delay, @zones]);
   for my $who (qw(named dyn noname liar listed multi allow allowlisted fault clean)) {
     my (undef, $classic) = session($t, $ip{$who});
     my ($teaser, $screen) = session($s, $ip{$who});
@@ -140,7 +127,7 @@ sub stop_term {
 
 # --- the wait: by class; nothing answers ------------------------------------
 {
-  my $s = start_screen(opts => ['-l', 'mx.example.org', '-n', '2', '-y', '1', '-k', '0.2', @zones, '-r', 'silent.example']);
+  my $s = start_dns_screen(opts => ['-l', 'mx.example.org', '-n', '2', '-y', '1', '-k', '0.2', @zones, '-r', 'silent.example']);
   my $t0 = time;
   my (undef, $none) = session($s, $ip{noname});
   my $tn = time - $t0;
@@ -150,7 +137,7 @@ sub stop_term {
   logged($s, $ip{noname}, qr/ rdns=none dnsbl=clean score=0 unanswered=1 waited=2\.\d{3} result=pass/, 'the silent zone: logged unanswered');
   $s->stop;
   # a resolver address where nothing listens: within the wait, class none, listed nowhere
-  my $q = start_screen(resolver => loopback_ip(), opts => ['-l', 'mx.example.org', '-w', '0.5', @zones]);
+  my $q = start_dns_screen(resolver => loopback_ip(), opts => ['-l', 'mx.example.org', '-w', '0.5', @zones]);
   $t0 = time;
   my (undef, $o) = session($q, $ip{listed});
   cmp_ok(time - $t0, '<', 1.5, 'no resolver answers: handed off within the wait');
@@ -164,7 +151,7 @@ sub stop_term {
 {
   my $dir = tmpdir();
   open my $fh, '>', "$dir/patterns" or die; print $fh "# none yet\n"; close $fh;
-  my $s = start_screen(opts => ['-l', 'mx.example.org', '-w', '0.2', '-F', "$dir/patterns"], log => "$dir/log");
+  my $s = start_dns_screen(opts => ['-l', 'mx.example.org', '-w', '0.2', '-F', "$dir/patterns"], log => "$dir/log");
   my (undef, $out) = session($s, $ip{c6});
   like($out, qr/^SMTPDELAY_CLASS=named$/m, 'c6 (mx6.corp.example): named');
   open $fh, '>', "$dir/patterns" or die; print $fh "^mx6\\.corp\\.\n"; close $fh;
@@ -185,7 +172,7 @@ sub stop_term {
   my $dir = tmpdir();
   my $file = "$dir/screen.cache";
   my @opts = ('-l', 'mx.example.org', '-n', '1', '-y', '1', '-k', '1', '-f', $file, '-j', '5', '-J', '8', @zones);
-  my $s = start_screen(opts => \@opts, log => "$dir/log");
+  my $s = start_dns_screen(opts => \@opts, log => "$dir/log");
   my ($teaser, $out, $secs) = session($s, $ip{c1});
   ok($teaser, 'c1, first: the teaser');
   cmp_ok($secs, '<', 0.5, 'c1, first: the teaser at once');
@@ -235,7 +222,7 @@ sub stop_term {
   ok(!defined $exp{"$ip{allow} pregreet"}, 'the DNSWL skip holds no pregreet pass (the test did not run)');
 
   # restart: the file read back
-  $s = start_screen(opts => \@opts, log => "$dir/log2");
+  $s = start_dns_screen(opts => \@opts, log => "$dir/log2");
   ($teaser, $out, $secs) = session($s, $ip{c3});
   ok(!$teaser && $secs < 0.5, 'after a restart: c3 handed off at once from the file');
   logged($s, $ip{c3}, qr/ cache=(?:hit|partial) rdns=named,cached /, 'after a restart: logged as a cache hit');
@@ -249,7 +236,7 @@ sub stop_term {
     "$ip{c4} pregreet " . ($now + 3600) . " 0\n", "$ip{c4} rdns " . ($now + 4) . " 2\n",
     "$ip{c4} dnsbl " . ($now + 3) . " 0\n", "$ip{c5} nosuchtest " . ($now + 3600) . " 0\n";
   close $fh;
-  $s = start_screen(opts => \@opts, log => "$dir/log3");
+  $s = start_dns_screen(opts => \@opts, log => "$dir/log3");
   wait_until(5, sub { $s->log_text =~ /^smtp-screen: warning: pid \d+ cache=\Q$file\E stored=3 damaged=3 reason=damaged lines skipped$/m }, 'a damaged file: warned') and pass('a damaged file: warned');
   ($teaser, $out, $secs) = session($s, $ip{c4});
   ok(!$teaser && $secs < 0.5, 'a damaged file: its good lines still used');
@@ -259,7 +246,7 @@ sub stop_term {
   open $fh, '>', $file or die;
   print $fh "\x89PNG not a cache at all\n";
   close $fh;
-  $s = start_screen(opts => \@opts, log => "$dir/log4");
+  $s = start_dns_screen(opts => \@opts, log => "$dir/log4");
   wait_until(5, sub { $s->log_text =~ /^smtp-screen: warning: the cache \Q$file\E is not a cache file of this version: ignored/m }, 'a file of another kind: warned, ignored') and pass('a file of another kind: warned, ignored');
   ($teaser) = session($s, $ip{c4});
   ok($teaser, 'a file of another kind: nobody skips the tests');
@@ -270,7 +257,7 @@ sub stop_term {
   open $fh, '>', $file or die;
   print $fh "# mxguard smtp-screen cache 1\n", "$ip{listed} pregreet " . ($now + 3600) . " 0\n", "$ip{listed} rdns " . ($now + 4) . " 2\n";
   close $fh;
-  $s = start_screen(opts => \@opts, log => "$dir/log5");
+  $s = start_dns_screen(opts => \@opts, log => "$dir/log5");
   ($teaser, $out, $secs) = session($s, $ip{listed});
   ok(!$teaser, 'pregreet and rDNS held: no teaser');
   like($out, qr/^RBLSMTPD=Listed: see https:\/\/zen\.example\/$/m, 'the DNSBL not held: asked, and the listing honoured');

@@ -26,33 +26,12 @@ use IO::Select;
 use lib 't/lib';
 use MXTest;
 use MXRun;
+use MXScreen;
 
 my $top = top();
 my $ss = "$top/smtp-screen/smtp-screen";
 plan skip_all => "$ss not built" unless -x $ss;
 
-sub start_screen {
-  my (%a) = @_;
-  my $ip = $a{ip} // loopback_ip();
-  my $dir = tmpdir();
-  my $log = "$dir/log";
-  my $pid = MXTest::_spawn(argv => [$ss, '-1', @{ $a{opts} || [] }, $ip, 0, @{ $a{argv} }],
-    env => { RELAYCLIENT => undef, RBLSMTPD => undef, DNSCACHEIP => '127.0.0.1' }, stdout => "$dir/port", stderr => $log);
-  my $port;
-  MXTest::_poll(10, sub { ($port) = (slurp("$dir/port") // '') =~ /^(\d+)\n/; $port || !MXTest::_alive($pid) });
-  die "smtp-screen did not start: " . (slurp($log) // '') unless $port;
-  return bless { ip => $ip, port => $port, pid => $pid, log => $log }, 'MXTest::TCPServer';
-}
-sub lines_for {
-  my ($s, $ip) = @_;
-  return join "\n", grep { /^smtp-screen: info: pid \d+ ip \Q$ip\E / } split /\n/, $s->log_text;
-}
-# waits (bounded) for a log line of $ip that matches
-sub logged {
-  my ($s, $ip, $re, $name) = @_;
-  local $Test::Builder::Level = $Test::Builder::Level + 1;
-  wait_until(10, sub { lines_for($s, $ip) =~ $re }, $name) and pass($name);
-}
 # a connection from $src (or through the balancer, naming $client); its first line
 sub first_line {
   my ($s, $src, $client) = @_;

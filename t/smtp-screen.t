@@ -19,34 +19,11 @@ use IO::Socket::IP;
 use lib 't/lib';
 use MXTest;
 use MXRun;
+use MXScreen;
 
 my $top = top();
 my $ss = "$top/smtp-screen/smtp-screen";
 plan skip_all => "$ss not built" unless -x $ss;
-
-# smtp-screen as MXTest starts tcpserver: -1 tells the port; the object
-# is MXTest's (->ip ->port ->pid ->log_text ->stop)
-sub start_screen {
-  my (%a) = @_;
-  my $ip = $a{ip} // loopback_ip();
-  my $dir = tmpdir();
-  my $log = "$dir/log";
-  my $pid = MXTest::_spawn(argv => [$ss, '-1', @{ $a{opts} || [] }, $ip, 0, @{ $a{argv} }],
-    env => { RELAYCLIENT => undef, RBLSMTPD => undef, DNSCACHEIP => '127.0.0.1', %{ $a{env} || {} } }, stdout => "$dir/port", stderr => $log);
-  my $port;
-  MXTest::_poll(10, sub { ($port) = (slurp("$dir/port") // '') =~ /^(\d+)\n/; $port || !MXTest::_alive($pid) });
-  die "smtp-screen did not start: " . (slurp($log) // '') unless $port;
-  return bless { ip => $ip, port => $port, pid => $pid, log => $log }, 'MXTest::TCPServer';
-}
-sub lines_for {
-  my ($s, $ip) = @_;
-  return join "\n", grep { /^smtp-screen: info: pid \d+ ip \Q$ip\E / } split /\n/, $s->log_text;
-}
-sub logged {
-  my ($s, $ip, $re, $name) = @_;
-  local $Test::Builder::Level = $Test::Builder::Level + 1;
-  wait_until(10, sub { lines_for($s, $ip) =~ $re }, $name) and pass($name);
-}
 
 my $cdb = make_cdb(recipients => "example.org\nalice\@example.org\n");
 my @rcpt = ("$top/rcptchecks/rcptchecks", '-c', $cdb, '-d', '0', '-u', '0.05', '-t', '30');

@@ -386,6 +386,7 @@ static void damaged (char const *dir)
   snprintf(path, sizeof path, "%s/damaged", dir) ;
   tap_ok(write_file(path, "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16) && cache_load(c, path, T0, 0, &st) == 0 && !entries(c),
     "a file of other content: 0, nothing held, no error") ;
+  cache_free(c) ;
   /* a FIFO named by mistake, with no writer: no wait (main's alarm) */
   c = cache_init(8, 0) ;
   snprintf(path, sizeof path, "%s/fifo", dir) ;
