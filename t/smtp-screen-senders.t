@@ -12,24 +12,11 @@ use lib 't/lib';
 use MXTest;
 use MXRun;
 use MXSenders;
+use MXScreen;
 
 my $top = top();
 my $ss = "$top/smtp-screen/smtp-screen";
 plan skip_all => "$ss not built" unless -x $ss;
-
-# smtp-screen started as in t/smtp-screen.t (-1 tells the port)
-sub start_screen {
-  my (%a) = @_;
-  my $ip = $a{ip} // loopback_ip();
-  my $dir = tmpdir();
-  my $log = "$dir/log";
-  my $pid = MXTest::_spawn(argv => [$ss, '-1', @{ $a{opts} || [] }, $ip, 0, @{ $a{argv} }],
-    env => { RELAYCLIENT => undef, RBLSMTPD => undef, DNSCACHEIP => '127.0.0.1' }, stdout => "$dir/port", stderr => $log);
-  my $port;
-  MXTest::_poll(10, sub { ($port) = (slurp("$dir/port") // '') =~ /^(\d+)\n/; $port || !MXTest::_alive($pid) });
-  die "smtp-screen did not start: " . (slurp($log) // '') unless $port;
-  return bless { ip => $ip, port => $port, pid => $pid, log => $log }, 'MXTest::TCPServer';
-}
 
 my $mta = exim_child();
 my $cdb = make_cdb(recipients => "example.org\nalice\@example.org\n");
