@@ -215,12 +215,14 @@ SKIP: {
   # the implicit TLS copy (IMPLICITTLS=yes)
   ok(wait_until(15, sub { IO::Socket::IP->new(PeerHost => $ip, PeerPort => $tlsport, LocalHost => $good, Timeout => 1) },
     "the implicit TLS service listens on port $tlsport"), 'the implicit TLS copy is up');
-  ($rc, $out) = swaks(ip => $ip, port => $tlsport, timeout => 20,
-    opts => ['--local-interface', $good, '--tlsc', '--from', 'sender@other.test', '--to', 'alice@example.org', '--timeout', '10']);
+  # (30 s: under load a name lookup that times out makes the client
+  # class none, smtp-delay's 12 s wait, behind the handshake)
+  ($rc, $out) = swaks(ip => $ip, port => $tlsport, timeout => 40,
+    opts => ['--local-interface', $good, '--tlsc', '--from', 'sender@other.test', '--to', 'alice@example.org', '--timeout', '30']);
   is($rc, 0, 'implicit TLS: swaks --tlsc delivers through the copy with IMPLICITTLS=yes') or diag $out;
   like($out, qr/^<~  220 /m, '... the greeting inside TLS');
-  ($rc, $out) = swaks(ip => $ip, port => $tlsport, timeout => 20,
-    opts => ['--local-interface', $bad, '--tlsc', '--to', 'alice@example.org', '--timeout', '10']);
+  ($rc, $out) = swaks(ip => $ip, port => $tlsport, timeout => 40,
+    opts => ['--local-interface', $bad, '--tlsc', '--to', 'alice@example.org', '--timeout', '30']);
   like($out, qr/^<~\* 451 \Q$listing\E/m, '... and a listed client is refused by rblsmtpd inside TLS') or diag $out;
   my @all = $mta->wait_messages(3, 10);
   is(scalar(grep { ($mta->received($_) // '') =~ /^Received: from \S+\s+\(\[[\d.]+\] helo=/ } @all), scalar @all,
