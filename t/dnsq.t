@@ -103,13 +103,6 @@ subtest 'A and TXT, with their TTLs' => sub {
   like($bad, qr/^submit 1 error EINVAL\nsubmit 2 error EINVAL$/m, 'bad names: EINVAL') or diag $bad;
 };
 
-# a UDP socket on port 53 of a new loopback address that never answers
-sub silent_resolver {
-  my $ip = loopback_ip();
-  my $s = IO::Socket::IP->new(Proto => 'udp', Type => SOCK_DGRAM, LocalHost => $ip, LocalPort => 53)
-    or die "cannot bind UDP $ip:53: $@";
-  return ($ip, $s);
-}
 sub datagrams {
   my ($s) = @_;
   my ($n, @names) = (0);

@@ -114,13 +114,6 @@ sub rblenv {
 # rblenv's info lines in a stderr text
 sub info_lines { grep { /^rblenv: info: / } split /\n/, $_[0] }
 
-# a UDP socket on port 53 of a new loopback address that never answers
-sub silent_resolver {
-  my $ip = loopback_ip();
-  my $s = IO::Socket::IP->new(Proto => 'udp', Type => SOCK_DGRAM, LocalHost => $ip, LocalPort => 53)
-    or die "cannot bind UDP $ip:53: $@";
-  return ($ip, $s);
-}
 
 # datagrams waiting on a socket (non-blocking)
 sub datagrams {

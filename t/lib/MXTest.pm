@@ -70,6 +70,12 @@ A random 127.X.Y.Z (X, Y, Z in 1..254) with no TCP or UDP socket bound
 to it (per /proc/net), never the same twice in one test process. Usable
 both as a server address and as a client's source address.
 
+=head2 silent_resolver()
+
+A DNS server that never answers: ($ip, $socket), a UDP socket bound to
+port 53 of a new loopback_ip(); what was sent to it can be read from
+$socket.
+
 =head2 free_port($ip)
 
 A TCP port free on $ip, reserved for this test process until it exits,
@@ -300,13 +306,13 @@ use IO::Socket::IP;
 use IO::Select;
 use POSIX qw(:sys_wait_h :signal_h setsid);
 use Fcntl qw(:flock);
-use Socket qw(inet_ntop AF_INET AF_INET6);
+use Socket qw(inet_ntop AF_INET AF_INET6 SOCK_DGRAM);
 use Time::HiRes qw(time sleep);
 use Config;
 use Test::More ();
 
 our @EXPORT = qw(top tmpdir loopback_ip free_port wait_until make_cdb start_tcpserver
-  start_tinydns start_mariadb exim_child make_cert swaks smtp_connect);
+  start_tinydns start_mariadb exim_child make_cert swaks smtp_connect silent_resolver);
 
 my $TOP = abs_path(dirname(abs_path(__FILE__)) . '/../..');
 
@@ -526,6 +532,15 @@ sub loopback_ip {
     return $ip;
   }
   die "no free loopback address found";
+}
+
+# a DNS server that never answers: a UDP socket on port 53 of a new
+# loopback address; returns (its address, the socket, to read what came)
+sub silent_resolver {
+  my $ip = loopback_ip();
+  my $s = IO::Socket::IP->new(Proto => 'udp', Type => SOCK_DGRAM, LocalHost => $ip, LocalPort => 53)
+    or die "cannot bind UDP $ip:53: $@";
+  return ($ip, $s);
 }
 
 my $PORT_DIR = '/tmp/mxtest-ports';
