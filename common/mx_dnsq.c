@@ -49,7 +49,17 @@ struct lookup_s
   int regfd ;
   int regtcp ;
   unsigned int regserver, regloop ;
-  mx_dns_q_result r ;
+  /* what mx_dns_q_next gives, kept small: a screen holds thousands of
+     lookups, and the name and TXT buffers of mx_dns_q_result (most of
+     its 856 bytes) are allocated only for an answer that fills them */
+  uint64_t id, tag ;
+  enum mx_dns_q_kind kind ;
+  enum mx_dns_q_status status ;
+  int fcrdns ;
+  unsigned int rcode, ttl, ms, na ;
+  unsigned char a[MX_DNS_MAX_A][4] ;
+  char *name ;                 /* malloc: FCRDNS's PTR name, or 0 */
+  char *txt ; size_t txtlen ;  /* malloc: TXT's strings, or 0 */
 } ;
 
 typedef struct { lookup *head, *tail ; unsigned int n ; } list ;
@@ -258,10 +268,10 @@ static void finish (mx_dns_q *q, lookup *l, enum mx_dns_q_status status, long lo
   dns_transmit_free(&l->tx) ;
   heap_del(q, l) ;
   l->serial = 0 ;
-  l->r.status = status ;
-  if (status != MX_DNS_Q_ANSWERED) { l->r.rcode = 0 ; l->r.ttl = 0 ; l->r.na = 0 ; l->r.txtlen = 0 ; }
-  if (l->r.kind == MX_DNS_Q_FCRDNS && l->r.fcrdns != 1) l->r.name[0] = 0 ;
-  l->r.ms = now > l->start ? (unsigned int)(now - l->start < UINT_MAX ? now - l->start : UINT_MAX) : 0 ;
+  l->status = status ;
+  if (status != MX_DNS_Q_ANSWERED) { l->rcode = 0 ; l->ttl = 0 ; l->na = 0 ; l->txtlen = 0 ; }
+  if (l->kind == MX_DNS_Q_FCRDNS && l->fcrdns != 1) { free(l->name) ; l->name = 0 ; }
+  l->ms = now > l->start ? (unsigned int)(now - l->start < UINT_MAX ? now - l->start : UINT_MAX) : 0 ;
   l->state = DONE ;
   list_push(&q->done, l) ;
 }
@@ -270,7 +280,7 @@ static void finish (mx_dns_q *q, lookup *l, enum mx_dns_q_status status, long lo
 static int send_query (mx_dns_q *q, lookup *l, long long now)
 {
   static char const anylocal[16] = { 0 } ;
-  char const *qtype = l->r.kind == MX_DNS_Q_A ? DNS_T_A : l->r.kind == MX_DNS_Q_TXT ? DNS_T_TXT
+  char const *qtype = l->kind == MX_DNS_Q_A ? DNS_T_A : l->kind == MX_DNS_Q_TXT ? DNS_T_TXT
     : !l->phase2 ? DNS_T_PTR : l->is6 ? DNS_T_AAAA : DNS_T_A ;
   struct taia stamp ;
   l->serial = 0 ;
@@ -288,17 +298,19 @@ static int take_fcrdns (mx_dns_q *q, lookup *l, char const *p, unsigned int n, u
   if (!l->phase2)
   {
     if (dns_name_packet(&out, p, n) < 0) goto done ;
-    l->r.rcode = n >= 4 ? (unsigned char)p[3] & 15 : 0 ;
-    l->r.ttl = ttl ;
-    if (!out.len) { l->r.fcrdns = 0 ; finish(q, l, MX_DNS_Q_ANSWERED, now) ; ok = 1 ; goto done ; }
+    l->rcode = n >= 4 ? (unsigned char)p[3] & 15 : 0 ;
+    l->ttl = ttl ;
+    if (!out.len) { l->fcrdns = 0 ; finish(q, l, MX_DNS_Q_ANSWERED, now) ; ok = 1 ; goto done ; }
     {
       size_t k = out.len < MX_DNS_Q_NAME_MAX - 1 ? out.len : MX_DNS_Q_NAME_MAX - 1 ;
+      l->name = malloc(k + 1) ;
+      if (!l->name) goto done ;
       for (i = 0 ; i < k ; i++)
       {
         char c = out.s[i] ;
-        l->r.name[i] = c >= 'A' && c <= 'Z' ? c + 32 : c ;
+        l->name[i] = c >= 'A' && c <= 'Z' ? c + 32 : c ;
       }
-      l->r.name[k] = 0 ;
+      l->name[k] = 0 ;
     }
     dns_domain_free(&l->qname) ;
     if (!dns_domain_fromdot(&l->qname, out.s, out.len)) goto done ;
@@ -307,10 +319,10 @@ static int take_fcrdns (mx_dns_q *q, lookup *l, char const *p, unsigned int n, u
     goto done ;
   }
   if ((l->is6 ? dns_ip6_packet(&out, p, n) : dns_ip4_packet(&out, p, n)) < 0) goto done ;
-  l->r.fcrdns = 0 ;
+  l->fcrdns = 0 ;
   for (i = 0 ; i + alen <= out.len ; i += alen)
-    if (!memcmp(out.s + i, l->ip, alen)) { l->r.fcrdns = 1 ; break ; }
-  if (ttl < l->r.ttl) l->r.ttl = ttl ;
+    if (!memcmp(out.s + i, l->ip, alen)) { l->fcrdns = 1 ; break ; }
+  if (ttl < l->ttl) l->ttl = ttl ;
   finish(q, l, MX_DNS_Q_ANSWERED, now) ;
   ok = 1 ;
  done:
@@ -326,25 +338,30 @@ static void answered (mx_dns_q *q, lookup *l, long long now)
   unsigned int ttl = mx_dns_ttl(p, n) ;
   stralloc out = { 0, 0, 0 } ;
   size_t i ;
-  if (l->r.kind == MX_DNS_Q_FCRDNS)
+  if (l->kind == MX_DNS_Q_FCRDNS)
   {
     if (!take_fcrdns(q, l, p, n, ttl, now)) finish(q, l, MX_DNS_Q_FAILED, now) ;
     return ;
   }
-  if (l->r.kind == MX_DNS_Q_A)
+  if (l->kind == MX_DNS_Q_A)
   {
     if (dns_ip4_packet(&out, p, n) < 0) goto fail ;
-    for (i = 0 ; i + 4 <= out.len && l->r.na < MX_DNS_MAX_A ; i += 4)
-      memcpy(l->r.a[l->r.na++], out.s + i, 4) ;
+    for (i = 0 ; i + 4 <= out.len && l->na < MX_DNS_MAX_A ; i += 4)
+      memcpy(l->a[l->na++], out.s + i, 4) ;
   }
   else
   {
     if (dns_txt_packet(&out, p, n) < 0) goto fail ;
-    l->r.txtlen = out.len < MX_DNS_TXT_MAX ? out.len : MX_DNS_TXT_MAX ;
-    if (l->r.txtlen) memcpy(l->r.txt, out.s, l->r.txtlen) ;
+    l->txtlen = out.len < MX_DNS_TXT_MAX ? out.len : MX_DNS_TXT_MAX ;
+    if (l->txtlen)
+    {
+      l->txt = malloc(l->txtlen) ;
+      if (!l->txt) { l->txtlen = 0 ; goto fail ; }
+      memcpy(l->txt, out.s, l->txtlen) ;
+    }
   }
-  l->r.rcode = n >= 4 ? (unsigned char)p[3] & 15 : 0 ;
-  l->r.ttl = ttl ;
+  l->rcode = n >= 4 ? (unsigned char)p[3] & 15 : 0 ;
+  l->ttl = ttl ;
   finish(q, l, MX_DNS_Q_ANSWERED, now) ;
   stralloc_free(&out) ;
   return ;
@@ -389,6 +406,8 @@ static void drop (mx_dns_q *q, lookup *l)
   heap_del(q, l) ;
   dns_transmit_free(&l->tx) ;
   dns_domain_free(&l->qname) ;
+  free(l->name) ;
+  free(l->txt) ;
   q->slot[l->index] = 0 ;
   q->gen[l->index]++ ;
   q->freeidx[q->nfree++] = l->index ;
@@ -409,14 +428,14 @@ static uint64_t submit (mx_dns_q *q, enum mx_dns_q_kind kind, char *qname, uint6
   l->deadline = deadline ;
   l->wake = deadline ;
   l->regfd = -1 ;
-  l->r.id = id_of(q, l) ;
-  l->r.tag = tag ;
-  l->r.kind = kind ;
-  l->r.fcrdns = -1 ;
+  l->id = id_of(q, l) ;
+  l->tag = tag ;
+  l->kind = kind ;
+  l->fcrdns = -1 ;
   *made = l ;
   list_push(&q->wait, l) ;
   heap_set(q, l) ;
-  return l->r.id ;
+  return l->id ;
 }
 
 uint64_t mx_dns_q_fcrdns (mx_dns_q *q, char const *ip, int is6, uint64_t tag, long long now, long long deadline)
@@ -497,7 +516,13 @@ int mx_dns_q_next (mx_dns_q *q, mx_dns_q_result *r)
 {
   lookup *l = q->done.head ;
   if (!l) return 0 ;
-  *r = l->r ;
+  memset(r, 0, sizeof *r) ;
+  r->id = l->id ; r->tag = l->tag ; r->kind = l->kind ; r->status = l->status ;
+  r->fcrdns = l->fcrdns ; r->rcode = l->rcode ; r->ttl = l->ttl ; r->ms = l->ms ;
+  r->na = l->na ; memcpy(r->a, l->a, sizeof r->a) ;
+  if (l->name) memcpy(r->name, l->name, strlen(l->name) + 1) ;
+  if (l->txtlen) memcpy(r->txt, l->txt, l->txtlen) ;
+  r->txtlen = l->txtlen ;
   drop(q, l) ;
   return 1 ;
 }

@@ -35,9 +35,18 @@ void client_watch (client *c, uint32_t events)
   if (epoll_ctl(S.epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) strerr_diefu1sys(111, "epoll_ctl") ;
 }
 
-void add_verdict (client *c, char const *test, char const *word)
+static char const *const verdict_text[][2] =
 {
-  if (c->nv < VERDICT_MAX) { c->v[c->nv].test = test ; c->v[c->nv].word = word ; c->nv++ ; }
+  [V_PREGREET_FAIL] = { "pregreet", "fail" }, [V_PREGREET_PASS] = { "pregreet", "pass" },
+  [V_SKIP_DNSWL] = { "skip", "dnswl" },
+  [V_CACHE_PARTIAL] = { "cache", "partial" }, [V_CACHE_HIT] = { "cache", "hit" },
+  [V_RULES_DENY] = { "rules", "deny" }, [V_RULES_RELAYCLIENT] = { "rules", "relayclient" },
+  [V_LIMITS_UNTRACKED] = { "limits", "untracked" }, [V_PROXY_LOCAL] = { "proxy", "local" },
+} ;
+
+void add_verdict (client *c, enum verdict v)
+{
+  if (c->nv < VERDICT_MAX) c->v[c->nv++] = (unsigned char)v ;
 }
 
 /* a short reply, now or never: 1 if all of it went */
@@ -77,8 +86,8 @@ void client_log (client const *c, char const *result, char const *extra)
   }
   for (i = 0 ; i < c->nv ; i++)
   {
-    cat(line, sizeof line, &n, " ") ; cat(line, sizeof line, &n, c->v[i].test) ;
-    cat(line, sizeof line, &n, "=") ; cat(line, sizeof line, &n, c->v[i].word) ;
+    cat(line, sizeof line, &n, " ") ; cat(line, sizeof line, &n, verdict_text[c->v[i]][0]) ;
+    cat(line, sizeof line, &n, "=") ; cat(line, sizeof line, &n, verdict_text[c->v[i]][1]) ;
   }
   if (c->cls_known && !c->trusted)
   {
@@ -110,7 +119,7 @@ void client_log (client const *c, char const *result, char const *extra)
   }
   mx_secs_fmt(waited, (unsigned int)(mx_now_ms() - c->start)) ;
   cat(line, sizeof line, &n, " waited=") ; cat(line, sizeof line, &n, waited) ;
-  mx_info(c->iptext, line, " result=", result, extra ? extra : "", *c->first ? " first=" : "", c->first) ;
+  mx_info(c->iptext, line, " result=", result, extra ? extra : "", c->first ? " first=" : "", c->first ? c->first : "") ;
 }
 
 void client_free (client *c)
@@ -123,7 +132,8 @@ void client_free (client *c)
   lookups_cancel(c) ;
   free(c->host) ;
   free(c->rbltxt) ;
-  c->hdr = 0 ; c->env = 0 ; c->host = 0 ; c->rbltxt = 0 ;
+  free(c->first) ;
+  c->hdr = 0 ; c->env = 0 ; c->host = 0 ; c->rbltxt = 0 ; c->first = 0 ;
   client_state(c, ST_FREE, 0) ;
   slot_put(c) ;
 }
@@ -187,8 +197,9 @@ struct check_s
 
 static int pregreet_data (client *c, char const *peek, size_t len)
 {
-  mx_text_safe(c->first, FIRST_MAX, peek, len) ;
-  add_verdict(c, "pregreet", "fail") ;
+  c->first = malloc(FIRST_MAX + 1) ;   /* none: logged without first= */
+  if (c->first) mx_text_safe(c->first, FIRST_MAX, peek, len) ;
+  add_verdict(c, V_PREGREET_FAIL) ;
   rdns_end(c) ;
   dnsbl_end(c) ;
   lookups_cancel(c) ;
@@ -203,7 +214,7 @@ static int pregreet_data (client *c, char const *peek, size_t len)
 static void pregreet_end (client *c)
 {
   if (!(c->need & NEED_PREGREET)) return ;
-  add_verdict(c, "pregreet", "pass") ;
+  add_verdict(c, V_PREGREET_PASS) ;
   if (S.mem) cache_pass(S.mem, &c->ip, CACHE_PREGREET, (uint64_t)time(0), CACHE_PREGREET_LIFE, 0) ;
 }
 
@@ -265,7 +276,7 @@ void wait_update (client *c)
   if (c->state != ST_WAIT) return ;
   if (!pending && (c->need & NEED_DNSBL) && mx_rbl_decide(&S.cf.rbl, c->rbl_listed) == MX_RBL_ALLOWED)
   {
-    add_verdict(c, "skip", "dnswl") ;
+    add_verdict(c, V_SKIP_DNSWL) ;
     c->need &= ~NEED_PREGREET ;   /* no verdict: not a pass to hold */
     wait_end(c) ;
     return ;
@@ -315,7 +326,7 @@ static void start_wait (client *c)
     if (S.mem && cache_valid(S.mem, &c->ip, CACHE_PREGREET, now, 0)) c->cached |= NEED_PREGREET ;
     else c->need |= NEED_PREGREET ;
   }
-  if (c->cached) add_verdict(c, "cache", c->need ? "partial" : "hit") ;
+  if (c->cached) add_verdict(c, c->need ? V_CACHE_PARTIAL : V_CACHE_HIT) ;
   if (!c->need) { screen_pass(c) ; return ; }
   if (c->need & NEED_PREGREET)
   {
@@ -337,10 +348,10 @@ static void admit (client *c)
   c->iptext[mx_ip_fmt(c->iptext, &c->ip)] = 0 ;
   r = screen_rules(c, &deny) ;
   if (r < 0) { client_end(c, "error", " reason=rules-unreadable") ; return ; }
-  if (deny) { add_verdict(c, "rules", "deny") ; client_end(c, "deny", 0) ; return ; }
+  if (deny) { add_verdict(c, V_RULES_DENY) ; client_end(c, "deny", 0) ; return ; }
   if (rules_env_has(c->env, c->envlen, "RELAYCLIENT"))
   {
-    add_verdict(c, "rules", "relayclient") ;
+    add_verdict(c, V_RULES_RELAYCLIENT) ;
     c->trusted = 1 ;
     screen_pass(c) ;
     return ;
@@ -349,7 +360,7 @@ static void admit (client *c)
   switch (limits_admit(&S.lim, &c->key, mx_now_ms(), &count))
   {
     case LIMITS_OK : c->counted = 1 ; break ;
-    case LIMITS_UNTRACKED : add_verdict(c, "limits", "untracked") ; break ;
+    case LIMITS_UNTRACKED : add_verdict(c, V_LIMITS_UNTRACKED) ; break ;
     case LIMITS_CONN :
       client_say_close(c, "421 4.7.0 Too many connections from your address or network at once, try again later\r\n", "limit", " limit=conn") ;
       return ;
@@ -409,7 +420,7 @@ static void proxy_read (client *c)
          balancer's address can set SMTPDELAY=0) */
       free(c->hdr) ; c->hdr = 0 ;
       c->ip = c->peer ; c->port = c->peerport ;
-      add_verdict(c, "proxy", "local") ;
+      add_verdict(c, V_PROXY_LOCAL) ;
       admit(c) ;
       return ;
     case PROXYHDR_PROXY : break ;

@@ -52,8 +52,13 @@
 
 enum state { ST_FREE, ST_PROXY, ST_WAIT, ST_QUEUED, ST_REFUSE, ST_DRAIN } ;
 
-/* one test's outcome, logged as test=word */
-typedef struct verdict_s { char const *test ; char const *word ; } verdict ;
+/* one test's outcome, logged as test=word (conn.c's table): a byte in
+   the client's slot, where two pointers would be 16 */
+enum verdict
+{
+  V_PREGREET_FAIL, V_PREGREET_PASS, V_SKIP_DNSWL, V_CACHE_PARTIAL, V_CACHE_HIT,
+  V_RULES_DENY, V_RULES_RELAYCLIENT, V_LIMITS_UNTRACKED, V_PROXY_LOCAL
+} ;
 
 typedef struct client_s client ;
 struct client_s
@@ -78,11 +83,11 @@ struct client_s
   unsigned int ptr_pending : 1 ;
   unsigned int ptr_answered : 1 ;  /* the PTR had an answer (a name or none) */
   unsigned int rbl_ttl_unknown : 1 ;
-  unsigned int rule_wait ;      /* the rule's SMTPDELAY in ms + 1, or 0 */
   unsigned int rbl_done : 1 ;   /* the DNSBL verdict is in (dnsbl.c) */
   unsigned int cls : 2 ;        /* enum rdns_class, once known */
   unsigned int cls_known : 1 ;
   unsigned int rbl_faults : 6 ; /* zones that timed out or failed */
+  unsigned int rule_wait ;      /* the rule's SMTPDELAY in ms + 1, or 0 */
   int8_t rbl_txtzone ;          /* the zone whose TXT is in rbltxt, or -1 */
   int32_t rbl_score ;           /* a cached DNSBL pass: its score */
   uint32_t rbl_pending ;        /* zones whose A is still out */
@@ -98,8 +103,8 @@ struct client_s
   char iptext[MX_IP_FMT] ;
   limkey key ;
   char *env ; size_t envlen ;   /* the rule's VAR=value\0 items (malloc) */
-  verdict v[VERDICT_MAX] ; unsigned int nv ;
-  char first[FIRST_MAX + 1] ;   /* the first bytes of an early talker, made safe */
+  unsigned char v[VERDICT_MAX] ; unsigned char nv ;   /* enum verdict */
+  char *first ;                 /* an early talker's first bytes, made safe (malloc), or 0 */
   unsigned char *hdr ; size_t have ;          /* ST_PROXY (malloc) */
   unsigned int lines ; char line[6] ; size_t linelen ;   /* ST_REFUSE */
 } ;
@@ -166,7 +171,7 @@ extern void client_drain (client *c) ;
 
 /* the wait's end: done now, or a new deadline (conn.c) */
 extern void wait_update (client *c) ;
-extern void add_verdict (client *c, char const *test, char const *word) ;
+extern void add_verdict (client *c, enum verdict v) ;
 
 /* rdns.c, dnsbl.c: the lookups of the wait and their answers */
 extern void rdns_class (client *c, enum rdns_class k) ;
