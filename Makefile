@@ -78,7 +78,7 @@ relaydb/relaydb-check: relaydb/relaydb-check.o relaydb/relaywindow.o $(STORES) c
 relaydb/relaydb-check-sql: relaydb/relaydb-check.o relaydb/relaywindow.o $(RELAYSTORE) $(COMMON_RUN) conf-ld
 	$(LINK) $(SKALIBS) $(MARIADB)
 
-SMTPDELAY = smtp-delay/smtp-delay.o common/mx_classify.o smtp-delay/refuse.o
+SMTPDELAY = smtp-delay/smtp-delay.o common/mx_classify.o common/mx_refuse.o smtp-delay/refuse.o
 
 # static: hundreds of these wait out their delay at once, and a static
 # program's private memory is a fraction of a dynamically linked one's
@@ -125,7 +125,7 @@ SMTPFORWARD = smtp-forward/smtp-forward.o smtp-forward/handshake.o common/mx_pro
 smtp-forward/smtp-forward: $(SMTPFORWARD) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS)
 
-SMTPSCREEN = smtp-screen/smtp-screen.o smtp-screen/conn.o smtp-screen/refuse.o smtp-screen/slots.o smtp-screen/listen.o smtp-screen/clientlimits.o smtp-screen/rules.o smtp-screen/handoff.o smtp-screen/lookup.o smtp-screen/cache.o common/mx_proxyhdr.o common/mx_net.o common/mx_classify.o common/mx_rbl.o common/mx_zonespec.o
+SMTPSCREEN = smtp-screen/smtp-screen.o smtp-screen/conn.o smtp-screen/refuse.o smtp-screen/slots.o smtp-screen/listen.o smtp-screen/clientlimits.o smtp-screen/rules.o smtp-screen/handoff.o smtp-screen/lookup.o smtp-screen/cache.o common/mx_refuse.o common/mx_proxyhdr.o common/mx_net.o common/mx_classify.o common/mx_rbl.o common/mx_zonespec.o
 
 # static: one long-lived process; its children are spawned (vfork and
 # exec), so its size costs nothing per client
@@ -230,7 +230,7 @@ asan:
 # FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME (new inputs go to a
 # temporary directory) and fails if one crashes; the input that crashed
 # it is left as fuzz/NAME-crash-*. "make -j2 fuzz" runs two at a time.
-FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq cache rules
+FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq cache rules refuse
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 # FUZZ_RUNS=N: stop each harness after N inputs too, whichever comes first
@@ -282,6 +282,7 @@ fuzz/session-fuzz: fuzz/session-fuzz.o fuzz/engine.o fuzz/answers.o fuzz/verbs.o
 fuzz/starttls-fuzz: fuzz/starttls-fuzz.o fuzz/session.o fuzz/mx_smtp.o fuzz/mx_fifo.o
 fuzz/cache-fuzz:    fuzz/cache-fuzz.o fuzz/cache.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/rules-fuzz:    fuzz/rules-fuzz.o fuzz/rules.o
+fuzz/refuse-fuzz:   fuzz/refuse-fuzz.o fuzz/mx_refuse.o
 $(filter-out fuzz/dnsq-fuzz,$(FUZZERS)):
 	$(FUZZ_CC) -o $@ $^ $(SKALIBS) $(IDN2)
 # mx_dnsq's answer parser, unsealed: libowfat alone, no skalibs

@@ -1,22 +1,19 @@
 /* refuse: see refuse.h. Reads under one deadline (mx_wait, on
  * mx_now_ms's clock), writes small replies (a hostile client that never
- * reads can fill at most 100 short lines into its socket buffer).
+ * reads can fill at most 100 short lines into its socket buffer); what
+ * each line is answered is mx_refuse's.
  */
 #include "refuse.h"
 
-#include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <skalibs/allreadwrite.h>
 #include <skalibs/gccattributes.h>
 
 #include "mx_linger.h"
+#include "mx_refuse.h"
 #include "mx_secs.h"
 #include "mx_wait.h"
-
-#define LINE_MAX_BYTES 1000
-#define MAX_COMMANDS 100
 
 static long long deadline ;   /* mx_now_ms */
 
@@ -30,54 +27,34 @@ static void leave (void)
   _exit(0) ;
 }
 
-static void say (char const *a, char const *b)
+static void say (char const *s, size_t n)
 {
   /* a client that is gone cannot be told anything: ignore errors */
-  if (allwrite(1, a, strlen(a)) < strlen(a)) _exit(0) ;
-  if (b && allwrite(1, b, strlen(b)) < strlen(b)) _exit(0) ;
-  if (allwrite(1, "\r\n", 2) < 2) _exit(0) ;
+  if (allwrite(1, s, n) < n) _exit(0) ;
 }
 
-static int verb_is (char const *line, size_t len, char const *verb)
+void refuse_conversation (char const *host, unsigned int seconds)
 {
-  size_t n = strlen(verb) ;
-  return len >= n && !strncasecmp(line, verb, n) && (len == n || line[n] == ' ' || line[n] == '\r') ;
-}
-
-/* one command line (without its LF) */
-static void answer (char const *line, size_t len, char const *host, char const *reply)
-{
-  if (verb_is(line, len, "QUIT")) { say("221 ", host) ; leave() ; }
-  if (verb_is(line, len, "HELO") || verb_is(line, len, "EHLO")) say("250 ", host) ;
-  else if (verb_is(line, len, "RSET") || verb_is(line, len, "NOOP")) say("250 ok", 0) ;
-  else say(reply, 0) ;
-}
-
-void refuse_conversation (char const *host, char const *reply, unsigned int seconds)
-{
-  char line[LINE_MAX_BYTES] ;
-  size_t len = 0 ;
-  unsigned int commands = 0 ;
+  mx_refuse rf = MX_REFUSE_ZERO ;
+  char out[MX_REFUSE_REPLY_MAX] ;
   deadline = mx_now_ms() + 1000LL * seconds ;
-  say("220 ", host) ;
+  say(out, mx_refuse_greeting(host, out)) ;
   for (;;)
   {
     char buf[4096] ;
     ssize_t r ;
-    size_t i ;
+    size_t i = 0 ;
     if (mx_wait_readable(0, deadline) <= 0) _exit(0) ;   /* deadline: just close */
     r = read(0, buf, sizeof buf) ;
     if (r <= 0) _exit(0) ;
-    for (i = 0 ; i < (size_t)r ; i++)
+    while (i < (size_t)r)
     {
-      if (buf[i] != '\n')
-      {
-        if (len < sizeof line) line[len++] = buf[i] ;  /* longer lines are cut */
-        continue ;
-      }
-      answer(line, len, host, reply) ;
-      len = 0 ;
-      if (++commands >= MAX_COMMANDS) { say("421 too many commands, closing", 0) ; leave() ; }
+      size_t used ;
+      int end ;
+      size_t n = mx_refuse_step(&rf, buf + i, (size_t)r - i, &used, host, out, &end) ;
+      i += used ;
+      if (n) say(out, n) ;
+      if (end) leave() ;
     }
   }
 }

@@ -47,6 +47,7 @@
 #include "mx_dns.h"
 #include "mx_exec.h"
 #include "mx_log.h"
+#include "mx_refuse.h"
 #include "mx_secs.h"
 #include "mx_text.h"
 #include "mx_wait.h"
@@ -56,7 +57,6 @@
 #define dieusage() strerr_dieusage(100, USAGE)
 #define MAX_DELAY_MS 300000u   /* RFC 5321 clients wait 5 minutes for a greeting */
 #define FIRST_BYTES 100
-#define REFUSAL_TEXT "Talking before the greeting is not allowed (RFC 5321 section 4.3.1)"
 
 char const *PROG = "smtp-delay" ;
 
@@ -116,7 +116,7 @@ int main (int argc, char const *const *argv)
   char fcrdns[256] ;
   char safehost[65] ;
   char delaystr[MX_SECS_FMT], waitstr[MX_SECS_FMT] ;
-  char modif[64 + sizeof REFUSAL_TEXT] ;
+  char modif[64 + sizeof MX_REFUSE_TEXT] ;
   size_t mlen ;
   patterns pats ;
   enum rdns_class cls ;
@@ -216,8 +216,8 @@ int main (int argc, char const *const *argv)
   if (via_rblsmtpd)
   {
     mx_info(ipt, "class=", class_name(cls), " host=", safehost, " why=", why, " delay=", delaystr, " waited=", waitstr, " result=refused via=rblsmtpd first=", first) ;
-    memcpy(modif + mlen, "RBLSMTPD=" REFUSAL_TEXT, sizeof "RBLSMTPD=" REFUSAL_TEXT) ;
-    mlen += sizeof "RBLSMTPD=" REFUSAL_TEXT ;
+    memcpy(modif + mlen, "RBLSMTPD=" MX_REFUSE_TEXT, sizeof "RBLSMTPD=" MX_REFUSE_TEXT) ;
+    mlen += sizeof "RBLSMTPD=" MX_REFUSE_TEXT ;
     mx_exec(argv, modif, mlen) ;
   }
   mx_info(ipt, "class=", class_name(cls), " host=", safehost, " why=", why, " delay=", delaystr, " waited=", waitstr, " result=refused first=", first) ;
@@ -226,6 +226,6 @@ int main (int argc, char const *const *argv)
     char safeme[65] ;
     if (!me || !*me || !strcmp(me, "0")) me = "smtp-delay.local" ;
     mx_text_safe(safeme, 64, me, strlen(me)) ;
-    refuse_conversation(safeme, "451 4.7.1 " REFUSAL_TEXT, talk_secs) ;
+    refuse_conversation(safeme, talk_secs) ;
   }
 }

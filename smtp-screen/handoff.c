@@ -155,7 +155,7 @@ pid_t handoff_spawn (client const *c)
         }
     }
   }
-  if (c->early) put(&e, "RBLSMTPD", REFUSAL_TEXT) ;
+  if (c->early) put(&e, "RBLSMTPD", MX_REFUSE_TEXT) ;
   /* the rule's variables, last: they win */
   for (i = 0 ; i < c->envlen ; i += strlen(c->env + i) + 1)
     if (e.nset < sizeof e.set / sizeof *e.set) e.set[e.nset++] = (char *)c->env + i ;

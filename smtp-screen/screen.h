@@ -31,6 +31,7 @@
 #include "mx_classify.h"
 #include "mx_dnsq.h"
 #include "mx_rbl.h"
+#include "mx_refuse.h"
 #include "mx_ip.h"
 #include "mx_net.h"
 #include "rules.h"
@@ -43,7 +44,6 @@
 #define QUEUE_MS 30000      /* a client that passed, waiting for a child */
 #define REFUSE_MS 60000     /* the refusal conversation (smtp-delay's -t) */
 #define DRAIN_MS 1000
-#define REFUSAL_TEXT "Talking before the greeting is not allowed (RFC 5321 section 4.3.1)"
 
 /* the tests a client may run, and the cache knows */
 #define NEED_PREGREET 1
@@ -106,7 +106,7 @@ struct client_s
   unsigned char v[VERDICT_MAX] ; unsigned char nv ;   /* enum verdict */
   char *first ;                 /* an early talker's first bytes, made safe (malloc), or 0 */
   unsigned char *hdr ; size_t have ;          /* ST_PROXY (malloc) */
-  unsigned int lines ; char line[6] ; size_t linelen ;   /* ST_REFUSE */
+  mx_refuse rf ;                /* ST_REFUSE */
 } ;
 
 typedef struct child_s { pid_t pid ; limkey key ; int counted ; char iptext[MX_IP_FMT] ; } childrec ;
