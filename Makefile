@@ -125,7 +125,7 @@ SMTPFORWARD = smtp-forward/smtp-forward.o smtp-forward/handshake.o common/mx_pro
 smtp-forward/smtp-forward: $(SMTPFORWARD) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS)
 
-SMTPSCREEN = smtp-screen/smtp-screen.o smtp-screen/conn.o smtp-screen/refuse.o smtp-screen/slots.o smtp-screen/listen.o smtp-screen/clientlimits.o smtp-screen/rules.o smtp-screen/handoff.o smtp-screen/lookup.o smtp-screen/cache.o common/mx_refuse.o common/mx_proxyhdr.o common/mx_net.o common/mx_classify.o common/mx_rbl.o common/mx_zonespec.o
+SMTPSCREEN = smtp-screen/smtp-screen.o smtp-screen/options.o smtp-screen/conn.o smtp-screen/client.o smtp-screen/refuse.o smtp-screen/slots.o smtp-screen/listen.o smtp-screen/clientlimits.o smtp-screen/rules.o smtp-screen/handoff.o smtp-screen/lookup.o smtp-screen/cache.o smtp-screen/cachefile.o common/mx_refuse.o common/mx_proxyhdr.o common/mx_net.o common/mx_classify.o common/mx_rbl.o common/mx_zonespec.o
 
 # static: one long-lived process; its children are spawned (vfork and
 # exec), so its size costs nothing per client
@@ -209,7 +209,7 @@ t/unit/text-test: t/unit/text-test.o t/unit/tap.o common/mx_text.o conf-ld
 
 # smtp-screen's memory of clients that passed, on its own
 t/unit/cache-test.o: CPPFLAGS += -Ismtp-screen
-t/unit/cache-test: t/unit/cache-test.o smtp-screen/cache.o t/unit/tap.o $(COMMON_IP) conf-ld
+t/unit/cache-test: t/unit/cache-test.o smtp-screen/cache.o smtp-screen/cachefile.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LINK) $(SKALIBS)
 
 # The whole suite, as CI runs it (the README's test command without the
@@ -280,7 +280,7 @@ fuzz/utf8-fuzz:     fuzz/utf8-fuzz.o fuzz/mx_utf8.o fuzz/mx_text.o
 fuzz/netlist-fuzz: fuzz/netlist-fuzz.o fuzz/mx_net.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/session-fuzz: fuzz/session-fuzz.o fuzz/engine.o fuzz/answers.o fuzz/verbs.o fuzz/check.o fuzz/tarpit.o fuzz/envelope.o fuzz/mx_zonespec.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o fuzz/mx_fifo.o fuzz/mx_log.o fuzz/mx_secs.o
 fuzz/starttls-fuzz: fuzz/starttls-fuzz.o fuzz/session.o fuzz/mx_smtp.o fuzz/mx_fifo.o
-fuzz/cache-fuzz:    fuzz/cache-fuzz.o fuzz/cache.o fuzz/mx_ip.o fuzz/mx_text.o
+fuzz/cache-fuzz:    fuzz/cache-fuzz.o fuzz/cache.o fuzz/cachefile.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/rules-fuzz:    fuzz/rules-fuzz.o fuzz/rules.o
 fuzz/refuse-fuzz:   fuzz/refuse-fuzz.o fuzz/mx_refuse.o
 $(filter-out fuzz/dnsq-fuzz,$(FUZZERS)):

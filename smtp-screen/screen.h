@@ -8,8 +8,8 @@
  *              (only its bytes), then the client it names is the client
  *   (admission: the rules file, then the per-client limits)
  *   ST_WAIT    the teaser sent, the greeting wait runs; the checks of
- *              this stage (checks[] in conn.c: pregreet, rdns, dnsbl; the DNS answers through lookup.c) give
- *              their verdicts into v[]
+ *              this stage (checks[] in conn.c: pregreet, rdns, dnsbl; the DNS
+ *              answers through lookup.c) give their verdicts into v[]
  *   ST_QUEUED  passed, waiting for a free child (-c)
  *   hand-off   a spawn of the chain (handoff.c); the slot is free
  *   ST_REFUSE  refused after talking first: smtp-delay's conversation
@@ -83,7 +83,7 @@ struct client_s
   unsigned int ptr_pending : 1 ;
   unsigned int ptr_answered : 1 ;  /* the PTR had an answer (a name or none) */
   unsigned int rbl_ttl_unknown : 1 ;
-  unsigned int rbl_done : 1 ;   /* the DNSBL verdict is in (dnsbl.c) */
+  unsigned int rbl_done : 1 ;   /* the DNSBL verdict is in (lookup.c) */
   unsigned int cls : 2 ;        /* enum rdns_class, once known */
   unsigned int cls_known : 1 ;
   unsigned int rbl_faults : 6 ; /* zones that timed out or failed */
@@ -156,10 +156,12 @@ struct screen_s
 
 extern screen S ;
 
-/* conn.c */
+/* conn.c: a client's way through the stages */
 extern void client_start (client *c) ;
 extern void client_event (client *c, uint32_t events) ;
 extern void client_timeout (client *c) ;
+
+/* client.c: what every stage does with a client */
 extern void client_end (client *c, char const *result, char const *extra) ;
 extern void client_free (client *c) ;
 extern int client_say_final (client *c, char const *reply) ;
@@ -169,11 +171,12 @@ extern void client_watch (client *c, uint32_t events) ;
 extern int client_say (client *c, char const *s, size_t len) ;
 extern void client_drain (client *c) ;
 
-/* the wait's end: done now, or a new deadline (conn.c) */
-extern void wait_update (client *c) ;
 extern void add_verdict (client *c, enum verdict v) ;
 
-/* rdns.c, dnsbl.c: the lookups of the wait and their answers */
+/* the wait's end: done now, or a new deadline (conn.c) */
+extern void wait_update (client *c) ;
+
+/* lookup.c: the lookups of the wait and their answers */
 extern void rdns_class (client *c, enum rdns_class k) ;
 extern void rdns_start (client *c) ;
 extern void rdns_answer (client *c, mx_dns_q_result const *r) ;
@@ -189,6 +192,9 @@ extern void dns_results (void) ;
 /* refuse.c: ST_REFUSE, smtp-delay's conversation with an early talker */
 extern void refuse_start (client *c) ;
 extern void refuse_read (client *c) ;
+
+/* options.c: the command line into S; the listening socket's fd */
+extern int screen_options (int argc, char const *const *argv, char const **host, char const **port) ;
 
 /* smtp-screen.c */
 extern void screen_pass (client *c) ;
