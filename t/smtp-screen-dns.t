@@ -145,6 +145,24 @@ sub stop_term {
   like($o, qr/^RBLSCORE=0$/m, 'no resolver answers: not listed');
   unlike($o, qr/^RBLSMTPD=/m, 'no resolver answers: no RBLSMTPD');
   $q->stop;
+
+  # -w 0 without -H: no teaser, no wait, but the PTR answer is waited
+  # for (TCPREMOTEHOST comes from it, as from tcpserver without -H), up
+  # to the DNS deadline (-t)
+  my $z = start_dns_screen(opts => ['-l', 'mx.example.org', '-w', '0']);
+  my ($teaser, $out) = session($z, $ip{named});
+  ok(!$teaser, '-w 0: no teaser');
+  like($out, qr/^TCPREMOTEHOST=\Q$name{named}\E$/m, '-w 0 without -H: the PTR answer waited for, TCPREMOTEHOST set');
+  like($out, qr/^SMTPDELAY_CLASS=named$/m, '-w 0 without -H: the class known');
+  $z->stop;
+  $z = start_dns_screen(resolver => loopback_ip(), opts => ['-l', 'mx.example.org', '-w', '0', '-t', '0.6']);
+  $t0 = time;
+  ($teaser, $out) = session($z, $ip{named});
+  my $took = time - $t0;
+  ok($took >= 0.55 && $took < 3, sprintf('-w 0, no resolver answers: handed off at the DNS deadline -t 0.6 (%.2f s)', $took));
+  like($out, qr/^SMTPDELAY_CLASS=none$/m, '-w 0, no resolver answers: class none');
+  unlike($out, qr/^TCPREMOTEHOST=/m, '-w 0, no resolver answers: no TCPREMOTEHOST');
+  $z->stop;
 }
 
 # --- -F patterns, read again on SIGHUP ---------------------------------------
