@@ -118,7 +118,7 @@
 #define TAG_SIGNAL (~(uint64_t)0 - 1)
 #define TAG_DNS (~(uint64_t)0 - 2)
 #define SAVE_MS 60000
-#define DNS_INFLIGHT 1000
+#define DNS_INFLIGHT 100   /* lookups on the wire at once: a socket each (smtp-screen.8) */
 
 char const *PROG = "smtp-screen" ;
 screen S ;
