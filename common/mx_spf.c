@@ -198,12 +198,12 @@ static unsigned char const *record (eval const *e, unsigned int k, size_t *n)
   }
 }
 
-/* §4.3: a multi-label domain name, labels of 1 to 63 bytes */
+/* §4.3: a multi-label domain name, labels of 1 to 63 bytes (the last
+   dot of a domain-spec is gone with its expansion) */
 static int domain_ok (char const *d)
 {
   size_t n = strlen(d), label = 0, i ;
   unsigned int dots = 0 ;
-  if (n && d[n - 1] == '.') n-- ;
   if (!n || n > 253) return 0 ;
   for (i = 0 ; i < n ; i++)
   {
