@@ -49,7 +49,7 @@ LINK = $(LD) $(SANITIZE) -o $@ $(filter %.o,$^)
 all: $(PROGRAMS) $(UNITS) t/dnsq-test t/spf-check
 
 DNS_OBJS = common/mx_dns.o common/mx_dnsq.o common/mx_spfdns.o
-DNS_ENTRY = mx_dns_fcrdns mx_dns_all mx_dns_q_new mx_dns_q_free mx_dns_q_fd mx_dns_q_fcrdns mx_dns_q_lookup mx_dns_q_cancel mx_dns_q_timeout mx_dns_q_run mx_dns_q_next mx_dns_q_counts mx_spf_dns_start mx_spf_dns_ask
+DNS_ENTRY = mx_dns_fcrdns mx_dns_all mx_dns_q_new mx_dns_q_free mx_dns_q_fd mx_dns_q_fcrdns mx_dns_q_lookup mx_dns_q_cancel mx_dns_q_timeout mx_dns_q_run mx_dns_q_next mx_dns_q_counts mx_dns_spf_start mx_dns_spf_ask
 
 common/mx_dns-linked.o: $(DNS_OBJS)
 	ld -r -o $@ $(DNS_OBJS) $(OWFAT)

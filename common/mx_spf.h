@@ -3,8 +3,9 @@
  *
  * The evaluator does no I/O: every DNS question goes through an
  * mx_spf_dns (a function and its context), bound in programs to the
- * deadline-bound client of mx_dns (mx_spf_dns_start, mx_spf_dns_ask,
- * in the sealed DNS object: one deadline for the whole evaluation),
+ * deadline-bound client of mx_dns (mx_dns_spf_start, mx_dns_spf_ask,
+ * in the sealed DNS object, whose entry points are all mx_dns_*: one
+ * deadline for the whole evaluation),
  * and in the unit test and the fuzz harness to a scripted resolver.
  * Plain C types only (mx_dns.h's rule). Why not libspf2:
  * common/LIBRARIES.
@@ -92,7 +93,7 @@ extern char const *mx_spf_result_name (enum mx_spf_result r) ;
    question asked through it. */
 typedef struct mx_spf_dnsctx_s mx_spf_dnsctx ;
 struct mx_spf_dnsctx_s { long long deadline_ms ; } ;
-extern void mx_spf_dns_start (mx_spf_dnsctx *c, unsigned int ms) ;
-extern int mx_spf_dns_ask (void *ctx, enum mx_spf_qtype type, char const *name, mx_spf_answer *out) ;
+extern void mx_dns_spf_start (mx_spf_dnsctx *c, unsigned int ms) ;
+extern int mx_dns_spf_ask (void *ctx, enum mx_spf_qtype type, char const *name, mx_spf_answer *out) ;
 
 #endif

@@ -20,7 +20,7 @@ static long long now_ms (void)
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 ;
 }
 
-void mx_spf_dns_start (mx_spf_dnsctx *c, unsigned int ms)
+void mx_dns_spf_start (mx_spf_dnsctx *c, unsigned int ms)
 {
   c->deadline_ms = now_ms() + ms ;
 }
@@ -99,7 +99,7 @@ static int parse (char const *buf, unsigned int len, char const *qtype, mx_spf_a
   return 1 ;
 }
 
-int mx_spf_dns_ask (void *ctx, enum mx_spf_qtype type, char const *name, mx_spf_answer *out)
+int mx_dns_spf_ask (void *ctx, enum mx_spf_qtype type, char const *name, mx_spf_answer *out)
 {
   static char const anylocal[16] = { 0 } ;
   mx_spf_dnsctx *c = ctx ;

@@ -38,8 +38,8 @@ int main (int argc, char **argv)
   s.receiver = "mx.test.example" ;
   s.now = time(0) ;
   t0 = now_ms() ;
-  mx_spf_dns_start(&c, ms) ;
-  s.dns.ask = &mx_spf_dns_ask ;
+  mx_dns_spf_start(&c, ms) ;
+  s.dns.ask = &mx_dns_spf_ask ;
   s.dns.ctx = &c ;
   r = mx_spf_check_mailfrom(&s, argv[2], argv[3]) ;
   printf("%s terms=%u voids=%u queries=%u ms=%lld exp=%s why=%s\n", mx_spf_result_name(r), s.terms, s.voids, s.queries, now_ms() - t0, s.exp, s.why) ;
