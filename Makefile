@@ -28,7 +28,7 @@ IDN2 = -l:libidn2.a -l:libunistring.a
 PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward smtp-screen/smtp-screen report/mxguard-report
 MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 smtp-screen/smtp-screen.8 report/mxguard-report.8
 MAN7     = rcptchecks/rcptchecks-recipients.7 rcptchecks/rcptchecks-envelope.7 rcptchecks/rcptchecks-session.7
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/wait-test t/unit/sql-test t/unit/relaydb-window-test t/unit/engine-test t/unit/cache-test t/unit/rbl-test
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/wait-test t/unit/sql-test t/unit/relaydb-window-test t/unit/engine-test t/unit/cache-test t/unit/rbl-test t/unit/spf-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_wait.o common/mx_linger.o common/mx_fifo.o common/mx_child.o
@@ -46,10 +46,10 @@ DNS_SEALED = common/mx_dns-sealed.o
 # those (conf-ld and the like are prerequisites too, but not objects).
 LINK = $(LD) $(SANITIZE) -o $@ $(filter %.o,$^)
 
-all: $(PROGRAMS) $(UNITS) t/dnsq-test
+all: $(PROGRAMS) $(UNITS) t/dnsq-test t/spf-check
 
-DNS_OBJS = common/mx_dns.o common/mx_dnsq.o
-DNS_ENTRY = mx_dns_fcrdns mx_dns_all mx_dns_q_new mx_dns_q_free mx_dns_q_fd mx_dns_q_fcrdns mx_dns_q_lookup mx_dns_q_cancel mx_dns_q_timeout mx_dns_q_run mx_dns_q_next mx_dns_q_counts
+DNS_OBJS = common/mx_dns.o common/mx_dnsq.o common/mx_spfdns.o
+DNS_ENTRY = mx_dns_fcrdns mx_dns_all mx_dns_q_new mx_dns_q_free mx_dns_q_fd mx_dns_q_fcrdns mx_dns_q_lookup mx_dns_q_cancel mx_dns_q_timeout mx_dns_q_run mx_dns_q_next mx_dns_q_counts mx_dns_spf_start mx_dns_spf_ask
 
 common/mx_dns-linked.o: $(DNS_OBJS)
 	ld -r -o $@ $(DNS_OBJS) $(OWFAT)
@@ -204,6 +204,14 @@ t/unit/relaydb-window-test: t/unit/relaydb-window-test.o relaydb/relaywindow.o t
 t/dnsq-test: t/dnsq-test.o common/mx_secs.o $(DNS_SEALED) conf-ld
 	$(LINK) $(SKALIBS)
 
+# the SPF evaluator against a scripted resolver; t/spf-check, its driver
+# for t/spf.t, against a real tinydns through the sealed DNS object
+SPF = common/mx_spf.o common/mx_spfmacro.o
+t/unit/spf-test: t/unit/spf-test.o t/unit/tap.o $(SPF) conf-ld
+	$(LINK)
+t/spf-check: t/spf-check.o $(SPF) $(DNS_SEALED) conf-ld
+	$(LINK)
+
 t/unit/text-test: t/unit/text-test.o t/unit/tap.o common/mx_text.o conf-ld
 	$(LINK) $(SKALIBS)
 
@@ -230,7 +238,7 @@ asan:
 # FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME (new inputs go to a
 # temporary directory) and fails if one crashes; the input that crashed
 # it is left as fuzz/NAME-crash-*. "make -j2 fuzz" runs two at a time.
-FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq cache rules refuse
+FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq cache rules refuse spf
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 # FUZZ_RUNS=N: stop each harness after N inputs too, whichever comes first
@@ -263,6 +271,7 @@ FUZZ_MAXLEN_starttls = 4096
 FUZZ_MAXLEN_dnsq     = 1500
 FUZZ_MAXLEN_cache    = 4096
 FUZZ_MAXLEN_rules    = 2048
+FUZZ_MAXLEN_spf      = 4096
 
 fuzz/%.o: %.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -I$(<D) -c -o $@ $<
@@ -283,6 +292,7 @@ fuzz/starttls-fuzz: fuzz/starttls-fuzz.o fuzz/session.o fuzz/mx_smtp.o fuzz/mx_f
 fuzz/cache-fuzz:    fuzz/cache-fuzz.o fuzz/cache.o fuzz/cachefile.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/rules-fuzz:    fuzz/rules-fuzz.o fuzz/rules.o
 fuzz/refuse-fuzz:   fuzz/refuse-fuzz.o fuzz/mx_refuse.o
+fuzz/spf-fuzz:      fuzz/spf-fuzz.o fuzz/mx_spf.o fuzz/mx_spfmacro.o
 $(filter-out fuzz/dnsq-fuzz,$(FUZZERS)):
 	$(FUZZ_CC) -o $@ $^ $(SKALIBS) $(IDN2)
 # mx_dnsq's answer parser, unsealed: libowfat alone, no skalibs
