@@ -20,6 +20,8 @@ SKALIBS = -l:libskarnet.a
 MARIADB = -ldl
 # libidn2 (IDNA2008) and the libunistring it needs, static: common/LIBRARIES
 IDN2 = -l:libidn2.a -l:libunistring.a
+# LMDB, the greylisting store, static: common/LIBRARIES
+LMDB = -l:liblmdb.a -lpthread
 
 # The SMTP chain's links are static. relaydb-check and rcptchecks can use
 # SQL, which a static program cannot load: each is built twice, NAME
@@ -93,14 +95,16 @@ rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 rcptchecks/rcptchecks.o: rcptchecks/rcptchecks.c conf-cc conf-rcptchecks
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DRCPTCHECKS_CDB='"$(shell head -n 1 conf-rcptchecks)"' -c -o $@ $<
 
-RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o rcptchecks/engine.o rcptchecks/answers.o rcptchecks/verbs.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o common/mx_zonespec.o common/mx_sql.o common/mx_utf8.o common/mx_dnsname.o
+GREYSTORE = rcptchecks/greystore.o rcptchecks/greystore-lmdb.o rcptchecks/greystore-sql.o common/mx_sql.o
+
+RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o rcptchecks/engine.o rcptchecks/answers.o rcptchecks/verbs.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o common/mx_zonespec.o common/mx_sql.o common/mx_utf8.o common/mx_dnsname.o $(GREYSTORE) rcptchecks/greylist.o common/mx_rbl.o
 
 rcptchecks/rcptchecks: $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(DNS_SEALED) conf-ld
-	$(LINK) $(STATIC) $(SKALIBS) $(IDN2)
+	$(LINK) $(STATIC) $(SKALIBS) $(IDN2) $(LMDB)
 
 # dynamic: Connector/C is dlopen()ed when -g asks for SQL
 rcptchecks/rcptchecks-sql: $(RCPTCHECKS) common/mx_mariadb.o $(COMMON_RUN) $(DNS_SEALED) conf-ld
-	$(LINK) $(SKALIBS) $(IDN2) $(MARIADB)
+	$(LINK) $(SKALIBS) $(IDN2) $(MARIADB) $(LMDB)
 
 rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_dnsname.o common/mx_text.o common/mx_utf8.o conf-ld
 	$(LINK) $(SKALIBS) $(IDN2)
