@@ -24,7 +24,7 @@
 
 #include "mx_sql.h"
 
-#define PMAX 6
+#define PMAX 8
 
 typedef struct param_s param ;
 struct param_s
@@ -62,6 +62,7 @@ static int try1 (greystore *g, char const *sql, param const *p, unsigned int np,
   MYSQL_BIND b[PMAX], o[4] ;
   unsigned long len[PMAX] ;
   unsigned int i ;
+  if (np > PMAX) return fail(g, "too many parameters", 0) ;
   if (!st) { *lost = mx_sql_gone(my->errno_(g->m)) ; return fail(g, "unable to prepare a statement", my->error(g->m)) ; }
   if (my->stmt_prepare(st, sql, strlen(sql))) goto err ;
   memset(b, 0, sizeof b) ;
