@@ -29,6 +29,7 @@ my $cdb = make_cdb(recipients => "example.org\nalice\@example.org\nbob\@example.
 make_cdb(senders => "friend\@good.example OK\n", "$dir/s.cdb");
 my $mta = exim_child(auth => 1);
 my $n = 0;
+my $logs = '';    # every session's log, for mxguard-report
 
 # one session: EHLO, MAIL FROM:<from>, RCPT TO:<rcpt> (and the data when
 # the RCPT passed and data => 1): (RCPT's reply, rcptchecks' log)
@@ -46,6 +47,7 @@ sub session {
              SMTPDELAY_CLASS => undef, %{ $a{env} || {} } },
     stdin => $conv, timeout => 30);
   is($rc, 0, 'rcptchecks exits 0') or diag $err;
+  $logs .= $err;
   my @r = grep { /^\d{3} / } split /\r\n/, $out;
   # replies: 220, EHLO, [AUTH], MAIL, RCPT
   my $rcpt = $r[$a{auth} ? 4 : 3] // '';
@@ -199,6 +201,23 @@ subtest 'a store that cannot be opened: the mail passes, the reason is logged' =
   is(grey_word($log), 'error', 'greylist=error');
   like($log, qr/warning: pid \d+ ip 192\.0\.2\.7 greylist-store=lmdb error=unable to open \Q$dir\E\/notadir: /m, 'the reason, logged');
   is($mta->wait_messages($before + 1), $before + 1, 'and the message delivered');
+};
+
+subtest 'mxguard-report: greylisting per day' => sub {
+  # multilog's stamps: one day for every line
+  my $stamp = sprintf '@4000000065%06x00000000', 0;
+  my $text = join '', map { "$stamp $_\n" } grep { /^rcptchecks: / } split /\n/, $logs;
+  my $new = () = $text =~ / greylist=new$/mg;
+  my $early = () = $text =~ / greylist=early$/mg;
+  my $retried = () = $text =~ / greylist=retried$/mg;
+  ok($new > 5 && $retried >= 4, "the sessions above: $new deferred, $early early, $retried retried");
+  my ($rc, $out, $err) = run_cmd(argv => ["$top/report/mxguard-report"], stdin => $text);
+  is($rc, 0, 'mxguard-report') or diag $err;
+  my ($section) = $out =~ /^(GREYLISTING PER DAY \(rcptchecks\)\n.*?)(?:\n\n|\z)/ms;
+  ok($section, 'has the greylisting section') or diag $out;
+  my $share = sprintf '%.1f%%', 100 * ($new - $retried) / $new;
+  like($section // '', qr/^  all\s+$new\s+$early\s+$retried\s+\Q$share\E$/m, "all: $new deferred, $early early, $retried passed, $share never back");
+  like($out, qr{rcptchecks/rcpt-greylisted}, 'deferrals among the refusals');
 };
 
 subtest 'usage' => sub {
