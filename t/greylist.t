@@ -162,6 +162,20 @@ subtest 'selective: only the rDNS classes none and dynamic, only a DNSBL score a
   like($r, qr/^451 /, 'only=rdns+dnsbl: either cause is enough');
 };
 
+subtest '100 sessions at once on one new triplet: one record, every sighting counted' => sub {
+  # each its own process on the same LMDB store, a delay none outlasts
+  my @jobs = map {
+    start_cmd(argv => [$bin, '-c', $cdb, '-d', '0', '-u', '0', '-E', 'greylist', '-G', "$dir/greyburst", '-I', '600', @{ $mta->argv }],
+      env => { TCPREMOTEIP => '203.0.113.9', RELAYCLIENT => undef, RBLSCORE => undef, SMTPDELAY_CLASS => undef },
+      stdin => "EHLO c.example\r\nMAIL FROM:<burst\@sender.example>\r\nRCPT TO:<alice\@example.org>\r\nQUIT\r\n", timeout => 60)
+  } 1 .. 100;
+  my @words = map { my ($rc, $out, $err) = $_->finish; $err =~ /greylist=(\w+)$/m ? $1 : 'none' } @jobs;
+  is(scalar(grep { $_ eq 'new' } @words), 1, 'one session saw it new');
+  is(scalar(grep { $_ eq 'early' } @words), 99, 'the 99 others too early') or diag "@words";
+  my ($rc, $out) = run_cmd(argv => [$greydb, '-G', "$dir/greyburst", 'dump']);
+  like($out, qr{\A203\.0\.113\.0/24 burst\@sender\.example alice\@example\.org \d+ 0 100\n\z}, 'one record, seen 100 times');
+};
+
 subtest 'warn-only: -W greylist logs and passes' => sub {
   my ($r, $log) = session(opts => ['-W', 'greylist'], from => 'warn@sender.example');
   like($r, qr/^250 /, 'accepted');
