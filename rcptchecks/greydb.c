@@ -19,7 +19,7 @@
  * (rcptchecks.8): expire, list and allow follow them. Output and input
  * lines: "NET SENDER RCPT FIRST PASSED COUNT" and "NET PASSES LAST".
  * Every argument and every load line is checked before the store is
- * touched. With -g, list and dump are the mysql client's (greydb.8).
+ * touched. With -g, the tables of greydb.8.
  * Exit: 0 done; 100 usage or invalid input (nothing changed); 111 store
  * error (message on stderr).
  */

@@ -180,12 +180,82 @@ enum grey_verdict greysql_check (greystore *g, greyconf const *c, uint64_t now, 
   return v ;
 }
 
+/* the rows of one table, fetched one by one: string columns into
+   buffers of their greatest length, numbers as numbers */
+static int each_table (greystore *g, int nets, greystore_each_fn *fn, void *data)
+{
+  static char const *const sql[2] =
+  {
+    "SELECT net, sender, rcpt, first, passed, count FROM " GREY_SQL_TABLE " ORDER BY net, sender, rcpt",
+    "SELECT net, passes, last FROM " GREY_SQL_NETS " ORDER BY net"
+  } ;
+  mx_mariadb const *my ;
+  MYSQL_STMT *st ;
+  MYSQL_BIND o[6] ;
+  char s[3][GREY_FIELD_MAX + 2] ;
+  unsigned long len[3] ;
+  unsigned long long u[3] ;
+  unsigned int ns = nets ? 1 : 3, i ;
+  int r, ret = 1 ;
+  if (!g->m)
+  {
+    mx_mariadb const *m0 = 0 ;
+    g->m = mx_sql_connect_at(&m0, g->cnf, g->group, g->timeout, g->err, &g->at) ;
+    if (!g->m) return -1 ;
+    g->my = (void *)m0 ;
+  }
+  my = g->my ;
+  st = my->stmt_init(g->m) ;
+  if (!st) return fail(g, "unable to prepare a statement", my->error(g->m)) ;
+  if (my->stmt_prepare(st, sql[nets], strlen(sql[nets])) || my->stmt_execute(st)) goto err ;
+  memset(o, 0, sizeof o) ;
+  for (i = 0 ; i < ns ; i++)
+  {
+    o[i].buffer_type = MYSQL_TYPE_STRING ;
+    o[i].buffer = s[i] ;
+    o[i].buffer_length = sizeof s[i] - 1 ;
+    o[i].length = &len[i] ;
+  }
+  for (i = 0 ; i < 3 && ns + i < (nets ? 3u : 6u) ; i++)
+  {
+    o[ns + i].buffer_type = MYSQL_TYPE_LONGLONG ;
+    o[ns + i].buffer = &u[i] ;
+    o[ns + i].is_unsigned = 1 ;
+  }
+  if (my->stmt_bind_result(st, o)) goto err ;
+  while (!(r = my->stmt_fetch(st)) || r == MYSQL_DATA_TRUNCATED)
+  {
+    int ok = 1 ;
+    for (i = 0 ; i < ns ; i++)
+    {
+      if (len[i] > GREY_FIELD_MAX) { ok = 0 ; break ; }   /* no record of ours: skipped */
+      s[i][len[i]] = 0 ;
+    }
+    if (!ok || r == MYSQL_DATA_TRUNCATED) continue ;
+    if (nets)
+    {
+      greynet n = { u[0], u[1] } ;
+      if (!fn(s[0], 0, 0, 0, &n, data)) { ret = 0 ; break ; }
+    }
+    else
+    {
+      greyrec rr = { u[0], u[1], u[2] } ;
+      if (!fn(s[0], s[1], s[2], &rr, 0, data)) { ret = 0 ; break ; }
+    }
+  }
+  if (ret && r == 1) goto err ;
+  my->stmt_close(st) ;
+  return ret ;
+ err:
+  fail(g, "statement failed", my->stmt_error(st)) ;
+  my->stmt_close(st) ;
+  return -1 ;
+}
+
 int greysql_each (greystore *g, greystore_each_fn *fn, void *data)
 {
-  /* Connector/C's row by row fetch with string results: kept short by
-     reading the tables in pages of the key order */
-  (void)fn ; (void)data ;
-  return fail(g, "listing a SQL store: use the mysql client (greydb.8)", 0) ;
+  int r = each_table(g, 1, fn, data) ;
+  return r <= 0 ? r : each_table(g, 0, fn, data) ;
 }
 
 int greysql_put (greystore *g, char const *net, char const *sender, char const *rcpt, greyrec const *r, greynet const *n)
