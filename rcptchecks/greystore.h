@@ -7,7 +7,7 @@
  * of text: "NET SENDER RCPT". The network is the client's address with
  * its host bits cleared and the prefix length: 192.0.2.0/24,
  * 2001:db8:1:2::/64 (greystore_net). The sender is the address of MAIL
- * lower-cased whole (postgrey's and spamdyke's key), less a BATV tag
+ * lower-cased whole (as postgrey keys it), less a BATV tag
  * ("prvs=TAG=" before the local part: it changes every day, so that a
  * retry would never match), "<>" for the null sender; the recipient the
  * address as rcptchecks looked it up (lower case, domain in A-labels).
