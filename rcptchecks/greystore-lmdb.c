@@ -5,10 +5,14 @@
  * at the first check, not at the start of a session. Keys are text:
  * "T NET SENDER RCPT" for a triplet, "N NET" for a network; values three
  * (triplet) or two (network) 64-bit numbers in the host's byte order.
- * Each check is one write transaction: LMDB lets one writer in at a
- * time (a mutex in lock.mdb shared by every process), so concurrent
- * sessions never lose or double a triplet; readers (greydb list) take
- * no lock. MDB_NOSYNC: a commit is not flushed to disk at once (the
+ * A check reads first, without a lock (LMDB's readers take none):
+ * an allowed network, or a triplet that passed less than GREY_REFRESH
+ * seconds ago, is decided there, nothing written (its pass time and
+ * count are then not refreshed, which changes no decision). Every
+ * other check is one write transaction that reads again and decides:
+ * LMDB lets one writer in at a time (a mutex in lock.mdb shared by
+ * every process), so concurrent sessions never lose or double a
+ * triplet. MDB_NOSYNC: a commit is not flushed to disk at once (the
  * kernel writes it out); a crash of the machine may undo the last
  * triplets recorded, whose senders are then deferred once more, never
  * lost. The map may grow to GREY_LMDB_MAPSIZE.
@@ -78,29 +82,53 @@ static size_t key_net (char *k, char const *net)
   return l + 2 ;
 }
 
+/* the records of net and the triplet in transaction t: 1 found, 0 not, -1 error */
+static int get_both (greystore *g, MDB_txn *t, char *kn, char *kr, char const *net, char const *sender, char const *rcpt, greynet *n, greyrec *r)
+{
+  MDB_val key, val ;
+  int rc ;
+  n->passes = n->last = 0 ;
+  key.mv_data = kn ; key.mv_size = key_net(kn, net) ;
+  rc = mdb_get(t, g->dbi, &key, &val) ;
+  if (rc && rc != MDB_NOTFOUND) return fail(g, "unable to read", rc) ;
+  if (!rc && val.mv_size == sizeof *n) memcpy(n, val.mv_data, sizeof *n) ;
+  key.mv_data = kr ; key.mv_size = key_rec(kr, net, sender, rcpt) ;
+  rc = mdb_get(t, g->dbi, &key, &val) ;
+  if (rc && rc != MDB_NOTFOUND) return fail(g, "unable to read", rc) ;
+  if (rc || val.mv_size != sizeof *r) return 0 ;
+  memcpy(r, val.mv_data, sizeof *r) ;
+  return 1 ;
+}
+
 enum grey_verdict greylmdb_check (greystore *g, greyconf const *c, uint64_t now, char const *net, char const *sender, char const *rcpt, greyrec *r)
 {
   char kr[GREY_KEY_MAX + 4], kn[GREY_NET_MAX + 4] ;
   MDB_txn *t ;
   MDB_val key, val ;
-  greynet n = { 0, 0 } ;
+  greynet n ;
   int rc, found, wr, wn ;
   enum grey_verdict v ;
   if (!greylmdb_open(g)) return GREY_ERROR ;
+  /* a read first, without a lock: an allowed network, or a triplet
+     that passed within the last GREY_REFRESH seconds, is decided
+     without writing (the steady state of a known sender) */
+  rc = mdb_txn_begin(g->env, 0, MDB_RDONLY, &t) ;
+  if (rc) { fail(g, "unable to read", rc) ; return GREY_ERROR ; }
+  found = get_both(g, t, kn, kr, net, sender, rcpt, &n, r) ;
+  mdb_txn_abort(t) ;
+  if (found < 0) return GREY_ERROR ;
+  if (c->autoallow && n.passes >= c->autoallow && !greystore_stale_net(c, now, &n)) return GREY_ALLOWED ;
+  if (found && r->passed && r->passed <= now && now - r->passed < GREY_REFRESH && !greystore_stale_rec(c, now, r)) return GREY_KNOWN ;
+  /* the decision again, in the write transaction: another process may
+     have written meanwhile */
   rc = mdb_txn_begin(g->env, 0, 0, &t) ;
   if (rc) { fail(g, "unable to write", rc) ; return GREY_ERROR ; }
-  key.mv_data = kn ; key.mv_size = key_net(kn, net) ;
-  rc = mdb_get(t, g->dbi, &key, &val) ;
-  if (rc && rc != MDB_NOTFOUND) goto err ;
-  if (!rc && val.mv_size == sizeof n) memcpy(&n, val.mv_data, sizeof n) ;
-  key.mv_data = kr ; key.mv_size = key_rec(kr, net, sender, rcpt) ;
-  rc = mdb_get(t, g->dbi, &key, &val) ;
-  if (rc && rc != MDB_NOTFOUND) goto err ;
-  found = !rc && val.mv_size == sizeof *r ;
-  if (found) memcpy(r, val.mv_data, sizeof *r) ;
+  found = get_both(g, t, kn, kr, net, sender, rcpt, &n, r) ;
+  if (found < 0) { mdb_txn_abort(t) ; return GREY_ERROR ; }
   v = greystore_decide(c, now, r, found, &n, &wr, &wn) ;
   if (wr)
   {
+    key.mv_data = kr ; key.mv_size = key_rec(kr, net, sender, rcpt) ;
     val.mv_data = r ; val.mv_size = sizeof *r ;
     rc = mdb_put(t, g->dbi, &key, &val, 0) ;
     if (rc) goto err ;
@@ -117,7 +145,7 @@ enum grey_verdict greylmdb_check (greystore *g, greyconf const *c, uint64_t now,
   return v ;
  err:
   mdb_txn_abort(t) ;
-  fail(g, "unable to use", rc) ;
+  fail(g, "unable to write", rc) ;
   return GREY_ERROR ;
 }
 
