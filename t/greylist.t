@@ -8,8 +8,8 @@
 # lengths, the auto-allow-list, each skip rule (RELAYCLIENT, AUTH, a
 # DNSWL score, a sender access list OK, the selective options by rDNS
 # class and DNSBL score), warn-only, expiry (stale triplets new again,
-# greydb expire), and a store that cannot be opened: the mail passes
-# and the reason is logged.
+# greydb expire), and a store that cannot be opened or is damaged: the
+# mail passes and the reason is logged; mxguard-report's figures.
 use strict;
 use warnings;
 use Test::More;
@@ -215,6 +215,12 @@ subtest 'a store that cannot be opened: the mail passes, the reason is logged' =
   is(grey_word($log), 'error', 'greylist=error');
   like($log, qr/warning: pid \d+ ip 192\.0\.2\.7 greylist-store=lmdb error=unable to open \Q$dir\E\/notadir: /m, 'the reason, logged');
   is($mta->wait_messages($before + 1), $before + 1, 'and the message delivered');
+  # a store whose data file is not LMDB's (damaged, or another file)
+  mkdir "$dir/damaged" or die;
+  open $fh, '>', "$dir/damaged/data.mdb" or die; print {$fh} "\0" x 16384; close $fh;
+  ($r, $log) = session(store => "$dir/damaged", from => 'damaged@sender.example');
+  like($r, qr/^250 /, 'a damaged store: accepted');
+  like($log, qr/greylist-store=lmdb error=unable to open \Q$dir\E\/damaged: .*\n.*greylist=error$/m, 'greylist=error, and why');
 };
 
 subtest 'mxguard-report: greylisting per day' => sub {
