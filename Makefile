@@ -30,7 +30,7 @@ LMDB = -l:liblmdb.a -lpthread
 PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make rcptchecks/greydb smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward smtp-screen/smtp-screen report/mxguard-report
 MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 rcptchecks/greydb.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 smtp-screen/smtp-screen.8 report/mxguard-report.8
 MAN7     = rcptchecks/rcptchecks-recipients.7 rcptchecks/rcptchecks-envelope.7 rcptchecks/rcptchecks-session.7
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/wait-test t/unit/sql-test t/unit/relaydb-window-test t/unit/engine-test t/unit/cache-test t/unit/rbl-test t/unit/greystore-test
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/wait-test t/unit/sql-test t/unit/relaydb-window-test t/unit/engine-test t/unit/cache-test t/unit/rbl-test t/unit/greystore-test t/unit/greyrace-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_wait.o common/mx_linger.o common/mx_fifo.o common/mx_child.o
@@ -219,6 +219,11 @@ t/unit/text-test: t/unit/text-test.o t/unit/tap.o common/mx_text.o conf-ld
 t/unit/greystore-test.o: CPPFLAGS += -Ircptchecks
 t/unit/greystore-test: t/unit/greystore-test.o rcptchecks/greystore.o rcptchecks/greyline.o t/unit/tap.o $(COMMON_IP) conf-ld
 	$(LINK) $(SKALIBS)
+
+# the LMDB store under racing processes
+t/unit/greyrace-test.o: CPPFLAGS += -Ircptchecks
+t/unit/greyrace-test: t/unit/greyrace-test.o $(GREYSTORE) common/mx_mariadb.o t/unit/tap.o $(COMMON_IP) conf-ld
+	$(LINK) $(SKALIBS) $(MARIADB) $(LMDB)
 
 # smtp-screen's memory of clients that passed, on its own
 t/unit/cache-test.o: CPPFLAGS += -Ismtp-screen
