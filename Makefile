@@ -20,15 +20,17 @@ SKALIBS = -l:libskarnet.a
 MARIADB = -ldl
 # libidn2 (IDNA2008) and the libunistring it needs, static: common/LIBRARIES
 IDN2 = -l:libidn2.a -l:libunistring.a
+# LMDB, the greylisting store, static: common/LIBRARIES
+LMDB = -l:liblmdb.a -lpthread
 
 # The SMTP chain's links are static. relaydb-check and rcptchecks can use
 # SQL, which a static program cannot load: each is built twice, NAME
 # (static, mx_mariadb-static.o) and NAME-sql (dynamic, mx_mariadb.o), to
 # which NAME hands over when told to use SQL (common/mx_mariadb.h).
-PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward smtp-screen/smtp-screen report/mxguard-report
-MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 smtp-screen/smtp-screen.8 report/mxguard-report.8
+PROGRAMS = relaydb/relaydb relaydb/relaydb-rec relaydb/relaydb-check relaydb/relaydb-check-sql smtp-delay/smtp-delay rblenv/rblenv rcptchecks/rcptchecks rcptchecks/rcptchecks-sql rcptchecks/rcptchecks-make rcptchecks/greydb smtp-tls/smtp-tls proxy-env/proxy-env smtp-forward/smtp-forward smtp-screen/smtp-screen report/mxguard-report
+MAN8     = relaydb/relaydb.8 relaydb/relaydb-rec.8 relaydb/relaydb-check.8 smtp-delay/smtp-delay.8 rblenv/rblenv.8 rcptchecks/rcptchecks.8 rcptchecks/rcptchecks-make.8 rcptchecks/greydb.8 smtp-tls/smtp-tls.8 proxy-env/proxy-env.8 smtp-forward/smtp-forward.8 smtp-screen/smtp-screen.8 report/mxguard-report.8
 MAN7     = rcptchecks/rcptchecks-recipients.7 rcptchecks/rcptchecks-envelope.7 rcptchecks/rcptchecks-session.7
-UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/wait-test t/unit/sql-test t/unit/relaydb-window-test t/unit/engine-test t/unit/cache-test t/unit/rbl-test t/unit/spf-test
+UNITS    = t/unit/ip-test t/unit/text-test t/unit/dnsname-test t/unit/classify-test t/unit/zonespec-test t/unit/rcptaddr-test t/unit/smtp-test t/unit/tarpit-test t/unit/linger-test t/unit/proxyhdr-test t/unit/forward-test t/unit/envelope-test t/unit/utf8-test t/unit/net-test t/unit/wait-test t/unit/sql-test t/unit/relaydb-window-test t/unit/engine-test t/unit/cache-test t/unit/rbl-test t/unit/spf-test t/unit/greystore-test t/unit/greyrace-test
 
 COMMON_IP  = common/mx_ip.o common/mx_text.o
 COMMON_RUN = $(COMMON_IP) common/mx_client.o common/mx_exec.o common/mx_log.o common/mx_secs.o common/mx_wait.o common/mx_linger.o common/mx_fifo.o common/mx_child.o
@@ -93,17 +95,23 @@ rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 rcptchecks/rcptchecks.o: rcptchecks/rcptchecks.c conf-cc conf-rcptchecks
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DRCPTCHECKS_CDB='"$(shell head -n 1 conf-rcptchecks)"' -c -o $@ $<
 
-RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o rcptchecks/engine.o rcptchecks/answers.o rcptchecks/verbs.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o common/mx_zonespec.o common/mx_sql.o common/mx_utf8.o common/mx_dnsname.o
+GREYSTORE = rcptchecks/greystore.o rcptchecks/greystore-any.o rcptchecks/greystore-lmdb.o rcptchecks/greystore-sql.o common/mx_sql.o
+
+RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o rcptchecks/engine.o rcptchecks/answers.o rcptchecks/verbs.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o common/mx_zonespec.o common/mx_sql.o common/mx_utf8.o common/mx_dnsname.o $(GREYSTORE) rcptchecks/greylist.o common/mx_rbl.o
 
 rcptchecks/rcptchecks: $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(DNS_SEALED) conf-ld
-	$(LINK) $(STATIC) $(SKALIBS) $(IDN2)
+	$(LINK) $(STATIC) $(SKALIBS) $(IDN2) $(LMDB)
 
 # dynamic: Connector/C is dlopen()ed when -g asks for SQL
 rcptchecks/rcptchecks-sql: $(RCPTCHECKS) common/mx_mariadb.o $(COMMON_RUN) $(DNS_SEALED) conf-ld
-	$(LINK) $(SKALIBS) $(IDN2) $(MARIADB)
+	$(LINK) $(SKALIBS) $(IDN2) $(MARIADB) $(LMDB)
 
 rcptchecks/rcptchecks-make: rcptchecks/rcptchecks-make.o rcptchecks/listline.o rcptchecks/senderline.o common/mx_dnsname.o common/mx_text.o common/mx_utf8.o conf-ld
 	$(LINK) $(SKALIBS) $(IDN2)
+
+# dynamic: Connector/C is dlopen()ed when -g asks for SQL
+rcptchecks/greydb: rcptchecks/greydb.o rcptchecks/greyline.o $(GREYSTORE) common/mx_mariadb.o $(COMMON_IP) conf-ld
+	$(LINK) $(SKALIBS) $(MARIADB) $(LMDB)
 
 # OpenSSL for smtp-tls only, dlopen()ed at the first STARTTLS (its
 # headers for the prototypes, no link: common/LIBRARIES)
@@ -215,6 +223,16 @@ t/spf-check: t/spf-check.o $(SPF) $(DNS_SEALED) conf-ld
 t/unit/text-test: t/unit/text-test.o t/unit/tap.o common/mx_text.o conf-ld
 	$(LINK) $(SKALIBS)
 
+# greylisting's keys and decision, apart from any store
+t/unit/greystore-test.o: CPPFLAGS += -Ircptchecks
+t/unit/greystore-test: t/unit/greystore-test.o rcptchecks/greystore.o rcptchecks/greyline.o t/unit/tap.o $(COMMON_IP) conf-ld
+	$(LINK) $(SKALIBS)
+
+# the LMDB store under racing processes
+t/unit/greyrace-test.o: CPPFLAGS += -Ircptchecks
+t/unit/greyrace-test: t/unit/greyrace-test.o $(GREYSTORE) common/mx_mariadb.o t/unit/tap.o $(COMMON_IP) conf-ld
+	$(LINK) $(SKALIBS) $(MARIADB) $(LMDB)
+
 # smtp-screen's memory of clients that passed, on its own
 t/unit/cache-test.o: CPPFLAGS += -Ismtp-screen
 t/unit/cache-test: t/unit/cache-test.o smtp-screen/cache.o smtp-screen/cachefile.o t/unit/tap.o $(COMMON_IP) conf-ld
@@ -238,7 +256,7 @@ asan:
 # FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME (new inputs go to a
 # temporary directory) and fails if one crashes; the input that crashed
 # it is left as fuzz/NAME-crash-*. "make -j2 fuzz" runs two at a time.
-FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq cache rules refuse spf
+FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq cache rules refuse spf greydb
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 # FUZZ_RUNS=N: stop each harness after N inputs too, whichever comes first
@@ -272,6 +290,7 @@ FUZZ_MAXLEN_dnsq     = 1500
 FUZZ_MAXLEN_cache    = 4096
 FUZZ_MAXLEN_rules    = 2048
 FUZZ_MAXLEN_spf      = 4096
+FUZZ_MAXLEN_greydb   = 1200
 
 fuzz/%.o: %.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -I$(<D) -c -o $@ $<
@@ -293,6 +312,7 @@ fuzz/cache-fuzz:    fuzz/cache-fuzz.o fuzz/cache.o fuzz/cachefile.o fuzz/mx_ip.o
 fuzz/rules-fuzz:    fuzz/rules-fuzz.o fuzz/rules.o
 fuzz/refuse-fuzz:   fuzz/refuse-fuzz.o fuzz/mx_refuse.o
 fuzz/spf-fuzz:      fuzz/spf-fuzz.o fuzz/mx_spf.o fuzz/mx_spfmacro.o
+fuzz/greydb-fuzz:   fuzz/greydb-fuzz.o fuzz/greyline.o fuzz/greystore.o fuzz/mx_ip.o fuzz/mx_text.o
 $(filter-out fuzz/dnsq-fuzz,$(FUZZERS)):
 	$(FUZZ_CC) -o $@ $^ $(SKALIBS) $(IDN2)
 # mx_dnsq's answer parser, unsealed: libowfat alone, no skalibs

@@ -38,9 +38,11 @@ static void logit (check const *c, char const *shown, char const *result, unsign
 {
   char d[MX_SECS_FMT] ;
   char const *helo = c->env ? c->env->helo : "", *from = c->env ? c->env->from : "" ;
+  int dry = c->dryrun || (c->greyword && !strcmp(result, "greylisted") && c->greywarn) ;
   mx_secs_fmt(d, delay) ;
   if (detail) mx_warn(c->ip, "helo=<", helo, "> from=<", from, "> rcpt=<", shown, "> result=", result, c->dryrun ? " dryrun=1" : "", " error=", detail) ;
-  else mx_info(c->ip, "helo=<", helo, "> from=<", from, "> rcpt=<", shown, "> result=", result, c->dryrun ? " dryrun=1" : "", " delay=", d) ;
+  else mx_info(c->ip, "helo=<", helo, "> from=<", from, "> rcpt=<", shown, "> result=", result, dry ? " dryrun=1" : "", " delay=", d,
+               c->greyword ? " greylist=" : "", c->greyword ? c->greyword : "") ;
 }
 
 /* a postmaster or abuse address, which a blocklisted client may still
@@ -145,11 +147,25 @@ enum check_verdict check_rcpt (check *c, char const *arg, size_t len, unsigned i
       found = r ;
     }
   c->failures = 0 ;
+  if (found && c->greyrcpt && c->env)
+  {
+    int g = c->greyrcpt(c->grey, c->env, addr, reply, replylen, &c->greyword) ;
+    if (g)
+    {
+      *delay = c->dryrun ? 0 : tarpit_rcpt(&c->tp, 0) ;
+      logit(c, shown, "greylisted", *delay, 0) ;
+      c->greyword = 0 ;
+      if (g < 0 || c->dryrun) { c->forwarded++ ; return CHECK_FORWARD ; }
+      c->refused++ ;
+      return CHECK_REFUSE ;
+    }
+  }
   if (!local || found)
   {
     *delay = c->dryrun ? 0 : tarpit_rcpt(&c->tp, 0) ;
     c->forwarded++ ;
     logit(c, shown, found ? "known" : form == RCPTADDR_POSTMASTER ? "postmaster" : "foreign", *delay, 0) ;
+    c->greyword = 0 ;
     return CHECK_FORWARD ;
   }
 

@@ -25,6 +25,9 @@
  * with its text (451, or 553 when it starts with "-") except postmaster
  * and abuse at a local domain, which are checked as usual, and a bare
  * "postmaster".
+ * A known recipient then meets greylisting when it is on (greylist.h):
+ * a deferral is 451 4.7.1 (result=greylisted), and the line of every
+ * recipient it was asked about ends with greylist=WORD.
  * Every answer gets the tarpit's delay (tarpit.h). In a dry run nothing
  * is refused or delayed; what would have been is logged.
  */
@@ -54,6 +57,13 @@ struct check_s
   int dryrun ;
   char const *ip ;             /* for log lines */
   envelope *env ;              /* helo= and from= for log lines; its sender OK lifts rbllate */
+  /* -E greylist: the check for known recipients (greylist_rcpt and its
+     greylist, greylist.h), or 0; called through the pointer so that
+     whoever links check.o without greylisting links no store */
+  int (*greyrcpt) (void *, envelope const *, char const *, char *, size_t *, char const **) ;
+  void *grey ;
+  int greywarn ;               /* -W greylist */
+  char const *greyword ;       /* greylist= of the next log line, or 0 */
   unsigned int failures ;      /* lookups failed in a row */
   /* counted for the session's log line */
   unsigned int rcpts, forwarded, unknown, refused, tempfail ;

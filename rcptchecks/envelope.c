@@ -22,7 +22,7 @@ extern char const *PROG ;
 static char const *const names[ENV_NCHECKS] =
 {
   "sender-access", "helo-syntax", "helo-fqdn", "helo-literal", "sender-fqdn",
-  "sender-domain", "rhsbl", "pipelining", "nonsmtp"
+  "sender-domain", "rhsbl", "pipelining", "nonsmtp", "greylist"
 } ;
 
 int envelope_modes (envelope *e, char const *list, enum envelope_mode m)
@@ -32,7 +32,7 @@ int envelope_modes (envelope *e, char const *list, enum envelope_mode m)
     size_t n = strcspn(list, ",") ;
     unsigned int i ;
     if (n == 3 && !memcmp(list, "all", 3))
-      for (i = 0 ; i < ENV_NCHECKS ; i++) { if (m == ENV_WARN || (i != ENV_ACCESS && i != ENV_RHSBL)) e->mode[i] = (unsigned char)m ; }
+      for (i = 0 ; i < ENV_NCHECKS ; i++) { if ((m == ENV_WARN || (i != ENV_ACCESS && i != ENV_RHSBL)) && i != ENV_GREYLIST) e->mode[i] = (unsigned char)m ; }
     else
     {
       for (i = 0 ; i < ENV_NCHECKS ; i++) if (strlen(names[i]) == n && !memcmp(list, names[i], n)) break ;
@@ -269,6 +269,14 @@ int envelope_mail (envelope *e, char const *arg, rcptaddr_from const *f, char *r
   m.e = e ;
   m.form = sender_parse(arg, f, &m.s) ;
   shown(e->from, m.s.addr, strlen(m.s.addr)) ;
+  {
+    /* the local part as written, the domain lower-cased (A-labels) */
+    size_t dl = strlen(m.s.domain) ;
+    memcpy(e->greysender, m.s.addr, m.s.locallen) ;
+    e->greysender[m.s.locallen] = 0 ;
+    if (dl && m.s.locallen + 1 + dl <= SENDER_MAX) { e->greysender[m.s.locallen] = '@' ; memcpy(e->greysender + m.s.locallen + 1, m.s.domain, dl + 1) ; }
+    else if (!dl) memcpy(e->greysender, m.s.addr, strlen(m.s.addr) + 1) ;
+  }
   e->sender_ok = 0 ;
   for (i = 0 ; i < sizeof mail_stage / sizeof *mail_stage ; i++)
   {

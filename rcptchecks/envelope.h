@@ -39,6 +39,10 @@
  * the end) and non-SMTP commands (CONNECT, GET, POST, USER or a
  * header-like "Name:" line as a command: 421 in its turn and the end);
  * envelope_nonsmtp classifies the lines. A trusted client meets neither.
+ *
+ * "greylist" (-E greylist, -W greylist) is named here with the others
+ * but runs at RCPT, once the recipient is known (greylist.h); "all"
+ * leaves it off.
  */
 #ifndef RCPTCHECKS_ENVELOPE_H
 #define RCPTCHECKS_ENVELOPE_H
@@ -52,7 +56,7 @@
 enum envelope_check
 {
   ENV_ACCESS, ENV_HELO_SYNTAX, ENV_HELO_FQDN, ENV_HELO_LITERAL, ENV_SENDER_FQDN,
-  ENV_SENDER_DOMAIN, ENV_RHSBL, ENV_PIPELINING, ENV_NONSMTP, ENV_NCHECKS
+  ENV_SENDER_DOMAIN, ENV_RHSBL, ENV_PIPELINING, ENV_NONSMTP, ENV_GREYLIST, ENV_NCHECKS
 } ;
 enum envelope_mode { ENV_OFF, ENV_ON, ENV_WARN } ;
 
@@ -80,6 +84,7 @@ struct envelope_s
   int in_transaction ;             /* a MAIL was passed on, no RSET, HELO or end of data since */
   int smtputf8 ;                   /* and it declared SMTPUTF8 (RFC 6531) */
   int pipelining_logged ;          /* a warn-only pipelining check logs once */
+  char greysender[SENDER_MAX + 1] ; /* the sender as greylisting keys it (greylist.h): "" for <> */
 } ;
 
 /* Parses a -E or -W list ("helo-syntax,sender-domain,...", or "all")

@@ -5,12 +5,15 @@
  *          [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ]
  *          [ -u secs ] [ -M m ] [ -q name ] [ -L name ] [ -l bytes ]
  *          [ -t secs ] [ -n ] [ -E checks ] [ -W checks ] [ -S cdb ]
- *          [ -R zone ]... [ -y secs ] [ -Y ] child...
+ *          [ -R zone ]... [ -y secs ] [ -Y ] [ -G dir ] [ -I secs ]
+ *          [ -O name=value ]... child...
  *
  * Runs child on two pipes and relays the session (proxy.h), deciding on
  * every RCPT (check.h) with the tarpit (tarpit.h) and the recipient
  * source (source.h), and on HELO, MAIL and the command stream with the
- * envelope checks (envelope.h). With RELAYCLIENT set (trusted) the
+ * envelope checks (envelope.h), and on known recipients with
+ * greylisting when asked (-E greylist: greylist.h; the store is -G's
+ * LMDB directory, or with -g the SQL tables of the same groups). With RELAYCLIENT set (trusted) the
  * source is not opened and no recipient or envelope check is made, but
  * the session is still relayed command by command: rcptchecks stands
  * right in front of the server, so its allow-list of verbs (no XCLIENT,
@@ -33,6 +36,7 @@
 
 #include "check.h"
 #include "envelope.h"
+#include "greylist.h"
 #include "mx_child.h"
 #include "mx_client.h"
 #include "mx_linger.h"
@@ -47,7 +51,7 @@
 #error RCPTCHECKS_CDB must be defined (the Makefile takes it from conf-rcptchecks)
 #endif
 
-#define USAGE "rcptchecks [ -c cdb | -g group [ -f file ] [ -D sql ] [ -A sql ] [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ] [ -u secs ] [ -M m ] [ -q name ] [ -L name ] [ -l bytes ] [ -t secs ] [ -n ] [ -E checks ] [ -W checks ] [ -S cdb ] [ -R zone ]... [ -y secs ] [ -Y ] child..."
+#define USAGE "rcptchecks [ -c cdb | -g group [ -f file ] [ -D sql ] [ -A sql ] [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ] [ -u secs ] [ -M m ] [ -q name ] [ -L name ] [ -l bytes ] [ -t secs ] [ -n ] [ -E checks ] [ -W checks ] [ -S cdb ] [ -R zone ]... [ -y secs ] [ -Y ] [ -G dir ] [ -I secs ] [ -O name=value ]... child..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
 char const *PROG = "rcptchecks" ;
@@ -98,6 +102,7 @@ int main (int argc, char const *const *argv)
   proxy_stats st = { 0 } ;
   static char ipt[MX_CLIENT_IPTEXT] ;   /* chk (static) keeps a pointer to it */
   static envelope env = { .dns_ms = 5000 } ;
+  static greylist gl = { .conf = GREYCONF_DEFAULT, .v4 = 24, .v6 = 64, .dnswl = -1, .store = { .timeout = 5 } } ;
   char const *warn_list = 0 ;
   int cdb_given = 0, sql_only = 0, fds[2] = { 0, 1 } ;
   char const *const *args = argv ;   /* as given, for the SQL handover */
@@ -109,7 +114,7 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "c:g:f:D:A:T:Ce:N:d:u:M:q:L:l:t:nE:W:S:R:y:Y", &l) ;
+      int opt = subgetopt_r(argc, argv, "c:g:f:D:A:T:Ce:N:d:u:M:q:L:l:t:nE:W:S:R:y:YG:I:O:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -144,6 +149,9 @@ int main (int argc, char const *const *argv)
         }
         case 'y' : env.dns_ms = secs(l.arg, 60000) ; if (!env.dns_ms) dieusage() ; break ;
         case 'Y' : env.rhsbl_temp = 1 ; break ;
+        case 'G' : gl.store.dir = l.arg ; break ;
+        case 'I' : gl.conf.delay = number(l.arg, 86400) ; break ;
+        case 'O' : if (!greylist_option(&gl, l.arg)) strerr_dief2x(100, "bad -O setting ", l.arg) ; break ;
         default : dieusage() ;
       }
     }
@@ -154,7 +162,18 @@ int main (int argc, char const *const *argv)
   if (warn_list && !envelope_modes(&env, warn_list, ENV_WARN)) dieusage() ;
   if ((cdb_given && src.group) || (sql_only && !src.group) || (src.group && !*src.group)) dieusage() ;
 
+  if (env.mode[ENV_GREYLIST])
+  {
+    if (!gl.store.dir && !src.group) strerr_dief1x(100, "-E greylist or -W greylist needs a store: -G dir, or -g group") ;
+    if (!gl.store.dir) { gl.store.group = src.group ; gl.store.cnf = src.cnf ; gl.store.timeout = src.timeout ; }
+    gl.warn = env.mode[ENV_GREYLIST] == ENV_WARN ;
+    chk.greyrcpt = &greylist_rcpt ;
+    chk.grey = &gl ;
+    chk.greywarn = gl.warn ;
+  }
+
   mx_client_ip(&ip, ipt) ;
+  if (chk.grey) greylist_client(&gl, &ip) ;
   chk.ip = ipt ;
   env.client = ip ;
   env.ip = ipt ;
@@ -191,6 +210,7 @@ int main (int argc, char const *const *argv)
   mx_child_end(pid, fds[0]) ;
   if (pc.relay) return 0 ;
   source_close(&src) ;
+  if (chk.grey) greystore_close(&gl.store) ;
 
   {
     char n[7][UINT64_FMT] ;

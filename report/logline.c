@@ -135,8 +135,8 @@ static int wordok (char const *s, size_t n)
 }
 
 /* t (n bytes) is what follows "> result=" at the end of a rcpt= line,
-   "WORD[ dryrun=1] delay=S.MMM": the word's length, or 0 */
-static size_t rcpt_tail (char const *t, size_t n, int *dry)
+   "WORD[ dryrun=1] delay=S.MMM[ greylist=WORD]": the word's length, or 0 */
+static size_t rcpt_tail (char const *t, size_t n, int *dry, logline *l)
 {
   size_t w = 0, i ;
   while (w < n && t[w] != ' ') w++ ;
@@ -149,6 +149,14 @@ static size_t rcpt_tail (char const *t, size_t n, int *dry)
   if (i >= n || !isdig(t[i])) return 0 ;
   while (i < n && isdig(t[i])) i++ ;
   if (i < n && t[i] == '.') { i++ ; while (i < n && isdig(t[i])) i++ ; }
+  if (has(t + i, n - i, " greylist="))
+  {
+    /* greylisting's word (rcptchecks' greylist.h) */
+    size_t g = i + 10 ;
+    if (!wordok(t + g, n - g)) return 0 ;
+    l->grey = t + g ; l->greylen = n - g ;
+    return w ;
+  }
   return i == n ? w : 0 ;
 }
 
@@ -164,7 +172,7 @@ static int rcpt_line (char const *s, size_t n, logline *l)
   {
     size_t w ;
     if (memcmp(s + p, mark, m)) continue ;
-    w = rcpt_tail(s + p + m, n - p - m, &dry) ;
+    w = rcpt_tail(s + p + m, n - p - m, &dry, l) ;
     if (!w) continue ;
     l->rcpt = s + 6 ; l->rcptlen = p - 6 ;
     l->result = s + p + m ; l->resultlen = w ;
@@ -218,7 +226,7 @@ static char const *const sd_passed[] = { "pass", "trusted", 0 } ;
 static char const *const rb_refused[] = { "refused", "late", 0 } ;
 static char const *const rb_passed[] = { "allowed", "clean", "trusted", "decided", 0 } ;
 static char const *const rr_refused[] = { "unknown", "rbllate", "syntax", "nodomain", "literal", "parameter", "tempfail",
-  "notutf8", "needutf8", 0 } ;
+  "notutf8", "needutf8", "greylisted", 0 } ;
 static char const *const rr_passed[] = { "known", "foreign", "postmaster", 0 } ;
 static char const *const rs_refused[] = { "too-many-unknown", "bare-lf", "lookups-failed", "out-of-step", "tempfail",
   "helo-invalid", "helo-not-fqdn", "helo-literal", "sender-not-fqdn", "sender-unknown", "sender-nullmx", "sender-tempfail",

@@ -50,6 +50,7 @@ struct logline_s
   char const *rcpt ; size_t rcptlen ;     /* rcptchecks' rcpt=<...>: inside <> */
   char const *helo ; size_t helolen ;     /* rcptchecks' helo=<...> and from=<...>: */
   char const *from ; size_t fromlen ;     /* inside <> (0 on lines without them) */
+  char const *grey ; size_t greylen ;     /* rcptchecks' greylist=WORD, or 0 */
   int dryrun ;
   enum logline_kind kind ;
 } ;

@@ -75,7 +75,7 @@ static char const *const scname[SC_N] = { "passed", "cached", "partial", "limite
 static struct
 {
   tally screen[2] ;
-  tally days, reasons, ips, rcpts, programs, results, messages, tls, senders, sdomains ;
+  tally days, reasons, ips, rcpts, programs, results, messages, tls, senders, sdomains, grey ;
   uint64_t lines, decisions, msgs, skipped[SKIP_N] ;
   int local ;
   char const *undated ;
@@ -140,6 +140,20 @@ static void screening (char const *day, logline const *l, char const *s, size_t 
   /* both tallies hold every day seen */
   if (!tally_add(&st.screen[0], day, dl, 0, 0) || !tally_add(&st.screen[1], day, dl, 0, 0)) dienomem() ;
   for (i = 0 ; i < n ; i++) add(&st.screen[k[i] / TALLY_COLS], day, dl, k[i] % TALLY_COLS) ;
+}
+
+/* rcptchecks' greylisting by day: first attempts deferred (column 0),
+   retries deferred again (1), retries that passed (2) */
+static void greylisting (char const *day, logline const *l)
+{
+  static struct { char const *word ; unsigned int col ; } const w[] = { { "new", 0 }, { "early", 1 }, { "retried", 2 } } ;
+  unsigned int k ;
+  for (k = 0 ; k < 3 ; k++)
+    if (l->greylen == strlen(w[k].word) && !memcmp(l->grey, w[k].word, l->greylen))
+    {
+      add(&st.grey, day, strlen(day), w[k].col) ;
+      return ;
+    }
 }
 
 /* "prog/result", "prog/rcpt-result", with " (dry run)" when asked */
@@ -249,6 +263,7 @@ static void oneline (char const *s, size_t len)
   if (!l.rcpt) add(&st.programs, l.prog, l.proglen, l.kind) ;
   if (l.proglen == 8 && !memcmp(l.prog, "smtp-tls", 8)) tls_share(d, s, len) ;
   if (l.proglen == 11 && !memcmp(l.prog, "smtp-screen", 11)) screening(d, &l, s, len) ;
+  if (l.grey) greylisting(d, &l) ;
   if (l.kind == KIND_REFUSED || l.kind == KIND_DRYRUN)
     add(&st.reasons, key, reason(key, &l, l.kind == KIND_DRYRUN), 0) ;
   if (l.kind == KIND_REFUSED)
@@ -430,6 +445,45 @@ static void screen_days (size_t max)
   free(a) ; free(b) ;
 }
 
+/* per day: greylisting's first attempts deferred, retries deferred
+   again, retries that passed, and the share of first attempts that
+   never came back (deferred less passed, over deferred: a retry on a
+   later day counts on its own day, so a day's share is an estimate and
+   the total's the figure) */
+static void grey_days (size_t max)
+{
+  tally_entry **a = tally_sorted(&st.grey, 1) ;
+  size_t i ;
+  uint64_t sum[3] = { 0, 0, 0 } ;
+  if (st.grey.count && !a) dienomem() ;
+  puts_("\nGREYLISTING PER DAY (rcptchecks)\n") ;
+  if (!st.grey.count && !st.grey.full) { puts_("  none\n") ; free(a) ; return ; }
+  puts_("  day          deferred      early     passed  never back\n") ;
+  for (i = 0 ; i <= st.grey.count ; i++)
+  {
+    uint64_t const *n = i < st.grey.count ? a[i]->n : sum ;
+    char pct[16] ;
+    size_t m = 0 ;
+    if (i < st.grey.count) { unsigned int k ; for (k = 0 ; k < 3 ; k++) sum[k] += n[k] ; }
+    puts_("  ") ;
+    if (i < st.grey.count) putpad(a[i]->key, a[i]->len, 10) ; else putpad("all", 3, 10) ;
+    putnum(n[0], 11) ; putnum(n[1], 11) ; putnum(n[2], 11) ;
+    if (n[0])
+    {
+      uint64_t gone = n[0] > n[2] ? n[0] - n[2] : 0 ;
+      uint64_t tenths = (gone * 1000 + n[0] / 2) / n[0] ;
+      m = uint64_fmt(pct, tenths / 10) ;
+      pct[m++] = '.' ; pct[m++] = (char)('0' + tenths % 10) ; pct[m++] = '%' ;
+    }
+    else { memcpy(pct, "-", 1) ; m = 1 ; }
+    { size_t pad = m < 12 ? 12 - m : 0 ; while (pad--) put(" ", 1) ; }
+    put(pct, m) ;
+    puts_("\n") ;
+  }
+  note_full(&st.grey, "days", max) ;
+  free(a) ;
+}
+
 /* a table with a column per kind, in key order (days) or count order */
 /* per day: sessions in TLS, in clear, failed handshakes, and the share
    of TLS among the sessions that got as far as a conversation */
@@ -545,7 +599,7 @@ int main (int argc, char const *const *argv)
   if ((st.want_rcpt || st.want_sender) && !st.listing) strerr_dieusage(100, USAGE) ;
   st.senders.max = st.sdomains.max = max ;
   st.screen[0].max = st.screen[1].max = max ;
-  st.days.max = st.reasons.max = st.ips.max = st.rcpts.max = st.programs.max = st.results.max = st.messages.max = st.tls.max = max ;
+  st.days.max = st.reasons.max = st.ips.max = st.rcpts.max = st.programs.max = st.results.max = st.messages.max = st.tls.max = st.grey.max = max ;
 
   if (!argc) readfd(0, "stdin") ;
   for (; argc ; argc--, argv++)
@@ -574,6 +628,7 @@ int main (int argc, char const *const *argv)
 
   bykind("TOTALS PER DAY", "day", "days", &st.days, 1, 1, 0, max) ;
   tls_days(max) ;
+  grey_days(max) ;
   screen_days(max) ;
   ranked("REFUSALS BY REASON", "program/result", "reasons", &st.reasons, top, max) ;
   ranked("CLIENT ADDRESSES REFUSED", "ip", "addresses", &st.ips, top, max) ;

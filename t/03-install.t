@@ -18,15 +18,15 @@ is($?, 0, 'make install DESTDIR=... PREFIX=... succeeds') or diag $out;
 my @installed;
 find({ no_chdir => 1, wanted => sub { push @installed, substr($_, length $dest) if -f $_ } }, $dest);
 my @want = (
-  (map { "/opt/mxguard/bin/$_" } qw(relaydb relaydb-check relaydb-check-sql relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-sql rcptchecks-make smtp-tls proxy-env smtp-forward smtp-screen mxguard-report)),
-  (map { "/opt/mxguard/share/man/man8/$_.8" } qw(relaydb relaydb-check relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-make smtp-tls proxy-env smtp-forward smtp-screen mxguard-report)),
+  (map { "/opt/mxguard/bin/$_" } qw(relaydb relaydb-check relaydb-check-sql relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-sql rcptchecks-make greydb smtp-tls proxy-env smtp-forward smtp-screen mxguard-report)),
+  (map { "/opt/mxguard/share/man/man8/$_.8" } qw(relaydb relaydb-check relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-make greydb smtp-tls proxy-env smtp-forward smtp-screen mxguard-report)),
   (map { "/opt/mxguard/share/man/man7/$_.7" } qw(rcptchecks-recipients rcptchecks-envelope rcptchecks-session)),
 );
 is_deeply([sort @installed], [sort @want], 'exactly the programs and manual pages, under the prefix');
-ok(-x "$dest/opt/mxguard/bin/$_", "$_ is executable") for qw(relaydb relaydb-check relaydb-check-sql relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-sql rcptchecks-make mxguard-report);
+ok(-x "$dest/opt/mxguard/bin/$_", "$_ is executable") for qw(relaydb relaydb-check relaydb-check-sql relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-sql rcptchecks-make greydb mxguard-report);
 my $usage = `'$dest/opt/mxguard/bin/relaydb' 2>&1`;
 like($usage, qr/usage: relaydb/, 'the installed relaydb runs');
-for my $m (qw(relaydb relaydb-check relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-make smtp-screen mxguard-report)) {
+for my $m (qw(relaydb relaydb-check relaydb-rec smtp-delay rblenv rcptchecks rcptchecks-make greydb smtp-screen mxguard-report)) {
   my $page = `man -l '$dest/opt/mxguard/share/man/man8/$m.8' 2>/dev/null`;
   like($page, qr/EXIT CODES/, "$m.8 renders with an EXIT CODES section");
   like($page, qr/EXAMPLES/, "$m.8 has EXAMPLES");
