@@ -93,7 +93,7 @@ rblenv/rblenv: $(RBLENV) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 rcptchecks/rcptchecks.o: rcptchecks/rcptchecks.c conf-cc conf-rcptchecks
 	$(CC) $(SANITIZE) $(DEPFLAGS) $(CPPFLAGS) -DRCPTCHECKS_CDB='"$(shell head -n 1 conf-rcptchecks)"' -c -o $@ $<
 
-RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o rcptchecks/engine.o rcptchecks/answers.o rcptchecks/verbs.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o common/mx_zonespec.o common/mx_sql.o common/mx_utf8.o common/mx_dnsname.o
+RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o rcptchecks/engine.o rcptchecks/answers.o rcptchecks/verbs.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rcptchecks/spf.o common/mx_spf.o common/mx_spfmacro.o common/mx_zonespec.o common/mx_sql.o common/mx_utf8.o common/mx_dnsname.o
 
 rcptchecks/rcptchecks: $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS) $(IDN2)
@@ -173,7 +173,7 @@ t/unit/envelope-test: t/unit/envelope-test.o $(ENVELOPE_PARSE) t/unit/tap.o $(CO
 
 # the session engine on bytes alone; the recipient source is the test's stub
 t/unit/engine-test.o: CPPFLAGS += -Ircptchecks
-ENGINE = rcptchecks/engine.o rcptchecks/answers.o rcptchecks/verbs.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/envelope.o common/mx_zonespec.o common/mx_fifo.o common/mx_log.o common/mx_secs.o
+ENGINE = rcptchecks/engine.o rcptchecks/answers.o rcptchecks/verbs.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/envelope.o rcptchecks/spf.o common/mx_spf.o common/mx_spfmacro.o common/mx_zonespec.o common/mx_fifo.o common/mx_log.o common/mx_secs.o
 t/unit/engine-test: t/unit/engine-test.o $(ENGINE) $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) $(DNS_SEALED) conf-ld
 	$(LINK) $(SKALIBS) $(IDN2)
 
@@ -287,7 +287,7 @@ fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_dnsname.o fuzz/
 fuzz/patterns-fuzz: fuzz/patterns-fuzz.o fuzz/mx_classify.o
 fuzz/utf8-fuzz:     fuzz/utf8-fuzz.o fuzz/mx_utf8.o fuzz/mx_text.o
 fuzz/netlist-fuzz: fuzz/netlist-fuzz.o fuzz/mx_net.o fuzz/mx_ip.o fuzz/mx_text.o
-fuzz/session-fuzz: fuzz/session-fuzz.o fuzz/engine.o fuzz/answers.o fuzz/verbs.o fuzz/check.o fuzz/tarpit.o fuzz/envelope.o fuzz/mx_zonespec.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o fuzz/mx_fifo.o fuzz/mx_log.o fuzz/mx_secs.o
+fuzz/session-fuzz: fuzz/session-fuzz.o fuzz/engine.o fuzz/answers.o fuzz/verbs.o fuzz/check.o fuzz/tarpit.o fuzz/envelope.o fuzz/spf.o fuzz/mx_spf.o fuzz/mx_spfmacro.o fuzz/mx_zonespec.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o fuzz/mx_fifo.o fuzz/mx_log.o fuzz/mx_secs.o
 fuzz/starttls-fuzz: fuzz/starttls-fuzz.o fuzz/session.o fuzz/mx_smtp.o fuzz/mx_fifo.o
 fuzz/cache-fuzz:    fuzz/cache-fuzz.o fuzz/cache.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/rules-fuzz:    fuzz/rules-fuzz.o fuzz/rules.o

@@ -75,7 +75,7 @@ static void child_answer (engine *e, engine_answer const *a, size_t n)
       break ;
     case O_DATA :
       if (e->mode != M_HELD) break ;   /* the session is ending */
-      if (code == 354) { datascan_start(&e->scan) ; e->mode = M_DATA ; }
+      if (code == 354) { datascan_start(&e->scan) ; e->mode = M_DATA ; engine_data_head(e) ; }
       else e->mode = M_COMMAND ;
       break ;
     case O_AUTH :

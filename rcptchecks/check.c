@@ -40,7 +40,12 @@ static void logit (check const *c, char const *shown, char const *result, unsign
   char const *helo = c->env ? c->env->helo : "", *from = c->env ? c->env->from : "" ;
   mx_secs_fmt(d, delay) ;
   if (detail) mx_warn(c->ip, "helo=<", helo, "> from=<", from, "> rcpt=<", shown, "> result=", result, c->dryrun ? " dryrun=1" : "", " error=", detail) ;
-  else mx_info(c->ip, "helo=<", helo, "> from=<", from, "> rcpt=<", shown, "> result=", result, c->dryrun ? " dryrun=1" : "", " delay=", d) ;
+  else
+  {
+    /* the transaction's SPF result, last: the report reads the line from its end */
+    char const *sw = c->env ? spf_word(&c->env->spf) : 0 ;
+    mx_info(c->ip, "helo=<", helo, "> from=<", from, "> rcpt=<", shown, "> result=", result, c->dryrun ? " dryrun=1" : "", " delay=", d, sw ? " spf=" : "", sw ? sw : "") ;
+  }
 }
 
 /* a postmaster or abuse address, which a blocklisted client may still

@@ -5,7 +5,8 @@
  *          [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ]
  *          [ -u secs ] [ -M m ] [ -q name ] [ -L name ] [ -l bytes ]
  *          [ -t secs ] [ -n ] [ -E checks ] [ -W checks ] [ -S cdb ]
- *          [ -R zone ]... [ -y secs ] [ -Y ] child...
+ *          [ -R zone ]... [ -y secs ] [ -Y ] [ -F secs ] [ -O policy ]
+ *          [ -P policy ] child...
  *
  * Runs child on two pipes and relays the session (proxy.h), deciding on
  * every RCPT (check.h) with the tarpit (tarpit.h) and the recipient
@@ -23,6 +24,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <skalibs/allreadwrite.h>
@@ -33,6 +35,7 @@
 
 #include "check.h"
 #include "envelope.h"
+#include "helo.h"
 #include "mx_child.h"
 #include "mx_client.h"
 #include "mx_linger.h"
@@ -47,7 +50,7 @@
 #error RCPTCHECKS_CDB must be defined (the Makefile takes it from conf-rcptchecks)
 #endif
 
-#define USAGE "rcptchecks [ -c cdb | -g group [ -f file ] [ -D sql ] [ -A sql ] [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ] [ -u secs ] [ -M m ] [ -q name ] [ -L name ] [ -l bytes ] [ -t secs ] [ -n ] [ -E checks ] [ -W checks ] [ -S cdb ] [ -R zone ]... [ -y secs ] [ -Y ] child..."
+#define USAGE "rcptchecks [ -c cdb | -g group [ -f file ] [ -D sql ] [ -A sql ] [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ] [ -u secs ] [ -M m ] [ -q name ] [ -L name ] [ -l bytes ] [ -t secs ] [ -n ] [ -E checks ] [ -W checks ] [ -S cdb ] [ -R zone ]... [ -y secs ] [ -Y ] [ -F secs ] [ -O policy ] [ -P policy ] child..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
 char const *PROG = "rcptchecks" ;
@@ -97,7 +100,7 @@ int main (int argc, char const *const *argv)
   proxy_conf pc = { .chk = &chk, .linemax = 1000, .idle_ms = 1200000 } ;
   proxy_stats st = { 0 } ;
   static char ipt[MX_CLIENT_IPTEXT] ;   /* chk (static) keeps a pointer to it */
-  static envelope env = { .dns_ms = 5000 } ;
+  static envelope env = { .dns_ms = 5000, .spf = { .ms = 5000 } } ;
   char const *warn_list = 0 ;
   int cdb_given = 0, sql_only = 0, fds[2] = { 0, 1 } ;
   char const *const *args = argv ;   /* as given, for the SQL handover */
@@ -109,7 +112,7 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "c:g:f:D:A:T:Ce:N:d:u:M:q:L:l:t:nE:W:S:R:y:Y", &l) ;
+      int opt = subgetopt_r(argc, argv, "c:g:f:D:A:T:Ce:N:d:u:M:q:L:l:t:nE:W:S:R:y:YF:O:P:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -144,6 +147,9 @@ int main (int argc, char const *const *argv)
         }
         case 'y' : env.dns_ms = secs(l.arg, 60000) ; if (!env.dns_ms) dieusage() ; break ;
         case 'Y' : env.rhsbl_temp = 1 ; break ;
+        case 'F' : env.spf.ms = secs(l.arg, 60000) ; if (!env.spf.ms) dieusage() ; break ;
+        case 'O' : if (!spf_policy_scan(l.arg, &env.spf.softfail)) dieusage() ; break ;
+        case 'P' : if (!spf_policy_scan(l.arg, &env.spf.permerror)) dieusage() ; break ;
         default : dieusage() ;
       }
     }
@@ -154,11 +160,19 @@ int main (int argc, char const *const *argv)
   if (warn_list && !envelope_modes(&env, warn_list, ENV_WARN)) dieusage() ;
   if ((cdb_given && src.group) || (sql_only && !src.group) || (src.group && !*src.group)) dieusage() ;
 
-  mx_client_ip(&ip, ipt) ;
+  env.spf.client_known = mx_client_ip(&ip, ipt) ;
   chk.ip = ipt ;
   env.client = ip ;
   env.ip = ipt ;
   chk.env = &env ;
+  {
+    /* SPF's receiver: the name tcpserver gives this end (-l name; not
+       its "0" of -l0), or the host's */
+    static struct utsname u ;
+    char const *x = getenv("TCPLOCALHOST") ;
+    if (x && strchr(x, '.') && helo_is_domain(x, strlen(x))) env.spf.receiver = x ;
+    else if (!uname(&u) && u.nodename[0]) env.spf.receiver = u.nodename ;
+  }
   pc.relay = !!getenv("RELAYCLIENT") ;
   if (pc.relay)
     /* the session's one line: the decision is made here */
