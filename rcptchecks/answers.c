@@ -85,7 +85,11 @@ static void child_answer (engine *e, engine_answer const *a, size_t n)
       {
         /* 235: trusted from now on, and still followed command by
            command: no verb off the allow-list reaches the server */
-        if (code == 235) e->stats->trusted = e->trusted = 1 ;
+        if (code == 235)
+        {
+          e->stats->trusted = e->trusted = 1 ;
+          spf_reset(&e->env->spf) ;   /* no SPF mark for a client that authenticated (inside a transaction, for a server that allows it) */
+        }
         e->mode = M_COMMAND ;
       }
       break ;
