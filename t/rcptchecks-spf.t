@@ -231,6 +231,8 @@ subtest 'mxguard-report: the SPF words and results' => sub {
   is($rc, 0, 'the report reads the log') or diag $err;
   like($out, qr/^ +\d+  rcptchecks\/spf-rejected$/m, 'spf-rejected counted') or diag $out;
   unlike($out, qr/malformed/i, 'no malformed line');
+  like($out, qr/^SPF RESULTS PER DAY \(rcptchecks -E spf\)\n  day +count  result\n  undated +3  fail\n  undated +3  pass\n  undated +2  none\n/m, 'SPF results per day, most first') or diag $out;
+  like($out, qr/^  undated +1  temperror$/m, '... temperror once');
 };
 
 done_testing;
