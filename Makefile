@@ -97,7 +97,7 @@ rcptchecks/rcptchecks.o: rcptchecks/rcptchecks.c conf-cc conf-rcptchecks
 
 GREYSTORE = rcptchecks/greystore.o rcptchecks/greystore-any.o rcptchecks/greystore-lmdb.o rcptchecks/greystore-sql.o common/mx_sql.o
 
-RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o rcptchecks/engine.o rcptchecks/answers.o rcptchecks/verbs.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o common/mx_zonespec.o common/mx_sql.o common/mx_utf8.o common/mx_dnsname.o $(GREYSTORE) rcptchecks/greylist.o common/mx_rbl.o
+RCPTCHECKS = rcptchecks/rcptchecks.o rcptchecks/proxy.o rcptchecks/engine.o rcptchecks/answers.o rcptchecks/verbs.o common/mx_smtp.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/source.o rcptchecks/rcptaddr.o rcptchecks/envelope.o rcptchecks/helo.o rcptchecks/sender.o rcptchecks/senderline.o rcptchecks/listline.o rcptchecks/spf.o common/mx_spf.o common/mx_spfmacro.o common/mx_zonespec.o common/mx_sql.o common/mx_utf8.o common/mx_dnsname.o $(GREYSTORE) rcptchecks/greylist.o rcptchecks/spfallow.o common/mx_rbl.o
 
 rcptchecks/rcptchecks: $(RCPTCHECKS) common/mx_mariadb-static.o $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS) $(IDN2) $(LMDB)
@@ -181,7 +181,7 @@ t/unit/envelope-test: t/unit/envelope-test.o $(ENVELOPE_PARSE) t/unit/tap.o $(CO
 
 # the session engine on bytes alone; the recipient source is the test's stub
 t/unit/engine-test.o: CPPFLAGS += -Ircptchecks
-ENGINE = rcptchecks/engine.o rcptchecks/answers.o rcptchecks/verbs.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/envelope.o common/mx_zonespec.o common/mx_fifo.o common/mx_log.o common/mx_secs.o
+ENGINE = rcptchecks/engine.o rcptchecks/answers.o rcptchecks/verbs.o rcptchecks/check.o rcptchecks/tarpit.o rcptchecks/envelope.o rcptchecks/spf.o common/mx_spf.o common/mx_spfmacro.o common/mx_zonespec.o common/mx_fifo.o common/mx_log.o common/mx_secs.o
 t/unit/engine-test: t/unit/engine-test.o $(ENGINE) $(ENVELOPE_PARSE) t/unit/tap.o $(COMMON_IP) $(DNS_SEALED) conf-ld
 	$(LINK) $(SKALIBS) $(IDN2)
 
@@ -256,7 +256,7 @@ asan:
 # FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME (new inputs go to a
 # temporary directory) and fails if one crashes; the input that crashed
 # it is left as fuzz/NAME-crash-*. "make -j2 fuzz" runs two at a time.
-FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq cache rules refuse spf greydb
+FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq cache rules refuse spf greydb spfallow
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 # FUZZ_RUNS=N: stop each harness after N inputs too, whichever comes first
@@ -291,6 +291,7 @@ FUZZ_MAXLEN_cache    = 4096
 FUZZ_MAXLEN_rules    = 2048
 FUZZ_MAXLEN_spf      = 4096
 FUZZ_MAXLEN_greydb   = 1200
+FUZZ_MAXLEN_spfallow = 4096
 
 fuzz/%.o: %.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -I$(<D) -c -o $@ $<
@@ -306,13 +307,14 @@ fuzz/listline-fuzz: fuzz/listline-fuzz.o fuzz/listline.o fuzz/mx_dnsname.o fuzz/
 fuzz/patterns-fuzz: fuzz/patterns-fuzz.o fuzz/mx_classify.o
 fuzz/utf8-fuzz:     fuzz/utf8-fuzz.o fuzz/mx_utf8.o fuzz/mx_text.o
 fuzz/netlist-fuzz: fuzz/netlist-fuzz.o fuzz/mx_net.o fuzz/mx_ip.o fuzz/mx_text.o
-fuzz/session-fuzz: fuzz/session-fuzz.o fuzz/engine.o fuzz/answers.o fuzz/verbs.o fuzz/check.o fuzz/tarpit.o fuzz/envelope.o fuzz/mx_zonespec.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o fuzz/mx_fifo.o fuzz/mx_log.o fuzz/mx_secs.o
+fuzz/session-fuzz: fuzz/session-fuzz.o fuzz/engine.o fuzz/answers.o fuzz/verbs.o fuzz/check.o fuzz/tarpit.o fuzz/envelope.o fuzz/spf.o fuzz/mx_spf.o fuzz/mx_spfmacro.o fuzz/mx_zonespec.o fuzz/helo.o fuzz/sender.o fuzz/senderline.o fuzz/listline.o fuzz/rcptaddr.o fuzz/mx_dnsname.o fuzz/mx_smtp.o fuzz/mx_text.o fuzz/mx_ip.o fuzz/mx_utf8.o fuzz/mx_fifo.o fuzz/mx_log.o fuzz/mx_secs.o
 fuzz/starttls-fuzz: fuzz/starttls-fuzz.o fuzz/session.o fuzz/mx_smtp.o fuzz/mx_fifo.o
 fuzz/cache-fuzz:    fuzz/cache-fuzz.o fuzz/cache.o fuzz/cachefile.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/rules-fuzz:    fuzz/rules-fuzz.o fuzz/rules.o
 fuzz/refuse-fuzz:   fuzz/refuse-fuzz.o fuzz/mx_refuse.o
 fuzz/spf-fuzz:      fuzz/spf-fuzz.o fuzz/mx_spf.o fuzz/mx_spfmacro.o
 fuzz/greydb-fuzz:   fuzz/greydb-fuzz.o fuzz/greyline.o fuzz/greystore.o fuzz/mx_ip.o fuzz/mx_text.o
+fuzz/spfallow-fuzz: fuzz/spfallow-fuzz.o fuzz/spfallow.o fuzz/listline.o fuzz/mx_dnsname.o fuzz/mx_text.o fuzz/mx_utf8.o
 $(filter-out fuzz/dnsq-fuzz,$(FUZZERS)):
 	$(FUZZ_CC) -o $@ $^ $(SKALIBS) $(IDN2)
 # mx_dnsq's answer parser, unsealed: libowfat alone, no skalibs

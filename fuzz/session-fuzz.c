@@ -13,6 +13,12 @@
  *   3 t          the clock moves on t x 50 ms
  *   4            the client's input ends
  *   5            the server's output ends
+ * The SPF check (spf.h) is off, on or warn-only by the input's length
+ * (modulo 3), on a scripted lookup (mx_dns_spf_ask below): the sender
+ * domains of the command list get "-all" with an explanation, "~all",
+ * "+all" or no answer in time, by the length again, and softfail and
+ * permerror are accepted, deferred or refused by the length too (its
+ * settings -O softfail=, -O permerror=, as rcptchecks parses them).
  * The server is a model: it answers each command it receives (354 to
  * DATA, then takes the data to CRLF.CRLF), and tags each reply with the
  * number of the command it answers.
@@ -28,8 +34,13 @@
  *    most once, and well-formed replies only;
  *  - nothing is lost or duplicated in DATA: each message the server got
  *    is a run of bytes the client sent, and the engine counts exactly
- *    the bytes the server got as data.
+ *    the bytes the server got as data;
+ *  - but for the Received-SPF field: exactly the transaction's field
+ *    (printable ASCII, CRLF-ended lines of at most 998 bytes, folded
+ *    with a TAB) at the head of the data, once, only with the check on
+ *    and never for a trusted client.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +63,25 @@ char const *PROG = "session-fuzz" ;
 void strerr_warnv (char const *const *v, unsigned int n) { (void)v ; (void)n ; }
 /* no DNS: the checks that ask it are off, and it would fail */
 int mx_dns_all (mx_dns_query *q, size_t n, unsigned int ms) { (void)q ; (void)n ; (void)ms ; return -1 ; }
+
+/* the scripted lookup of the SPF check */
+static unsigned int spf_pick ;
+void mx_dns_spf_start (mx_spf_dnsctx *c, unsigned int ms) { c->deadline_ms = ms ; }
+int mx_dns_spf_ask (void *ctx, enum mx_spf_qtype type, char const *name, mx_spf_answer *out)
+{
+  static char const *const recs[] = { "v=spf1 -all exp=why.example.com", "v=spf1 ~all", "v=spf1 +all", 0 } ;
+  char const *rec = !strcmp(name, "why.example.com") ? "no mail from %{i} for %{d}" : recs[spf_pick % 4] ;
+  size_t n ;
+  (void)ctx ;
+  if (!rec) return 0 ;   /* no answer in time */
+  memset(out, 0, offsetof(mx_spf_answer, buf)) ;
+  if (type != MX_SPF_Q_TXT) return 1 ;
+  n = strlen(rec) ;
+  out->buf[0] = (unsigned char)(n >> 8) ; out->buf[1] = (unsigned char)n ;
+  memcpy(out->buf + 2, rec, n) ;
+  out->len = n + 2 ; out->n = 1 ;
+  return 1 ;
+}
 
 int source_domain (source *s, char const *domain) { (void)s ; return !strcmp(domain, "example.org") ; }
 int source_address (source *s, char const *key) { (void)s ; return !strcmp(key, "alice@example.org") || !strcmp(key, "bob-default@example.org") ; }
@@ -98,9 +128,36 @@ static struct
   int inclosed ;                /* the engine ended its input */
   int pending[ENGINE_QMAX * 4] ; /* kinds of the commands to answer, in order */
   unsigned int npending ;
+  char field[SPF_FIELD_MAX] ;   /* the Received-SPF field the data must start with, from its 354 */
+  size_t fieldlen ;
+  int datastart ;               /* no byte of this message taken yet */
 } srv ;
 
-enum kind { K_EHLO, K_HELO, K_DATA, K_DATAEND, K_AUTH, K_AUTHLINE, K_QUIT, K_OTHER } ;
+enum kind { K_EHLO, K_HELO, K_DATA, K_DATAEND, K_AUTH, K_AUTHLINE, K_QUIT, K_MAIL, K_OTHER } ;
+
+/* The field of the transaction: taken when its MAIL reaches the
+   server, dropped when the server refuses that MAIL, at RSET, HELO,
+   EHLO, the end of the data and a 235; well-formed, and only from a
+   check that is on, for an untrusted client. */
+static char txfield[SPF_FIELD_MAX] ;
+static size_t txfieldlen ;
+static void tx_take (void)
+{
+  size_t k, col = 0 ;
+  txfieldlen = env.spf.fieldlen ;
+  if (!txfieldlen) return ;
+  must(env.mode[ENV_SPF] != ENV_OFF && !eng.trusted) ;
+  must(txfieldlen <= sizeof txfield) ;
+  memcpy(txfield, env.spf.field, txfieldlen) ;
+  must(txfieldlen > 16 && !memcmp(txfield, "Received-SPF: ", 14) && !memcmp(txfield + txfieldlen - 2, "\r\n", 2)) ;
+  for (k = 0 ; k < txfieldlen ; k++)
+  {
+    unsigned char c = (unsigned char)txfield[k] ;
+    if (c == '\r') { must(k + 1 < txfieldlen && txfield[k+1] == '\n') ; must(k + 2 == txfieldlen || txfield[k+2] == '\t') ; col = 0 ; k++ ; continue ; }
+    must((c >= 32 && c < 127) || c == '\t') ;
+    must(++col <= 998) ;
+  }
+}
 
 static void run (void) { engine_run(&eng, now) ; if (engine_end_childin(&eng)) srv.inclosed = 1 ; }
 
@@ -156,8 +213,10 @@ static void server_line (char const *l, size_t n)
       }
     }
   }
+  if (v == VERB_MAIL) tx_take() ;
+  if (v == VERB_RSET || v == VERB_EHLO || v == VERB_HELO) txfieldlen = 0 ;
   srv.pending[srv.npending++] = v == VERB_EHLO ? K_EHLO : v == VERB_HELO ? K_HELO : v == VERB_DATA ? K_DATA
-    : v == VERB_AUTH ? K_AUTH : v == VERB_QUIT ? K_QUIT : K_OTHER ;
+    : v == VERB_AUTH ? K_AUTH : v == VERB_QUIT ? K_QUIT : v == VERB_MAIL ? K_MAIL : K_OTHER ;
 }
 
 /* the server takes what the engine wrote for it */
@@ -177,6 +236,18 @@ static void server_take (void)
   {
     char const *b = srv.buf + i ;
     size_t have = srv.len - i, k, end = 0 ;
+    if (srv.data && srv.datastart)
+    {
+      /* the transaction's field first, whole, once */
+      if (!have) break ;
+      srv.datastart = 0 ;
+      if (srv.fieldlen)
+      {
+        must(have >= srv.fieldlen && !memcmp(b, srv.field, srv.fieldlen)) ;
+        i += srv.fieldlen ;
+        continue ;
+      }
+    }
     if (srv.data)
     {
       /* the end: CRLF.CRLF, or "." CRLF at the very start */
@@ -187,6 +258,7 @@ static void server_take (void)
       must(sent_has(b, end)) ;
       srv.databytes += end ;
       srv.data = 0 ;
+      txfieldlen = 0 ;
       srv.pending[srv.npending++] = K_DATAEND ;
     }
     else
@@ -232,15 +304,20 @@ static void server_answer (unsigned int v)
       case K_HELO : snprintf(r, sizeof r, "250 #%u server\r\n", tag) ; srv.offered = 0 ; break ;
       case K_DATA :
         if (refuse) snprintf(r, sizeof r, "554 #%u no\r\n", tag) ;
-        else { snprintf(r, sizeof r, "354 #%u go\r\n", tag) ; srv.data = 1 ; }
+        else
+        {
+          snprintf(r, sizeof r, "354 #%u go\r\n", tag) ; srv.data = 1 ;
+          srv.datastart = 1 ; srv.fieldlen = txfieldlen ; memcpy(srv.field, txfield, txfieldlen) ;
+        }
         break ;
       case K_AUTH :
       case K_AUTHLINE :
         if (refuse) snprintf(r, sizeof r, "535 #%u no\r\n", tag) ;
         else if (srv.pending[i] == K_AUTH) { snprintf(r, sizeof r, "334 #%u\r\n", tag) ; srv.authline = 1 ; }
-        else { snprintf(r, sizeof r, "235 #%u ok\r\n", tag) ; srv.trusted = 1 ; }
+        else { snprintf(r, sizeof r, "235 #%u ok\r\n", tag) ; srv.trusted = 1 ; txfieldlen = 0 ; }
         break ;
       case K_QUIT : snprintf(r, sizeof r, "221 #%u bye\r\n", tag) ; srv.quit = 1 ; break ;
+      case K_MAIL : if (refuse) txfieldlen = 0 ; /* fall through */
       default : snprintf(r, sizeof r, refuse ? "550 #%u no\r\n" : "250 #%u ok\r\n", tag) ; break ;
     }
     say(r) ;
@@ -296,8 +373,17 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
   memset(&chk, 0, sizeof chk) ;
   memset(&st, 0, sizeof st) ;
   memset(&srv, 0, sizeof srv) ;
+  txfieldlen = 0 ;
   env.ip = chk.ip = "192.0.2.7" ;
   env.dns_ms = 1 ;
+  env.mode[ENV_SPF] = size % 3 == 0 ? ENV_OFF : size % 3 == 1 ? ENV_ON : ENV_WARN ;
+  env.spf.ms = 1 ; env.spf.client_known = 1 ; env.spf.receiver = "mx.example.org" ;
+  env.client.ip[0] = (char)0xc0 ; env.client.ip[2] = 2 ; env.client.ip[3] = 7 ;
+  spf_pick = (unsigned int)(size / 3) ;
+  {
+    static char const *const pol[] = { "softfail=accept", "softfail=defer", "softfail=reject", "permerror=reject" } ;
+    must(spf_option(&env.spf, pol[(size / 12) % 4])) ;
+  }
   if (data[0] & 1) env.mode[ENV_PIPELINING] = data[0] & 2 ? ENV_WARN : ENV_ON ;
   if (data[0] & 4) env.mode[ENV_NONSMTP] = data[0] & 8 ? ENV_WARN : ENV_ON ;
   if (data[0] & 16) env.mode[ENV_SENDER_FQDN] = ENV_ON ;

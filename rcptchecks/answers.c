@@ -75,7 +75,7 @@ static void child_answer (engine *e, engine_answer const *a, size_t n)
       break ;
     case O_DATA :
       if (e->mode != M_HELD) break ;   /* the session is ending */
-      if (code == 354) { datascan_start(&e->scan) ; e->mode = M_DATA ; }
+      if (code == 354) { datascan_start(&e->scan) ; e->mode = M_DATA ; engine_data_head(e) ; }
       else e->mode = M_COMMAND ;
       break ;
     case O_AUTH :
@@ -85,7 +85,11 @@ static void child_answer (engine *e, engine_answer const *a, size_t n)
       {
         /* 235: trusted from now on, and still followed command by
            command: no verb off the allow-list reaches the server */
-        if (code == 235) e->stats->trusted = e->trusted = 1 ;
+        if (code == 235)
+        {
+          e->stats->trusted = e->trusted = 1 ;
+          spf_reset(&e->env->spf) ;   /* no SPF mark for a client that authenticated (inside a transaction, for a server that allows it) */
+        }
         e->mode = M_COMMAND ;
       }
       break ;

@@ -41,8 +41,13 @@ static void logit (check const *c, char const *shown, char const *result, unsign
   int dry = c->dryrun || (c->greyword && !strcmp(result, "greylisted") && c->greywarn) ;
   mx_secs_fmt(d, delay) ;
   if (detail) mx_warn(c->ip, "helo=<", helo, "> from=<", from, "> rcpt=<", shown, "> result=", result, c->dryrun ? " dryrun=1" : "", " error=", detail) ;
-  else mx_info(c->ip, "helo=<", helo, "> from=<", from, "> rcpt=<", shown, "> result=", result, dry ? " dryrun=1" : "", " delay=", d,
-               c->greyword ? " greylist=" : "", c->greyword ? c->greyword : "") ;
+  else
+  {
+    /* the transaction's SPF result, last: the report reads the line from its end */
+    char const *sw = c->env ? spf_word(&c->env->spf) : 0 ;
+    mx_info(c->ip, "helo=<", helo, "> from=<", from, "> rcpt=<", shown, "> result=", result, dry ? " dryrun=1" : "", " delay=", d,
+            c->greyword ? " greylist=" : "", c->greyword ? c->greyword : "", sw ? " spf=" : "", sw ? sw : "") ;
+  }
 }
 
 /* a postmaster or abuse address, which a blocklisted client may still

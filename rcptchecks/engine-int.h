@@ -26,6 +26,11 @@ extern int engine_pipelining (engine *e, enum owed w) ;
    session when one answers nothing (answers.c). */
 extern void engine_child_replies (engine *e) ;
 
+/* The data phase begins (the child said 354): the transaction's
+   Received-SPF field (spf.h), if any, goes to the child ahead of the
+   client's bytes, once. */
+extern void engine_data_head (engine *e) ;
+
 /* Gives the client every answer that is due, in order (answers.c). */
 extern void engine_answers (engine *e) ;
 

@@ -191,6 +191,16 @@ static void too_long (engine *e)
   else owe_local(e, r, sizeof r - 1, 0, 0) ;
 }
 
+/* The child has taken everything before DATA when it says 354, so
+   there is room; a field that would not fit is left out rather than
+   cut. Not counted in databytes: those are the client's. */
+void engine_data_head (engine *e)
+{
+  spf *f = &e->env->spf ;
+  if (f->fieldlen && mx_fifo_room(&e->tochild) >= f->fieldlen) put_child(e, f->field, f->fieldlen) ;
+  f->fieldlen = 0 ;   /* one field per transaction */
+}
+
 /* Client bytes in the data phase: relayed as they are, up to the end. */
 static void data_bytes (engine *e)
 {

@@ -37,7 +37,9 @@
  *
  * After DATA, AUTH, EHLO and HELO the proxy reads no further command
  * until the child's answer has been passed on: a 354 starts the data
- * phase (bytes relayed as they are until CRLF.CRLF, see mx_smtp.h for the
+ * phase (the transaction's Received-SPF field first, spf.h, given the
+ * child once; then the client's bytes relayed as they are until
+ * CRLF.CRLF, see mx_smtp.h for the
  * bare-LF forms it refuses), a 334 makes the next line an AUTH answer, a
  * 235 trusts the client. A trusted client (235, or relay in the conf:
  * RELAYCLIENT) meets no recipient or envelope check (its MAIL and RCPT

@@ -22,7 +22,7 @@ extern char const *PROG ;
 static char const *const names[ENV_NCHECKS] =
 {
   "sender-access", "helo-syntax", "helo-fqdn", "helo-literal", "sender-fqdn",
-  "sender-domain", "rhsbl", "pipelining", "nonsmtp", "greylist"
+  "sender-domain", "rhsbl", "spf", "pipelining", "nonsmtp", "greylist"
 } ;
 
 int envelope_modes (envelope *e, char const *list, enum envelope_mode m)
@@ -32,7 +32,7 @@ int envelope_modes (envelope *e, char const *list, enum envelope_mode m)
     size_t n = strcspn(list, ",") ;
     unsigned int i ;
     if (n == 3 && !memcmp(list, "all", 3))
-      for (i = 0 ; i < ENV_NCHECKS ; i++) { if ((m == ENV_WARN || (i != ENV_ACCESS && i != ENV_RHSBL)) && i != ENV_GREYLIST) e->mode[i] = (unsigned char)m ; }
+      for (i = 0 ; i < ENV_NCHECKS ; i++) { if (i != ENV_SPF && i != ENV_GREYLIST && (m == ENV_WARN || (i != ENV_ACCESS && i != ENV_RHSBL))) e->mode[i] = (unsigned char)m ; }
     else
     {
       for (i = 0 ; i < ENV_NCHECKS ; i++) if (strlen(names[i]) == n && !memcmp(list, names[i], n)) break ;
@@ -59,6 +59,7 @@ void envelope_reset (envelope *e)
   e->sender_ok = 0 ;
   e->in_transaction = 0 ;
   e->smtputf8 = 0 ;
+  spf_reset(&e->spf) ;
 }
 
 void envelope_helo (envelope *e, char const *arg, size_t len)
@@ -66,6 +67,7 @@ void envelope_helo (envelope *e, char const *arg, size_t len)
   shown(e->helo, arg, len) ;
   e->helo_given = 1 ;
   e->helo_verdict = helo_judge(arg, len, &e->client) ;
+  spf_helo(&e->spf, arg, len) ;
   envelope_reset(e) ;
 }
 
@@ -87,6 +89,8 @@ struct mailctx_s
   enum sender_form form ;
   sender s ;
   char extra[ENV_SHOWN_MAX + 64] ;   /* REJECT text, zone name */
+  char spfsender[2 * SENDER_MAX + 2] ;
+  spf_verdict spfv ;
 } ;
 
 static int refuse (verdict *v, int check, char const *result, char const *code, char const *text)
@@ -258,9 +262,34 @@ static int check_dns (mailctx *m, verdict *v)
   return 0 ;
 }
 
+/* SPF (spf.h): the sender as local@domain (the domain in A-labels, as
+   the DNS asks it), "" for "<>" (the HELO identity) */
+static int check_spf (mailctx *m, verdict *v)
+{
+  envelope *e = m->e ;
+  if (!e->mode[ENV_SPF] || e->sender_ok || m->form == SENDER_TOOLONG) return 0 ;
+  if (m->form == SENDER_NULL) m->spfsender[0] = 0 ;
+  else if (m->s.domain[0])
+  {
+    size_t dl = strlen(m->s.domain) ;
+    memcpy(m->spfsender, m->s.addr, m->s.locallen) ;
+    m->spfsender[m->s.locallen] = '@' ;
+    memcpy(m->spfsender + m->s.locallen + 1, m->s.domain, dl + 1) ;
+  }
+  else strcpy(m->spfsender, m->s.addr) ;
+  spf_mail(&e->spf, &e->client, m->spfsender, &m->spfv) ;
+  if (!m->spfv.code)
+  {
+    char const *w = spf_word(&e->spf) ;
+    if (w) mx_info(e->ip, "helo=<", e->helo, "> from=<", e->from, "> result=", m->spfv.result, " spf=", w) ;
+    return 0 ;
+  }
+  return refuse(v, ENV_SPF, m->spfv.result, m->spfv.code, m->spfv.text) ;
+}
+
 /* the MAIL stage, in order: a check returns 1 (refused: v says how),
    0 (passed) or -1 (the transaction is lifted out of the rest) */
-static int (*const mail_stage[]) (mailctx *, verdict *) = { check_access, check_helo, check_sender_form, check_dns } ;
+static int (*const mail_stage[]) (mailctx *, verdict *) = { check_access, check_helo, check_sender_form, check_dns, check_spf } ;
 
 int envelope_mail (envelope *e, char const *arg, rcptaddr_from const *f, char *reply, size_t *replylen)
 {
@@ -278,6 +307,7 @@ int envelope_mail (envelope *e, char const *arg, rcptaddr_from const *f, char *r
     else if (!dl) memcpy(e->greysender, m.s.addr, strlen(m.s.addr) + 1) ;
   }
   e->sender_ok = 0 ;
+  spf_reset(&e->spf) ;   /* a result is this transaction's only */
   for (i = 0 ; i < sizeof mail_stage / sizeof *mail_stage ; i++)
   {
     verdict v = { 0, 0, 0, 0, 0 } ;
@@ -287,8 +317,9 @@ int envelope_mail (envelope *e, char const *arg, rcptaddr_from const *f, char *r
     {
       int warn = e->mode[v.check] == ENV_WARN ;
       size_t n = 0, l ;
+      char const *sw = v.check == ENV_SPF ? spf_word(&e->spf) : 0 ;
       if (v.detail) mx_info(e->ip, "helo=<", e->helo, "> from=<", e->from, "> result=", v.result, warn ? " dryrun=1" : "", " zone=", v.detail) ;
-      else mx_info(e->ip, "helo=<", e->helo, "> from=<", e->from, "> result=", v.result, warn ? " dryrun=1" : "") ;
+      else mx_info(e->ip, "helo=<", e->helo, "> from=<", e->from, "> result=", v.result, warn ? " dryrun=1" : "", sw ? " spf=" : "", sw ? sw : "") ;
       if (warn) continue ;
       /* "CODE <addr>: text", cut to one reply line */
       l = strlen(v.code) ; memcpy(reply, v.code, l) ; n = l ;
@@ -299,6 +330,7 @@ int envelope_mail (envelope *e, char const *arg, rcptaddr_from const *f, char *r
       reply[n++] = '\r' ; reply[n++] = '\n' ;
       *replylen = n ;
       e->from[0] = 0 ;   /* no transaction */
+      spf_reset(&e->spf) ;
       return 0 ;
     }
   }

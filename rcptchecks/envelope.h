@@ -23,7 +23,13 @@
  * problem) and the RHSBL zones (rblenv's zone syntax, filters and
  * weights; 550 5.7.1 naming the zone at a score of 1, or 451 4.7.1 with
  * -Y; a timeout is not a listing; answers outside 127/8 or
- * 127.255.255.x never count and are logged as configuration faults).
+ * 127.255.255.x never count and are logged as configuration faults),
+ * and last SPF (spf.h: 550 5.7.23 on fail, 451 4.7.24 on temperror,
+ * softfail and permerror by policy; every evaluation logged with its
+ * spf= word, and its Received-SPF field put at the head of the message
+ * data by the engine). "all" in -E and -W names every check but spf,
+ * which changes the message (and -E all neither the access list nor
+ * the RHSBL zones, which need their files and zones).
  * The null sender "<>" meets none of the sender checks; a path longer
  * than RFC 5321's 256 bytes is refused (553 5.1.7) when any sender check
  * is on, rather than checked cut short. A second MAIL inside a
@@ -51,12 +57,13 @@
 #include "mx_ip.h"
 #include "rcptaddr.h"
 #include "sender.h"
+#include "spf.h"
 #include "mx_zonespec.h"
 
 enum envelope_check
 {
   ENV_ACCESS, ENV_HELO_SYNTAX, ENV_HELO_FQDN, ENV_HELO_LITERAL, ENV_SENDER_FQDN,
-  ENV_SENDER_DOMAIN, ENV_RHSBL, ENV_PIPELINING, ENV_NONSMTP, ENV_GREYLIST, ENV_NCHECKS
+  ENV_SENDER_DOMAIN, ENV_RHSBL, ENV_SPF, ENV_PIPELINING, ENV_NONSMTP, ENV_GREYLIST, ENV_NCHECKS
 } ;
 enum envelope_mode { ENV_OFF, ENV_ON, ENV_WARN } ;
 
@@ -85,6 +92,7 @@ struct envelope_s
   int smtputf8 ;                   /* and it declared SMTPUTF8 (RFC 6531) */
   int pipelining_logged ;          /* a warn-only pipelining check logs once */
   char greysender[SENDER_MAX + 1] ; /* the sender as greylisting keys it (greylist.h): "" for <> */
+  spf spf ;                        /* -E spf: its configuration and this transaction's result (spf.h) */
 } ;
 
 /* Parses a -E or -W list ("helo-syntax,sender-domain,...", or "all")

@@ -14,8 +14,13 @@
  * the DNSWL allow threshold (RBLSCORE <= dnswl, default -1). Selective
  * (only): with GREY_ONLY_RDNS only clients whose reverse DNS class
  * (SMTPDELAY_CLASS, from smtp-delay or smtp-screen) is none or dynamic,
- * with GREY_ONLY_DNSBL only clients with RBLSCORE above 0; with both,
- * either. A store that cannot be opened, read or written lets the
+ * with GREY_ONLY_DNSBL only clients with RBLSCORE above 0, with
+ * GREY_ONLY_SPF only transactions whose SPF result (spf.h, evaluated at
+ * MAIL) is other than pass; with several, any one. With spfallow (-O
+ * spfallow=file, spfallow.h), a transaction whose SPF result is pass for
+ * a listed domain or a subdomain of one is never greylisted; the file is
+ * read at the first such pass of the session, and one that cannot be
+ * used is warned about once and greylisting goes on without it. A store that cannot be opened, read or written lets the
  * recipient through (greylist=error, and a warning with the reason):
  * greylisting never loses or bounces mail.
  */
@@ -25,9 +30,11 @@
 #include <stddef.h>
 #include "envelope.h"
 #include "greystore.h"
+#include "spfallow.h"
 
 #define GREY_ONLY_RDNS 1
 #define GREY_ONLY_DNSBL 2
+#define GREY_ONLY_SPF 4
 
 typedef struct greylist_s greylist ;
 struct greylist_s
@@ -38,9 +45,14 @@ struct greylist_s
   unsigned int only ;          /* GREY_ONLY_ bits, 0: every client */
   int dnswl ;                  /* the allow threshold */
   int warn ;                   /* -W greylist: log, never defer */
+  char const *spfallow ;       /* the allow-list's file, or 0 */
   /* the client, read once (greylist_client) */
   char net[GREY_NET_MAX + 1] ;
   char const *skip ;           /* the skip word for every RCPT, or 0 */
+  int cause ;                  /* only: the client gave a cause of its own (rdns, dnsbl) */
+  int allow_state ;            /* spfallow: 0 not read yet, 1 read, -1 unusable */
+  size_t allowlen ;
+  char allow[SPFALLOW_LIST_MAX] ;
   int store_failed ;           /* a warning was logged */
 } ;
 

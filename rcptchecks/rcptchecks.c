@@ -5,8 +5,8 @@
  *          [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ]
  *          [ -u secs ] [ -M m ] [ -q name ] [ -L name ] [ -l bytes ]
  *          [ -t secs ] [ -n ] [ -E checks ] [ -W checks ] [ -S cdb ]
- *          [ -R zone ]... [ -y secs ] [ -Y ] [ -G dir ] [ -I secs ]
- *          [ -O name=value ]... child...
+ *          [ -R zone ]... [ -y secs ] [ -Y ] [ -F secs ] [ -G dir ]
+ *          [ -I secs ] [ -O name=value ]... child...
  *
  * Runs child on two pipes and relays the session (proxy.h), deciding on
  * every RCPT (check.h) with the tarpit (tarpit.h) and the recipient
@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <skalibs/allreadwrite.h>
@@ -37,6 +38,7 @@
 #include "check.h"
 #include "envelope.h"
 #include "greylist.h"
+#include "helo.h"
 #include "mx_child.h"
 #include "mx_client.h"
 #include "mx_linger.h"
@@ -51,7 +53,7 @@
 #error RCPTCHECKS_CDB must be defined (the Makefile takes it from conf-rcptchecks)
 #endif
 
-#define USAGE "rcptchecks [ -c cdb | -g group [ -f file ] [ -D sql ] [ -A sql ] [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ] [ -u secs ] [ -M m ] [ -q name ] [ -L name ] [ -l bytes ] [ -t secs ] [ -n ] [ -E checks ] [ -W checks ] [ -S cdb ] [ -R zone ]... [ -y secs ] [ -Y ] [ -G dir ] [ -I secs ] [ -O name=value ]... child..."
+#define USAGE "rcptchecks [ -c cdb | -g group [ -f file ] [ -D sql ] [ -A sql ] [ -T secs ] [ -C ] ] [ -e delim ] [ -N n ] [ -d secs ] [ -u secs ] [ -M m ] [ -q name ] [ -L name ] [ -l bytes ] [ -t secs ] [ -n ] [ -E checks ] [ -W checks ] [ -S cdb ] [ -R zone ]... [ -y secs ] [ -Y ] [ -F secs ] [ -G dir ] [ -I secs ] [ -O name=value ]... child..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
 char const *PROG = "rcptchecks" ;
@@ -101,7 +103,7 @@ int main (int argc, char const *const *argv)
   proxy_conf pc = { .chk = &chk, .linemax = 1000, .idle_ms = 1200000 } ;
   proxy_stats st = { 0 } ;
   static char ipt[MX_CLIENT_IPTEXT] ;   /* chk (static) keeps a pointer to it */
-  static envelope env = { .dns_ms = 5000 } ;
+  static envelope env = { .dns_ms = 5000, .spf = { .ms = 5000 } } ;
   static greylist gl = { .conf = GREYCONF_DEFAULT, .v4 = 24, .v6 = 64, .dnswl = -1, .store = { .timeout = 5 } } ;
   char const *warn_list = 0 ;
   int cdb_given = 0, sql_only = 0, fds[2] = { 0, 1 } ;
@@ -114,7 +116,7 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "c:g:f:D:A:T:Ce:N:d:u:M:q:L:l:t:nE:W:S:R:y:YG:I:O:", &l) ;
+      int opt = subgetopt_r(argc, argv, "c:g:f:D:A:T:Ce:N:d:u:M:q:L:l:t:nE:W:S:R:y:YF:G:I:O:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -149,9 +151,12 @@ int main (int argc, char const *const *argv)
         }
         case 'y' : env.dns_ms = secs(l.arg, 60000) ; if (!env.dns_ms) dieusage() ; break ;
         case 'Y' : env.rhsbl_temp = 1 ; break ;
+        case 'F' : env.spf.ms = secs(l.arg, 60000) ; if (!env.spf.ms) dieusage() ; break ;
         case 'G' : gl.store.dir = l.arg ; break ;
         case 'I' : gl.conf.delay = number(l.arg, 86400) ; break ;
-        case 'O' : if (!greylist_option(&gl, l.arg)) strerr_dief2x(100, "bad -O setting ", l.arg) ; break ;
+        /* one settings option for the SPF check and greylisting, each
+           setting named (rcptchecks.8) */
+        case 'O' : if (!spf_option(&env.spf, l.arg) && !greylist_option(&gl, l.arg)) strerr_dief2x(100, "bad -O setting ", l.arg) ; break ;
         default : dieusage() ;
       }
     }
@@ -165,6 +170,7 @@ int main (int argc, char const *const *argv)
   if (env.mode[ENV_GREYLIST])
   {
     if (!gl.store.dir && !src.group) strerr_dief1x(100, "-E greylist or -W greylist needs a store: -G dir, or -g group") ;
+    if (((gl.only & GREY_ONLY_SPF) || gl.spfallow) && !env.mode[ENV_SPF]) strerr_dief1x(100, "-O only=spf and -O spfallow= need the SPF check: -E spf or -W spf") ;
     if (!gl.store.dir) { gl.store.group = src.group ; gl.store.cnf = src.cnf ; gl.store.timeout = src.timeout ; }
     gl.warn = env.mode[ENV_GREYLIST] == ENV_WARN ;
     chk.greyrcpt = &greylist_rcpt ;
@@ -172,12 +178,20 @@ int main (int argc, char const *const *argv)
     chk.greywarn = gl.warn ;
   }
 
-  mx_client_ip(&ip, ipt) ;
+  env.spf.client_known = mx_client_ip(&ip, ipt) ;
   if (chk.grey) greylist_client(&gl, &ip) ;
   chk.ip = ipt ;
   env.client = ip ;
   env.ip = ipt ;
   chk.env = &env ;
+  {
+    /* SPF's receiver: the name tcpserver gives this end (-l name; not
+       its "0" of -l0), or the host's */
+    static struct utsname u ;
+    char const *x = getenv("TCPLOCALHOST") ;
+    if (x && strchr(x, '.') && helo_is_domain(x, strlen(x))) env.spf.receiver = x ;
+    else if (!uname(&u) && u.nodename[0]) env.spf.receiver = u.nodename ;
+  }
   pc.relay = !!getenv("RELAYCLIENT") ;
   if (pc.relay)
     /* the session's one line: the decision is made here */

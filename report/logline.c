@@ -135,7 +135,8 @@ static int wordok (char const *s, size_t n)
 }
 
 /* t (n bytes) is what follows "> result=" at the end of a rcpt= line,
-   "WORD[ dryrun=1] delay=S.MMM[ greylist=WORD]": the word's length, or 0 */
+   "WORD[ dryrun=1] delay=S.MMM[ greylist=WORD][ spf=RESULT]": the word's
+   length, or 0 */
 static size_t rcpt_tail (char const *t, size_t n, int *dry, logline *l)
 {
   size_t w = 0, i ;
@@ -152,11 +153,13 @@ static size_t rcpt_tail (char const *t, size_t n, int *dry, logline *l)
   if (has(t + i, n - i, " greylist="))
   {
     /* greylisting's word (rcptchecks' greylist.h) */
-    size_t g = i + 10 ;
-    if (!wordok(t + g, n - g)) return 0 ;
-    l->grey = t + g ; l->greylen = n - g ;
-    return w ;
+    size_t g = i + 10, e = g ;
+    while (e < n && t[e] != ' ') e++ ;
+    if (!wordok(t + g, e - g)) return 0 ;
+    l->grey = t + g ; l->greylen = e - g ;
+    i = e ;
   }
+  if (has(t + i, n - i, " spf=") && wordok(t + i + 5, n - i - 5)) i = n ;
   return i == n ? w : 0 ;
 }
 
@@ -230,8 +233,8 @@ static char const *const rr_refused[] = { "unknown", "rbllate", "syntax", "nodom
 static char const *const rr_passed[] = { "known", "foreign", "postmaster", 0 } ;
 static char const *const rs_refused[] = { "too-many-unknown", "bare-lf", "lookups-failed", "out-of-step", "tempfail",
   "helo-invalid", "helo-not-fqdn", "helo-literal", "sender-not-fqdn", "sender-unknown", "sender-nullmx", "sender-tempfail",
-  "sender-rejected", "sender-too-long", "rhsbl", "pipelining", "nonsmtp", 0 } ;
-static char const *const rs_passed[] = { "quit", "client-eof", "child-exit", "child-421", "child-closed", "trusted", "sender-ok", 0 } ;
+  "sender-rejected", "sender-too-long", "rhsbl", "spf-rejected", "spf-deferred", "pipelining", "nonsmtp", 0 } ;
+static char const *const rs_passed[] = { "quit", "client-eof", "child-exit", "child-421", "child-closed", "trusted", "sender-ok", "spf-accepted", 0 } ;
 static char const *const st_refused[] = { "bare-lf", "out-of-step", 0 } ;
 static char const *const st_passed[] = { "quit", "client-eof", "child-exit", "child-421", "child-closed", 0 } ;
 static char const *const pe_refused[] = { "refused", 0 } ;

@@ -75,7 +75,7 @@ static char const *const scname[SC_N] = { "passed", "cached", "partial", "limite
 static struct
 {
   tally screen[2] ;
-  tally days, reasons, ips, rcpts, programs, results, messages, tls, senders, sdomains, grey ;
+  tally days, reasons, ips, rcpts, programs, results, messages, tls, senders, sdomains, grey, spf ;
   uint64_t lines, decisions, msgs, skipped[SKIP_N] ;
   int local ;
   char const *undated ;
@@ -111,6 +111,21 @@ static void tls_share (char const *day, char const *s, size_t len)
     for (i = 0 ; i + n <= len ; i++)
       if (!memcmp(s + i, w[k].word, n)) { add(&st.tls, day, strlen(day), w[k].col) ; return ; }
   }
+}
+
+/* rcptchecks' SPF lines (result=spf-...): "DAY RESULT" from spf= */
+static void spf_results (char const *day, logline const *l, char const *s, size_t len)
+{
+  char k[64] ;
+  size_t i, dl = strlen(day), n ;
+  if (l->rcpt || l->resultlen < 4 || memcmp(l->result, "spf-", 4)) return ;
+  for (i = 0 ; i + 5 <= len ; i++) if (!memcmp(s + i, " spf=", 5)) break ;
+  if (i + 5 > len || dl > 16) return ;
+  i += 5 ;
+  for (n = 0 ; i + n < len && n < 16 && s[i + n] >= 'a' && s[i + n] <= 'z' ; n++) ;
+  if (!n) return ;
+  memcpy(k, day, dl) ; k[dl] = ' ' ; memcpy(k + dl + 1, s + i, n) ;
+  add(&st.spf, k, dl + 1 + n, 0) ;
 }
 
 static int word_in (char const *s, size_t len, char const *w)
@@ -264,6 +279,7 @@ static void oneline (char const *s, size_t len)
   if (l.proglen == 8 && !memcmp(l.prog, "smtp-tls", 8)) tls_share(d, s, len) ;
   if (l.proglen == 11 && !memcmp(l.prog, "smtp-screen", 11)) screening(d, &l, s, len) ;
   if (l.grey) greylisting(d, &l) ;
+  if (l.proglen == 10 && !memcmp(l.prog, "rcptchecks", 10)) spf_results(d, &l, s, len) ;
   if (l.kind == KIND_REFUSED || l.kind == KIND_DRYRUN)
     add(&st.reasons, key, reason(key, &l, l.kind == KIND_DRYRUN), 0) ;
   if (l.kind == KIND_REFUSED)
@@ -597,7 +613,7 @@ int main (int argc, char const *const *argv)
     argc -= l.ind ; argv += l.ind ;
   }
   if ((st.want_rcpt || st.want_sender) && !st.listing) strerr_dieusage(100, USAGE) ;
-  st.senders.max = st.sdomains.max = max ;
+  st.senders.max = st.sdomains.max = st.spf.max = max ;
   st.screen[0].max = st.screen[1].max = max ;
   st.days.max = st.reasons.max = st.ips.max = st.rcpts.max = st.programs.max = st.results.max = st.messages.max = st.tls.max = st.grey.max = max ;
 
@@ -635,6 +651,7 @@ int main (int argc, char const *const *argv)
   ranked("RECIPIENTS REFUSED", "rcpt", "recipients", &st.rcpts, top, max) ;
   per_day("SENDERS REFUSED PER DAY (rcptchecks)", "sender", &st.senders, top, max) ;
   per_day("SENDER DOMAINS REFUSED PER DAY (rcptchecks)", "domain", &st.sdomains, top, max) ;
+  per_day("SPF RESULTS PER DAY (rcptchecks -E spf)", "result", &st.spf, 0, max) ;
   bykind("SESSIONS PER PROGRAM", "program", "programs", &st.programs, 0, 1, 0, max) ;
   bykind("DECISIONS BY PROGRAM AND RESULT", "program/result", "results", &st.results, 0, 0, top, max) ;
   ranked("OTHER MESSAGES OF THE PROGRAMS", "program level", "kinds", &st.messages, top, max) ;
