@@ -49,6 +49,7 @@ print $fh "big.test\npostmaster\@big.test\n";
 close $fh;
 
 my $n = 0;
+my $logs = '';    # every session's log, for mxguard-report
 # one session: (RCPT's reply, the greylist= word, the spf= word, the log)
 sub session {
   my (%a) = @_;
@@ -61,6 +62,7 @@ sub session {
              RBLLATE => undef, SMTPDELAY_CLASS => undef, %{ $a{env} || {} } },
     stdin => $conv, timeout => 30);
   is($rc, 0, 'rcptchecks exits 0') or diag $err;
+  $logs .= $err;
   my @r = grep { /^\d{3} / } split /\r\n/, $out;
   my ($g, $s) = $err =~ /rcpt=<alice\@example\.org> result=\S+(?: dryrun=1)? delay=[\d.]+ greylist=(\S+)(?: spf=(\S+))?$/m;
   return ($r[3] // '', $g // '', $s // '', $err);
@@ -113,6 +115,18 @@ subtest 'a list that cannot be used: warned, greylisting goes on without it' => 
   ($r, $g, $s, $log) = session(opts => ['-E', 'spf,greylist', '-O', "spfallow=$dir/missing"], from => 'w@big.test');
   like($r, qr/^451 4\.7\.1 /, 'a missing list: the mail greylisted');
   like($log, qr/spfallow=\Q$dir\E\/missing error=unable to read: /m, 'warned');
+};
+
+subtest 'mxguard-report: lines with greylist= and spf= both' => sub {
+  my $stamp = sprintf '@4000000065%06x00000000', 0;
+  my $text = join '', map { "$stamp $_\n" } grep { /^rcptchecks: / } split /\n/, $logs;
+  my $new = () = $text =~ / greylist=new spf=\w+$/mg;
+  ok($new >= 5, "the sessions above: $new deferred with an SPF result");
+  my ($rc, $out, $err) = run_cmd(argv => ["$top/report/mxguard-report"], stdin => $text);
+  is($rc, 0, 'mxguard-report') or diag $err;
+  unlike($out, qr/malformed/i, 'no malformed line') or diag $out;
+  like($out, qr/^  all\s+$new\s+0\s+0\s+100\.0%$/m, "greylisting: $new deferred, none back") or diag $out;
+  like($out, qr/^SPF RESULTS PER DAY/m, 'the SPF section') or diag $out;
 };
 
 subtest 'only=spf and spfallow= need the SPF check' => sub {
