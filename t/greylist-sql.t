@@ -4,7 +4,8 @@
 # rcptchecks-sql), in front of exim4 -bs: a first attempt deferred and
 # its row, a retry after the delay delivered and the network counted,
 # the auto-allow-list, 20 sessions at once with one new triplet (one
-# row, every sighting counted, none lost or doubled), and greydb -g.
+# row, every sighting counted, none lost or doubled), the greylisting
+# tables unusable (the mail passes, logged), and greydb -g.
 use strict;
 use warnings;
 use Test::More;
@@ -87,6 +88,18 @@ subtest '20 sessions at once, one new triplet: one row, every sighting counted' 
   is(scalar(grep { $_ eq 'new' } @words), 1, 'one session saw it new') or diag "@words";
   is(scalar(grep { $_ eq 'early' } @words), 19, 'the others too early');
   is($db->sql("SELECT COUNT(*), SUM(count) FROM greylist WHERE sender = 'burst\@sender.example'"), "1\t20\n", 'one row, count 20');
+};
+
+subtest 'the greylisting tables unusable, the recipient tables answering: the mail passes, logged' => sub {
+  $db->sql('RENAME TABLE greylist TO greylist_away');
+  my $before = () = $mta->messages;
+  my ($r, $log) = session(from => 'down@sender.example', ip => '192.0.2.200', data => 1);
+  like($r, qr/^250 /, 'the recipient accepted, not deferred');
+  like($log, qr/greylist=error$/m, 'logged greylist=error');
+  is($mta->wait_messages($before + 1), $before + 1, 'and the message delivered');
+  $db->sql('RENAME TABLE greylist_away TO greylist');
+  ($r, $log) = session(from => 'down@sender.example', ip => '192.0.2.200');
+  like($log, qr/greylist=new$/m, 'the table back: greylisted again as new');
 };
 
 subtest 'greydb -g' => sub {
