@@ -25,17 +25,8 @@ CREATE TABLE rcptchecks_domains (domain VARBINARY(255) NOT NULL PRIMARY KEY) ENG
 CREATE TABLE rcptchecks_addresses (address VARBINARY(320) NOT NULL PRIMARY KEY) ENGINE=InnoDB;
 INSERT INTO rcptchecks_domains VALUES ('example.org');
 INSERT INTO rcptchecks_addresses VALUES ('alice@example.org');
-CREATE TABLE greylist (
-  net VARBINARY(48) NOT NULL, sender VARBINARY(200) NOT NULL,
-  rcpt VARBINARY(200) NOT NULL,
-  first BIGINT UNSIGNED NOT NULL, passed BIGINT UNSIGNED NOT NULL,
-  count BIGINT UNSIGNED NOT NULL,
-  PRIMARY KEY (net, sender, rcpt)) ENGINE=InnoDB;
-CREATE TABLE greylist_nets (
-  net VARBINARY(48) NOT NULL PRIMARY KEY,
-  passes BIGINT UNSIGNED NOT NULL, last BIGINT UNSIGNED NOT NULL
-) ENGINE=InnoDB;
 SQL
+$g->sql(1, greylist_tables());
 my %mx = (mx1 => 'node1,node2,node3', mx2 => 'node2,node3,node1');
 my $mta = exim_child();
 

@@ -312,7 +312,7 @@ use Config;
 use Test::More ();
 
 our @EXPORT = qw(top tmpdir loopback_ip free_port wait_until make_cdb start_tcpserver
-  start_tinydns start_mariadb exim_child make_cert swaks smtp_connect silent_resolver);
+  start_tinydns start_mariadb exim_child make_cert swaks smtp_connect silent_resolver greylist_tables);
 
 my $TOP = abs_path(dirname(abs_path(__FILE__)) . '/../..');
 
@@ -591,6 +591,14 @@ sub make_cdb {
   my ($rc, $out, $err) = _run(argv => [@$tool, $path, "$path.tmp"], stdin => $text, timeout => 30);
   die "make_cdb: $tool->[0] failed ($rc): $out$err" if $rc;
   return $path;
+}
+
+# the greylisting tables as shipped (examples/sql/greylist.sql), less
+# its comments and GRANTs (the tests' SQL user is root)
+sub greylist_tables {
+  my $t = _slurp("$TOP/examples/sql/greylist.sql");
+  $t =~ s/^(?:--|GRANT).*\n//mg;
+  return $t;
 }
 
 # ---------------------------------------------------------------------------
