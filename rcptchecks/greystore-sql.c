@@ -147,6 +147,18 @@ enum grey_verdict greysql_check (greystore *g, greyconf const *c, uint64_t now, 
     if (rows) { n.passes = res[0] ; n.last = res[1] ; }
   }
   if (c->autoallow && n.passes >= c->autoallow && !greystore_stale_net(c, now, &n)) return GREY_ALLOWED ;
+  /* a read first, as the LMDB store does: a triplet that passed within
+     the last GREY_REFRESH seconds is decided without a write, so a
+     known sender's RCPT costs no commit (no log flush on every node) */
+  {
+    param p[3] = { { net, 0 }, { sender, 0 }, { rcpt, 0 } } ;
+    if (run(g, "SELECT first, passed, count FROM " GREY_SQL_TABLE WHERE_KEY, p, 3, res, 3, &rows) < 0) return GREY_ERROR ;
+    if (rows)
+    {
+      r->first = res[0] ; r->passed = res[1] ; r->count = res[2] ;
+      if (r->passed && r->passed <= now && now - r->passed < GREY_REFRESH && !greystore_stale_rec(c, now, r)) return GREY_KNOWN ;
+    }
+  }
   {
     param p[4] = { { net, 0 }, { sender, 0 }, { rcpt, 0 }, { 0, now } } ;
     if (run(g, "INSERT INTO " GREY_SQL_TABLE " (net, sender, rcpt, first, passed, count) VALUES (?, ?, ?, ?, 0, 1)"

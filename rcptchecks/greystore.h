@@ -49,7 +49,7 @@
 #define GREY_NET_MAX 48             /* "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128" */
 #define GREY_KEY_MAX (GREY_NET_MAX + 2 * GREY_FIELD_MAX + 2)
 #define GREY_TS_MAX UINT64_C(253402300799)   /* 9999-12-31T23:59:59Z */
-#define GREY_REFRESH 3600            /* LMDB: a pass this recent is not written again */
+#define GREY_REFRESH 3600            /* a pass this recent is not written again */
 #define GREY_SQL_TABLE "greylist"
 #define GREY_SQL_NETS "greylist_nets"
 

@@ -60,7 +60,8 @@ subtest 'first attempt on one MX, the retry on the other' => sub {
   ($r, $log) = session('mx1', from => 'roam@sender.example');
   like($log, qr/greylist=known$/m, 'MX 1 sees the pass');
   is($g->sql(3, "SELECT passes FROM greylist_nets WHERE net = '192.0.2.0/24'"), "1\n", 'node 3: the network counted once');
-  is($g->sql(3, "SELECT count FROM greylist WHERE sender = 'roam\@sender.example'"), "4\n", 'node 3: every sighting counted');
+  # the known pass within the hour is read, not written (greydb.8)
+  is($g->sql(3, "SELECT count FROM greylist WHERE sender = 'roam\@sender.example'"), "3\n", 'node 3: every sighting up to the pass counted, the known one read only');
 };
 
 subtest 'node 1 killed: MX 1 fails over, the mail still passes' => sub {
