@@ -215,7 +215,7 @@ t/dnsq-test: t/dnsq-test.o common/mx_secs.o $(DNS_SEALED) conf-ld
 # the SPF evaluator against a scripted resolver; t/spf-check, its driver
 # for t/spf.t, against a real tinydns through the sealed DNS object
 SPF = common/mx_spf.o common/mx_spfmacro.o
-t/unit/spf-test: t/unit/spf-test.o t/unit/tap.o $(SPF) conf-ld
+t/unit/spf-test: t/unit/spf-test.o t/unit/spfzone.o t/unit/tap.o $(SPF) conf-ld
 	$(LINK)
 t/spf-check: t/spf-check.o $(SPF) $(DNS_SEALED) conf-ld
 	$(LINK)
@@ -312,7 +312,7 @@ fuzz/starttls-fuzz: fuzz/starttls-fuzz.o fuzz/session.o fuzz/mx_smtp.o fuzz/mx_f
 fuzz/cache-fuzz:    fuzz/cache-fuzz.o fuzz/cache.o fuzz/cachefile.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/rules-fuzz:    fuzz/rules-fuzz.o fuzz/rules.o
 fuzz/refuse-fuzz:   fuzz/refuse-fuzz.o fuzz/mx_refuse.o
-fuzz/spf-fuzz:      fuzz/spf-fuzz.o fuzz/mx_spf.o fuzz/mx_spfmacro.o
+fuzz/spf-fuzz:      fuzz/spf-fuzz.o fuzz/spfzone.o fuzz/mx_spf.o fuzz/mx_spfmacro.o
 fuzz/greydb-fuzz:   fuzz/greydb-fuzz.o fuzz/greyline.o fuzz/greystore.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/spfallow-fuzz: fuzz/spfallow-fuzz.o fuzz/spfallow.o fuzz/listline.o fuzz/mx_dnsname.o fuzz/mx_text.o fuzz/mx_utf8.o
 $(filter-out fuzz/dnsq-fuzz,$(FUZZERS)):

@@ -9,60 +9,35 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "mx_spf.h"
 #include "mx_spfmacro.h"
+#include "spfzone.h"
 #include "tap.h"
 
-static char const *const *zone ;
-static unsigned int asked ;
+/* a zone given as lines joined into spfzone's text */
+static char zonetext[65536] ;
+static spfzone zone ;
 
-static void put (mx_spf_answer *out, void const *s, size_t n)
+static void zone_set (char const *const *z)
 {
-  out->buf[out->len++] = (unsigned char)(n >> 8) ;
-  out->buf[out->len++] = (unsigned char)n ;
-  memcpy(out->buf + out->len, s, n) ;
-  out->len += n ;
-  out->n++ ;
-}
-
-static int scripted (void *ctx, enum mx_spf_qtype type, char const *name, mx_spf_answer *out)
-{
-  static char const *const tn[] = { "TXT", "A", "AAAA", "MX", "PTR" } ;
-  size_t nl = strlen(name) ;
-  int exists = 0 ;
-  char const *const *z ;
-  (void)ctx ;
-  asked++ ;
-  for (z = zone ; *z ; z++)
+  size_t n = 0 ;
+  for (; *z ; z++)
   {
-    char const *sp = strchr(*z, ' '), *v ;
-    size_t tl ;
-    if (!sp || (size_t)(sp - *z) != nl || strncasecmp(*z, name, nl)) continue ;
-    exists = 1 ;
-    v = strchr(sp + 1, ' ') ;
-    tl = v ? (size_t)(v - sp - 1) : strlen(sp + 1) ;
-    if (tl == 7 && !strncmp(sp + 1, "TIMEOUT", 7)) return 0 ;
-    if (tl == 8 && !strncmp(sp + 1, "SERVFAIL", 8)) return -1 ;
-    if (!v || tl != strlen(tn[type]) || strncmp(sp + 1, tn[type], tl)) continue ;
-    v++ ;
-    if (type == MX_SPF_Q_A || type == MX_SPF_Q_AAAA)
-    {
-      unsigned char ip[16] ;
-      if (inet_pton(type == MX_SPF_Q_A ? AF_INET : AF_INET6, v, ip) == 1) put(out, ip, type == MX_SPF_Q_A ? 4 : 16) ;
-    }
-    else put(out, v, strlen(v)) ;
+    size_t l = strlen(*z) ;
+    if (n + l + 1 > sizeof zonetext) break ;
+    memcpy(zonetext + n, *z, l) ; n += l ;
+    zonetext[n++] = '\n' ;
   }
-  out->rcode = exists ? 0 : 3 ;
-  return 1 ;
+  zone.text = zonetext ; zone.len = n ; zone.asked = 0 ;
 }
 
 static enum mx_spf_result run (mx_spf *s, char const *const *z, char const *ip, char const *sender, char const *helo)
 {
   memset(s, 0, sizeof *s) ;
-  zone = z ;
-  s->dns.ask = &scripted ;
+  zone_set(z) ;
+  s->dns.ask = &spfzone_ask ;
+  s->dns.ctx = &zone ;
   s->is6 = strchr(ip, ':') != 0 ;
   inet_pton(s->is6 ? AF_INET6 : AF_INET, ip, s->ip) ;
   s->receiver = "mx.example.net" ;
