@@ -351,8 +351,13 @@ is($delivered, $total{accepted}, "every accepted message is in the Maildir, once
 # pages. What must not move: tcpserver's own RSS (the one process that
 # lives through the run) and the memory each process of a program has
 # written (Private_Dirty: Private_Clean only says how many other
-# processes happen to map the same program file), the median of the
-# processes seen in each third (checked for the programs seen at least 500
+# processes happen to map the same program file), the lower quartile of
+# the processes seen in each third: a process's footprint before what
+# it comes to hold during its session. The median follows which stage
+# of their sessions the samples catch, which the load decides:
+# rcptchecks' rose from 84 to 108 KiB in a run whose last third held
+# 200 sessions at once (its lower quartile, in the next run: 72 KiB in
+# both thirds). (checked for the programs seen at least 500
 # times in each third, the links a session spends its time in; a link
 # that lives a millisecond or waits out a delay, such as rblenv or
 # smtp-delay, is caught now waiting, now in the middle of its exec, and
@@ -384,13 +389,13 @@ SKIP: {
   for my $prog (sort keys %progs) {
     my @ab = map {
       my @v = sort { $a <=> $b } map { @{ $_->{prog}{$prog} || [] } } @$_;
-      @v ? [$v[$#v / 2], scalar @v] : undef
+      @v ? [$v[$#v / 4], scalar @v] : undef
     } \@first, \@last;
     next unless $ab[0] && $ab[1];
     diag sprintf '%-26s first third %8.1f KiB, last third %8.1f KiB: %+.1f%% (%d and %d processes seen)',
-      "private, median $prog", $ab[0][0], $ab[1][0], ($ab[1][0] / $ab[0][0] - 1) * 100, $ab[0][1], $ab[1][1];
+      "private, lower quartile $prog", $ab[0][0], $ab[1][0], ($ab[1][0] / $ab[0][0] - 1) * 100, $ab[0][1], $ab[1][1];
     # the verdict is on mxguard's own programs: exim4 is the server
-    # behind, and its median moves with how many of its processes a
+    # behind, and its figure moves with how many of its processes a
     # sample catches just after their exec (80 KiB then, 170 KiB in a
     # session), which the machine's load decides, not a leak
     $grew{$prog} = sprintf '%.0f -> %.0f KiB', $ab[0][0], $ab[1][0]
