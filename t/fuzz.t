@@ -34,8 +34,9 @@ while (my @pair = splice @queue, 0, 2) {
   for my $n (@pair) {
     my ($rc, $out, $err) = $job{$n}->finish;
     is($rc, 0, "fuzz/$n-fuzz runs 5 s without a crash") or diag $out, $err;
-    # the seconds it ran: libFuzzer counts whole seconds past the limit
-    like($out, qr/^fuzz\/$n-fuzz: [56] s, \d+ runs, .*no crash$/m, "fuzz/$n-fuzz reports its run") and note $out;
+    # the seconds it ran: at least the 5 asked for; libFuzzer checks the
+    # limit between inputs, so a loaded machine overshoots (8 s seen)
+    like($out, qr/^fuzz\/$n-fuzz: (?:[5-9]|[1-5]\d) s, \d+ runs, .*no crash$/m, "fuzz/$n-fuzz reports its run") and note $out;
   }
 }
 done_testing;
