@@ -348,9 +348,17 @@ install: all
 	install -m 644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 644 $(MAN7) $(DESTDIR)$(PREFIX)/share/man/man7
 
+# The Debian package (debian/, made with debhelper): dpkg-buildpackage
+# leaves mxguard_VERSION_ARCH.deb (with its .buildinfo and .changes) in
+# the parent directory of this one. debian/rules cleans the tree first
+# (make clean) and builds with Debian's flags (debian/rules says which).
+deb:
+	dpkg-buildpackage -us -uc -b
+	@echo "made: $$(cd .. && pwd)/$$(dpkg-parsechangelog -S Source)_$$(dpkg-parsechangelog -S Version)_$$(dpkg-architecture -qDEB_HOST_ARCH).deb"
+
 clean:
 	cat TARGETS fuzz/TARGETS | grep -v '^#' | xargs rm -f
 
-.PHONY: all test asan install clean fuzz fuzz-build $(FUZZ_NAMES:%=fuzz-run-%)
+.PHONY: all test asan install deb clean fuzz fuzz-build $(FUZZ_NAMES:%=fuzz-run-%)
 
 -include $(wildcard common/*.d relaydb/*.d smtp-delay/*.d rblenv/*.d rcptchecks/*.d smtp-tls/*.d proxy-env/*.d smtp-forward/*.d smtp-screen/*.d report/*.d t/unit/*.d t/*.d fuzz/*.d)
