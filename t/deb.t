@@ -151,15 +151,17 @@ my $info = "$work/control";
 my @conffiles = sort split /\n/, slurp("$info/conffiles") // '';
 is_deeply(\@conffiles, [sort map({ "/etc/mxguard/$_" } qw(mxguard.conf recipients senders zones tcp.smtp)),
   '/etc/sv/mxguard-smtpd/run', '/etc/sv/mxguard-smtpd/log/run'], 'the conffiles: /etc/mxguard and the runit directory');
-# nothing enabled or started: debhelper's snippets re-enable only what
-# the admin had enabled (was-enabled), and start nothing
+# nothing enabled or started: debhelper's snippets (re-)enable a unit
+# only if it was installed before (debian-installed) and the admin had
+# enabled it (was-enabled), and start nothing; the install below checks
+# that no link was made
 my $postinst = slurp("$info/postinst") // '';
 unlike($postinst, qr/deb-systemd-invoke|systemctl[^\n]*\b(?:start|restart|enable)\b|runit-helper|\/etc\/service/,
   'postinst starts nothing and links nothing into /etc/service');
 my @enables = $postinst =~ /^\s*deb-systemd-helper enable /mg;
-my @was = $postinst =~ /deb-systemd-helper --quiet was-enabled /g;
-ok(@enables == @was, 'postinst enables a unit only if the admin had enabled it before (was-enabled)')
-  or diag "enable lines: " . scalar(@enables) . ", was-enabled: " . scalar(@was);
+my @installed = $postinst =~ /^\s*if deb-systemd-helper debian-installed /mg;
+ok(@enables == @installed, 'postinst enables a unit only on an upgrade, if it was installed and enabled before')
+  or diag "enable lines: " . scalar(@enables) . ", debian-installed: " . scalar(@installed);
 
 # ---------------------------------------------------------------------------
 # systemd-analyze verify, in a root of its own: systemd's units (for
@@ -206,6 +208,12 @@ like($pw // '', qr{^mxguard:x:(\d+):\d+:[^:]*:/var/lib/mxguard:/usr/sbin/nologin
 my ($muid) = ($pw // '') =~ /^mxguard:x:(\d+):/;
 ok(defined $muid && $muid > 0 && $muid < 1000, 'a system uid, not root');
 is(defined(getpwnam 'mxguard') ? 1 : 0, $host_had, "the host's own user database is left alone");
+# deb-systemd-helper works in DPKG_ROOT: an enabled unit would be a
+# link in the root's /etc/systemd/system
+my @links;
+find({ no_chdir => 1, wanted => sub { push @links, $_ if -l $_ && readlink($_) =~ /mxguard/ } }, "$root/etc");
+ok(!@links, 'installing enabled nothing: no link to a unit or service directory in the root\'s /etc') or diag "@links";
+ok(!-e "$root/etc/service", '... no /etc/service');
 for my $d (qw(var/lib/mxguard/relaydb var/lib/mxguard/grey var/lib/mxguard/report var/log/mxguard/smtpd)) {
   ok(-d "$root/$d" && defined $muid && (stat "$root/$d")[4] == $muid, "postinst made /$d, owned by mxguard");
 }
@@ -269,7 +277,7 @@ SKIP: {
   like($out, qr/^<-  220-mx\.mxguard\.test\r?\n<-  220 /m, "... smtp-screen's teaser, then the server's greeting") or diag $out;
   like($out, qr/^<-  250-STARTTLS/m, '... STARTTLS offered (smtp-tls with the certificate of /etc/mxguard/tls)') or diag $out;
   my ($file) = $mta->wait_messages(1, 15);
-  like($mta->received($file) // '', qr/^Received: from good\.mxguard\.test\s+\(\[\Q$good\E\] helo=/,
+  like(($file && $mta->received($file)) // '', qr/^Received: from good\.mxguard\.test\s+\(\[\Q$good\E\] helo=/,
     "exim's Received line names the client (exim4-smtpd, run as Debian-exim)");
   ($rc, $out) = swaks(ip => $ip, port => $port, timeout => 30,
     opts => ['--local-interface', $good, '--to', 'nobody@example.org', '--timeout', '15']);
