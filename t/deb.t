@@ -12,7 +12,8 @@
 # /etc/mxguard files and MXGUARD_ROOT, on a loopback port, ending in
 # exim4 -bs: swaks delivers through it, rcptchecks refuses an unknown
 # recipient and a refused sender, rblsmtpd a client in a zone of
-# /etc/mxguard/zones, and svlogd keeps the log. A second build with a
+# /etc/mxguard/zones, and svlogd keeps the log; LISTENER=tcpserver then
+# runs the classic chain from the same settings. A second build with a
 # higher version (the same tree, its changelog bumped) installed over
 # the first keeps the edited conffiles; "remove" leaves the
 # configuration, the stores and the user; "purge" deletes
@@ -305,6 +306,30 @@ my ($rsrc) = $runsv->finish(20);
 is($rsrc, 0, 'runsv ends after sv exit');
 ok(wait_until(15, sub { !IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port, Timeout => 1) }, 'the port closes'),
   'nothing listens any more');
+
+# LISTENER=tcpserver: the classic chain (rblenv, smtp-delay) from the
+# same settings
+edit_conf(LISTENER => 'tcpserver');
+$runsv = start_cmd(argv => ['/usr/bin/runsv', $sv], env => { MXGUARD_ROOT => $root, PATH => '/usr/sbin:/usr/bin:/sbin:/bin' }, timeout => 120);
+my $up2 = wait_until(20, sub { IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port, LocalHost => $good, Timeout => 1) ? 1 : 0 },
+  "LISTENER=tcpserver: the chain listens again");
+SKIP: {
+  skip 'the tcpserver chain did not start', 4 unless $up2;
+  ($rc, $out) = swaks(ip => $ip, port => $port, timeout => 30,
+    opts => ['--local-interface', $good, '--from', 'sender@other.test', '--to', 'alice@example.org', '--timeout', '15']);
+  is($rc, 0, 'LISTENER=tcpserver: swaks delivers') or diag $out;
+  $mta->wait_messages(2, 15);
+  ($rc, $out) = swaks(ip => $ip, port => $port, timeout => 30,
+    opts => ['--local-interface', $bad, '--to', 'alice@example.org', '--timeout', '15']);
+  like($out, qr/^<\*\* 451 \Q$listing\E/m, '... a listed client is refused (rblenv, rblsmtpd)') or diag $out;
+  my $tai = qr/\@[0-9a-f]{24} /;
+  my $want = qr/^${tai}smtp-delay: info: pid \d+ ip \Q$good\E class=named .*result=pass/m;
+  wait_until(10, sub { (slurp($current) // '') =~ $want }, 'the smtp-delay line');
+  like(slurp($current) // '', $want, "... smtp-delay's line in the log: tcpserver's chain");
+}
+run_cmd(argv => ['/usr/bin/sv', '-w', '15', 'exit', $sv], timeout => 30);
+($rsrc) = $runsv->finish(20);
+is($rsrc, 0, 'runsv ends after sv exit');
 diag "log:\n" . (slurp($current) // '(none)') unless $up;
 ok(-s "$root/var/lib/mxguard/screen/cache", "smtp-screen saved its cache (SCREENCACHE) at SIGTERM, as SMTPUSER");
 
