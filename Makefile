@@ -140,7 +140,7 @@ SMTPSCREEN = smtp-screen/smtp-screen.o smtp-screen/options.o smtp-screen/conn.o 
 smtp-screen/smtp-screen: $(SMTPSCREEN) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS)
 
-REPORT = report/mxguard-report.o report/logline.o report/tally.o
+REPORT = report/mxguard-report.o report/collect.o report/html.o report/svg.o report/logline.o report/tally.o
 
 report/mxguard-report: $(REPORT) conf-ld
 	$(LINK) $(SKALIBS)
