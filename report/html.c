@@ -294,7 +294,7 @@ static void days_table (char const *title, char const *chart, tally const *t, ta
   if (!t->count && !t->full) none() ;
   for (i = 0 ; t->count && i <= t->count ; i++)
   {
-    uint64_t n[SC_N] ;
+    uint64_t n[SC_N] = { 0 } ;
     for (k = 0 ; k < ncols ; k++)
     {
       n[k] = i < t->count ? (k < TALLY_COLS ? a[i] : b[i])->n[k % TALLY_COLS] : sum[k] ;
