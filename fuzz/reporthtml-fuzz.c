@@ -42,7 +42,7 @@ static void put (char const *s, size_t n)
 
 static char const *const tags[] = { "html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "section", "table",
   "caption", "thead", "tbody", "tr", "th", "td", "code", "svg", "g", "rect", "text", "line", 0 } ;
-static char const *const attrs[] = { "lang", "charset", "name", "content", "scope", "colspan", "role", "aria-label",
+static char const *const attrs[] = { "class", "lang", "charset", "name", "content", "scope", "colspan", "role", "aria-label",
   "width", "height", "viewBox", "x", "y", "x1", "y1", "x2", "y2", "fill", "stroke", "font-size", "font-weight",
   "text-anchor", "transform", 0 } ;
 static char const *const entities[] = { "&amp;", "&lt;", "&gt;", "&quot;", "&#39;", 0 } ;

@@ -133,7 +133,7 @@ static void table (char const *caption, char const *const *cols)
 static void endtable (void) { lit("</tbody>\n</table>\n") ; }
 static void rowhead (char const *s, size_t n) { lit("<tr><th scope=\"row\">") ; txt(s, n) ; lit("</th>") ; }
 static void cell (uint64_t u) { lit("<td>") ; num(u) ; lit("</td>") ; }
-static void celltxt (char const *s, size_t n) { lit("<td>") ; txt(s, n) ; lit("</td>") ; }
+static void celltxt (char const *s, size_t n) { lit("<td class=\"key\">") ; txt(s, n) ; lit("</td>") ; }
 static void endrow (void) { lit("</tr>\n") ; }
 static void none (void) { lit("<tr><td colspan=\"9\">none</td></tr>\n") ; }
 
@@ -407,7 +407,8 @@ static char const style[] =
   "caption{text-align:left;font-weight:bold;padding:0.3em 0}"
   "th,td{border:1px solid #ccc;padding:0.15em 0.6em}"
   "td{text-align:right;font-variant-numeric:tabular-nums}"
-  "tbody th{text-align:left;font-weight:normal;font-family:monospace;white-space:pre-wrap;word-break:break-all}"
+  "td.key{text-align:left;font-family:monospace}"
+  "tbody th{text-align:left;font-weight:normal;font-family:monospace;white-space:pre-wrap;overflow-wrap:break-word}"
   "svg{display:block;margin:0.5em 0;max-width:100%;height:auto}"
   "svg text{font-family:sans-serif}"
   "section{margin-bottom:2em}" ;

@@ -131,7 +131,7 @@ sub decode {
 
 # every element and attribute of the DOM (values in double quotes, text escaped)
 my %tags = map { $_ => 1 } qw(html head meta title style body h1 h2 p section table caption thead tbody tr th td code svg g rect text line);
-my %attrs = map { $_ => 1 } qw(lang charset name content scope colspan role aria-label width height viewbox x y x1 y1 x2 y2 fill stroke
+my %attrs = map { $_ => 1 } qw(class lang charset name content scope colspan role aria-label width height viewbox x y x1 y1 x2 y2 fill stroke
   font-size font-weight text-anchor transform);
 my (%seen, %seenattr, @onattr);
 while ($dom =~ /<([a-zA-Z][^\s\/>]*)((?:\s+[^\s=\/>]+(?:="[^"]*")?)*)\s*\/?>/g) {
@@ -159,7 +159,7 @@ sub table_of {
   my %rows;
   while ($body =~ /<tr><th scope="row">(.*?)<\/th>(.*?)<\/tr>/gs) {
     my ($k, $cells) = (decode($1), $2);
-    $rows{$k} = [map { decode($_) } $cells =~ /<td>(.*?)<\/td>/g];
+    $rows{$k} = [map { decode($_) } $cells =~ /<td(?: class="key")?>(.*?)<\/td>/g];
   }
   return \%rows;
 }
