@@ -203,12 +203,21 @@ my $byreason = table_of('Refusals per day by reason');
 is($byreason->{$day}[-1], section('TOTALS PER DAY')->{$day}[0], 'refusals per day by reason: the day\'s sum is its refusals');
 
 # the charts: a title each, and their bars
+my %bars;
 for my $t ('Refusals per day by reason', 'TLS share per day', 'Top refused clients', 'Top refused senders') {
   my ($svg) = $dom =~ /(<svg role="img" aria-label="\Q$t\E".*?<\/svg>)/s;
   ok($svg, "the chart \"$t\"") or next;
   like($svg, qr/<title>\Q$t\E<\/title>/, '... with its title');
-  ok((() = $svg =~ /<rect /g) >= 2, '... and its bars');
+  # a bar: a rect with its count in a title (a stacked segment), or a
+  # group with its count in a label (a horizontal bar); legend keys have neither
+  my $bars = () = $svg =~ /<rect [^>]*><title>[^<]*: \d+<\/title><\/rect>|<g aria-label="[^"]*: \d+"><title>/g;
+  ok($bars >= 1, "... and its bars ($bars)");
+  $bars{$t} = $bars;
 }
+# as many segments as the table has counts other than 0
+my $cells = sub { my ($t, $cols) = @_; scalar grep { $_ } map { @{ $t->{$_} }[0 .. $cols - 1] } grep { $_ ne 'all' } keys %$t };
+is($bars{'Refusals per day by reason'}, $cells->($byreason, scalar(@{ $byreason->{$day} }) - 1), 'a segment for each day and reason refused');
+is($bars{'TLS share per day'}, $cells->($tls, 3), 'a segment for each day\'s sessions in TLS, in clear, failed');
 my ($senders) = $dom =~ /(<svg role="img" aria-label="Top refused senders".*?<\/svg>)/s;
 like($senders // '', qr/<g aria-label="&lt;&quot;onmouseover=alert\(4\)&quot;\@evil\.test&gt;: 1">/, 'a sender with quotes stays inside its attribute value');
 my ($clients) = $dom =~ /(<svg role="img" aria-label="Top refused clients".*?<\/svg>)/s;
