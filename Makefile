@@ -140,7 +140,7 @@ SMTPSCREEN = smtp-screen/smtp-screen.o smtp-screen/options.o smtp-screen/conn.o 
 smtp-screen/smtp-screen: $(SMTPSCREEN) $(COMMON_RUN) $(DNS_SEALED) conf-ld
 	$(LINK) $(STATIC) $(SKALIBS)
 
-REPORT = report/mxguard-report.o report/logline.o report/tally.o
+REPORT = report/mxguard-report.o report/collect.o report/html.o report/svg.o report/logline.o report/tally.o
 
 report/mxguard-report: $(REPORT) conf-ld
 	$(LINK) $(SKALIBS)
@@ -256,7 +256,7 @@ asan:
 # FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME (new inputs go to a
 # temporary directory) and fails if one crashes; the input that crashed
 # it is left as fuzz/NAME-crash-*. "make -j2 fuzz" runs two at a time.
-FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq cache rules refuse spf greydb spfallow
+FUZZ_NAMES = rcptaddr smtp zonespec loadline listline patterns proxyhdr handshake envelope utf8 netlist session starttls dnsq cache rules refuse spf greydb spfallow reporthtml
 FUZZERS  = $(FUZZ_NAMES:%=fuzz/%-fuzz)
 FUZZ_SECONDS = 60
 # FUZZ_RUNS=N: stop each harness after N inputs too, whichever comes first
@@ -267,7 +267,7 @@ FUZZ_CC  = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recove
 # file name). A program's object sees common/ and its own folder only,
 # as in the build; a harness (fuzz/*-fuzz.c, t/unit's models) sees the
 # folders it drives too.
-FUZZ_DIRS = fuzz common rcptchecks relaydb smtp-delay smtp-forward smtp-tls smtp-screen t/unit
+FUZZ_DIRS = fuzz common rcptchecks relaydb smtp-delay smtp-forward smtp-tls smtp-screen report t/unit
 vpath %.c $(FUZZ_DIRS)
 # (rcptchecks' check.h names Connector/C's types: the MariaDB headers)
 FUZZ_CPPFLAGS = -Icommon -I/usr/include/mariadb
@@ -292,6 +292,7 @@ FUZZ_MAXLEN_rules    = 2048
 FUZZ_MAXLEN_spf      = 4096
 FUZZ_MAXLEN_greydb   = 1200
 FUZZ_MAXLEN_spfallow = 4096
+FUZZ_MAXLEN_reporthtml = 4096
 
 fuzz/%.o: %.c conf-cc
 	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CPPFLAGS) -I$(<D) -c -o $@ $<
@@ -315,6 +316,7 @@ fuzz/refuse-fuzz:   fuzz/refuse-fuzz.o fuzz/mx_refuse.o
 fuzz/spf-fuzz:      fuzz/spf-fuzz.o fuzz/spfzone.o fuzz/mx_spf.o fuzz/mx_spfmacro.o
 fuzz/greydb-fuzz:   fuzz/greydb-fuzz.o fuzz/greyline.o fuzz/greystore.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/spfallow-fuzz: fuzz/spfallow-fuzz.o fuzz/spfallow.o fuzz/listline.o fuzz/mx_dnsname.o fuzz/mx_text.o fuzz/mx_utf8.o
+fuzz/reporthtml-fuzz: fuzz/reporthtml-fuzz.o fuzz/collect.o fuzz/html.o fuzz/svg.o fuzz/logline.o fuzz/tally.o
 $(filter-out fuzz/dnsq-fuzz,$(FUZZERS)):
 	$(FUZZ_CC) -o $@ $^ $(SKALIBS) $(IDN2)
 # mx_dnsq's answer parser, unsealed: libowfat alone, no skalibs

@@ -243,7 +243,7 @@ like($out, qr/^TOTALS PER DAY\n  none$/m, '... sections say none');
 # ---------------------------------------------------------------------------
 # usage and read errors
 
-for my $bad (['-n', 'x'], ['-n', '-1'], ['-m', '0'], ['-m', '10000001'], ['-d', '2024-13-01'], ['-d', '24-01-01'], ['-d'], ['-x']) {
+for my $bad (['-n', 'x'], ['-n', '-1'], ['-m', '0'], ['-m', '10000001'], ['-d', '2024-13-01'], ['-d', '24-01-01'], ['-d'], ['-x'], ['-H', '-l']) {
   ($rc, $o, $err) = run_cmd(argv => [$bin, @$bad], stdin => '');
   is($rc, 100, "usage error: @$bad");
   like($err, qr/^mxguard-report: usage: mxguard-report /, "... with the usage line");
