@@ -167,6 +167,7 @@ static void oneline (char const *s, size_t len)
   else if (l.stamp == STAMP_LOCAL) d = l.day ;
   else d = rpt.undated ;
   rpt.decisions++ ;
+  rpt.bystamp[l.stamp]++ ;
   if (rpt.listing)
   {
     if (l.kind == KIND_REFUSED || l.kind == KIND_DRYRUN) rpt.listing(&l, d) ;
@@ -251,4 +252,14 @@ void collect_init (size_t max)
   for (t = tables ; *t ; t++) (*t)->max = max ;
   rpt.undated = "undated" ;
   linelen = 0 ; overlong = 0 ;
+}
+
+/* A date stamp (tai64nlocal's, the journal's) is counted under the day
+   it names, in whatever zone wrote it; only TAI64N stamps follow -L. */
+char const *collect_days_said (void)
+{
+  if (!rpt.bystamp[STAMP_LOCAL]) return rpt.local ? "in local time" : "in UTC" ;
+  if (!rpt.bystamp[STAMP_TAI64N]) return "as the lines' date stamps name them" ;
+  return rpt.local ? "in local time (TAI64N stamps) and as the date stamps name them"
+                   : "in UTC (TAI64N stamps) and as the date stamps name them" ;
 }

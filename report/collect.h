@@ -35,6 +35,7 @@ struct collect_s
   tally dayreasons ;   /* refusals: "DAY reason" */
   tally fromall ;      /* refused senders: "<sender>", all days */
   uint64_t lines, decisions, msgs, skipped[SKIP_N] ;
+  uint64_t bystamp[3] ;  /* decisions by enum logline_stamp */
   int local ;
   char const *undated ;
   void (*listing) (logline const *, char const *day) ;
@@ -45,6 +46,10 @@ extern struct collect_s rpt ;
 extern void collect_init (size_t max) ;
 extern void collect_feed (char const *s, size_t n) ;
 extern void collect_end (void) ;
+
+/* how the report's days are counted, for its summary line: "in UTC",
+   "in local time", or as the lines' own date stamps say */
+extern char const *collect_days_said (void) ;
 
 /* "prog/result", "prog/rcpt-result", with " (dry run)" when dry: into
    out (64 bytes), its length */

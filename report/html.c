@@ -428,7 +428,7 @@ void html_page (html_put_fn *put, size_t top, size_t max, char const *const *fil
   lit("</h1>\n<p>") ;
   num(rpt.lines) ; txts(" lines, ") ; num(rpt.decisions) ; txts(" decisions, ") ;
   num(rpt.msgs) ; txts(" other messages, ") ; num(skipped) ; txts(" skipped; days ") ;
-  txts(rpt.local ? "in local time" : "in UTC") ; txts(". Read from ") ;
+  txts(collect_days_said()) ; txts(". Read from ") ;
   if (!nfiles) txts("standard input") ;
   for (i = 0 ; i < nfiles ; i++)
   {

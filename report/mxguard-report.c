@@ -437,7 +437,7 @@ int main (int argc, char const *const *argv)
   putnum(rpt.decisions, 0) ; puts_(" decisions, ") ;
   putnum(rpt.msgs, 0) ; puts_(" other messages, ") ;
   putnum(skipped, 0) ; puts_(" skipped; days ") ;
-  puts_(rpt.local ? "in local time" : "in UTC") ; puts_("\n") ;
+  puts_(collect_days_said()) ; puts_("\n") ;
 
   bykind("TOTALS PER DAY", "day", "days", &rpt.days, 1, 1, 0, max) ;
   tls_days(max) ;

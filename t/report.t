@@ -78,7 +78,14 @@ rblenv: info: pid x ip 1.2.3.4 result=clean
 2024-01-01 Jan 1 exim: something
 LOG
 my $out = report($log);
-like($out, qr/^mxguard report: 26 lines, 17 decisions, 4 other messages, 5 skipped; days in UTC$/m, 'the summary line') or diag $out;
+like($out, qr/^mxguard report: 26 lines, 17 decisions, 4 other messages, 5 skipped; days in UTC \(TAI64N stamps\) and as the date stamps name them$/m, 'the summary line: TAI64N stamps in UTC, date stamps as written') or diag $out;
+{
+  # date stamps only (tai64nlocal's, the journal's): counted as written, not "in UTC"
+  my $o = report(join '', grep { /^2024-/ } split /^/, $log);
+  like($o, qr/ skipped; days as the lines' date stamps name them$/m, 'date stamps only: the summary says the days are theirs') or diag $o;
+  my $d = report("smtp-delay: info: pid 1 ip 192.0.2.1 result=trusted\n");
+  like($d, qr/ skipped; days in UTC$/m, 'no date stamp: days in UTC') or diag $d;
+}
 is_deeply(section($out, 'TOTALS PER DAY'), {
   '2024-01-01' => [2, 1, 1, 0],
   '2024-01-02' => [5, 0, 2, 0],
@@ -121,7 +128,7 @@ is_deeply(section($out, 'TOTALS PER DAY')->{'2024-01-03'}, [0, 1, 4, 1], '-d: un
   my ($rc, $o) = run_cmd(argv => [$bin, '-L'], stdin => $log, env => { TZ => 'UTC-3' });
   is($rc, 0, '-L runs');
   is_deeply(section($o, 'TOTALS PER DAY')->{'2024-01-02'}, [7, 1, 3, 0], '-L: 23:59:59 UTC is the next day 3 hours east') or diag $o;
-  like($o, qr/days in local time/, '-L: said in the summary');
+  like($o, qr/days in local time \(TAI64N stamps\) and as the date stamps name them/, '-L: said in the summary');
 }
 
 # ---------------------------------------------------------------------------
