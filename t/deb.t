@@ -147,6 +147,12 @@ ok(exists $mode{'/usr/share/doc/mxguard/README.Debian.gz'} || exists $mode{'/usr
 my @local = grep { m{^/usr/local(?:/|$)} } keys %mode;
 ok(!@local, 'nothing in /usr/local') or diag "@local";
 
+# the static links' sources, so that a security update of one is known
+# to need a rebuild
+my (undef, $bu) = run_cmd(argv => ['dpkg-deb', '-f', $deb, 'Built-Using'], timeout => 30);
+like($bu // '', qr/\bglibc \(= [^)]+\)/, 'Built-Using names glibc (libc.a in the chain\'s static links)') or diag $bu;
+like($bu // '', qr/\b$_ \(= [^)]+\)/, "Built-Using names $_") for qw(skalibs libowfat libidn2 libunistring lmdb);
+
 my $info = "$work/control";
 ($rc) = run_cmd(argv => ['dpkg-deb', '-e', $deb, $info], timeout => 30);
 my @conffiles = sort split /\n/, slurp("$info/conffiles") // '';
@@ -154,11 +160,21 @@ is_deeply(\@conffiles, [sort map({ "/etc/mxguard/$_" } qw(mxguard.conf recipient
   '/etc/sv/mxguard-smtpd/run', '/etc/sv/mxguard-smtpd/log/run'], 'the conffiles: /etc/mxguard and the runit directory');
 # nothing enabled or started: debhelper's snippets (re-)enable a unit
 # only if it was installed before (debian-installed) and the admin had
-# enabled it (was-enabled), and start nothing; the install below checks
-# that no link was made
+# enabled it (was-enabled); deb-systemd-invoke starts (or, on an
+# upgrade, restarts) only units the admin enabled or started, never a
+# disabled or static one; the install below checks that no link was made
 my $postinst = slurp("$info/postinst") // '';
-unlike($postinst, qr/deb-systemd-invoke|systemctl[^\n]*\b(?:start|restart|enable)\b|runit-helper|\/etc\/service/,
-  'postinst starts nothing and links nothing into /etc/service');
+unlike($postinst, qr/systemctl[^\n]*\b(?:start|restart|enable)\b|runit-helper|\/etc\/service/,
+  'postinst links nothing into /etc/service and calls no systemctl start or enable');
+my @invokes = $postinst =~ /^\s*(deb-systemd-invoke [^\n]*)/mg;
+ok(@invokes == 1 && $invokes[0] =~ /^deb-systemd-invoke \$_dh_action /
+  && $postinst =~ /_dh_action=restart/, 'postinst: deb-systemd-invoke only, restart on an upgrade (what the admin runs comes back)')
+  or diag join "\n", @invokes;
+# an upgrade must not leave the MX down: no stop before it (preinst),
+# the restart after it (above); a remove stops the units (prerm)
+unlike(slurp("$info/preinst") // '', qr/deb-systemd-invoke stop|systemctl[^\n]*\bstop\b/, 'preinst stops nothing before an upgrade');
+like(slurp("$info/prerm") // '', qr/"\$1" = remove[^\n]*\n\s*deb-systemd-invoke stop [^\n]*'mxguard-smtpd\.service'/,
+  'prerm stops the units on remove');
 my @enables = $postinst =~ /^\s*deb-systemd-helper enable /mg;
 my @installed = $postinst =~ /^\s*if deb-systemd-helper debian-installed /mg;
 ok(@enables == @installed, 'postinst enables a unit only on an upgrade, if it was installed and enabled before')
