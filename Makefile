@@ -316,7 +316,7 @@ fuzz/refuse-fuzz:   fuzz/refuse-fuzz.o fuzz/mx_refuse.o
 fuzz/spf-fuzz:      fuzz/spf-fuzz.o fuzz/spfzone.o fuzz/mx_spf.o fuzz/mx_spfmacro.o
 fuzz/greydb-fuzz:   fuzz/greydb-fuzz.o fuzz/greyline.o fuzz/greystore.o fuzz/mx_ip.o fuzz/mx_text.o
 fuzz/spfallow-fuzz: fuzz/spfallow-fuzz.o fuzz/spfallow.o fuzz/listline.o fuzz/mx_dnsname.o fuzz/mx_text.o fuzz/mx_utf8.o
-fuzz/reporthtml-fuzz: fuzz/reporthtml-fuzz.o fuzz/collect.o fuzz/html.o fuzz/svg.o fuzz/logline.o fuzz/tally.o
+fuzz/reporthtml-fuzz: fuzz/reporthtml-fuzz.o fuzz/collect.o fuzz/html.o fuzz/svg.o fuzz/logline.o fuzz/tally.o fuzz/mx_utf8.o fuzz/mx_text.o
 $(filter-out fuzz/dnsq-fuzz,$(FUZZERS)):
 	$(FUZZ_CC) -o $@ $^ $(SKALIBS) $(IDN2)
 # mx_dnsq's answer parser, unsealed: libowfat alone, no skalibs

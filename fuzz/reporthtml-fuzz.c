@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mx_utf8.h"
 #include "collect.h"
 #include "html.h"
 
@@ -53,29 +54,11 @@ static int listed (char const *const *list, char const *s, size_t n)
   return 0 ;
 }
 
-/* RFC 3629 by arithmetic */
+/* well-formed UTF-8 by RFC 3629: mx_utf8_kind, which fuzz/utf8-fuzz
+   holds to a reference written by arithmetic */
 static int utf8ok (unsigned char const *s, size_t n)
 {
-  size_t i = 0 ;
-  while (i < n)
-  {
-    uint32_t cp, min ;
-    size_t want, k ;
-    if (s[i] < 0x80) { i++ ; continue ; }
-    if ((s[i] & 0xe0) == 0xc0) { want = 2 ; cp = s[i] & 0x1f ; min = 0x80 ; }
-    else if ((s[i] & 0xf0) == 0xe0) { want = 3 ; cp = s[i] & 0x0f ; min = 0x800 ; }
-    else if ((s[i] & 0xf8) == 0xf0) { want = 4 ; cp = s[i] & 0x07 ; min = 0x10000 ; }
-    else return 0 ;
-    if (n - i < want) return 0 ;
-    for (k = 1 ; k < want ; k++)
-    {
-      if ((s[i + k] & 0xc0) != 0x80) return 0 ;
-      cp = (cp << 6) | (s[i + k] & 0x3f) ;
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0 ;
-    i += want ;
-  }
-  return 1 ;
+  return mx_utf8_kind((char const *)s, n) != MX_UTF8_BAD ;
 }
 
 /* a byte of text or of a value at s[i]: its length (an entity's), 0 if
