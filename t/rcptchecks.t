@@ -731,19 +731,22 @@ subtest 'tarpit: progressive delays, known after unknown, -N and -d, -M' => sub 
   my ($u2) = timed($c, 'RCPT TO:<nobody2@example.org>');
   my ($u3, $r3) = timed($c, 'RCPT TO:<nobody3@example.org>');
   note sprintf 'known %.3f, unknown %.3f, known %.3f, unknown %.3f, unknown %.3f', $k1, $u1, $k2, $u2, $u3;
-  ok($k1 < $U, sprintf('a known recipient before any unknown is fast (%.3f s < %.1f s)', $k1, $U));
-  ok($u1 >= $U - 0.01 && $u1 < $U + 0.7, sprintf('unknown 1 waits about u (%.3f s)', $u1));
+  # The client's clock gives lower bounds only: a loaded machine makes
+  # every answer later, never earlier, so an upper bound or a ratio of
+  # two round trips fails there with nothing wrong. What each answer
+  # owes (nothing for the first known, 1 : 2 : 3 for the unknowns) is
+  # read from the log lines below; these show it is really waited.
+  ok($u1 >= $U - 0.01, sprintf('unknown 1 waits at least u (%.3f s)', $u1));
   ok($u2 >= 2 * $U - 0.01 && $u3 >= 3 * $U - 0.01, sprintf('unknown 2 and 3 wait at least 2u and 3u (%.3f s, %.3f s)', $u2, $u3));
-  my ($q2, $q3) = ($u2 / $u1, $u3 / $u1);
-  ok($q2 > 1.4 && $q2 < 2.6 && $q3 > 2.2 && $q3 < 3.8, sprintf('the delays grow as 1 : 2 : 3 (1 : %.2f : %.2f)', $q2, $q3));
-  my $qk = $k2 / $u2;
-  ok($qk > 0.7 && $qk < 1.4, sprintf('a known recipient after an unknown waits as long as the next unknown (ratio %.2f)', $qk));
+  ok($k2 >= 2 * $U - 0.01, sprintf('a known recipient after an unknown waits at least what the next unknown would, 2u (%.3f s)', $k2));
   like($r3, qr/^550 5\.1\.1 <nobody3\@example\.org>: [^\r\n]*\r\n\z/, '-M 3: the third unknown still gets its 550');
   $c->expect(qr/^421 4\.7\.0 too many unknown recipients[^\r\n]*\r\n\z/, 5, '... then 421 4.7.0');
   ok($c->is_closed(5), '... and the connection is closed');
   $c->close;
   my @delays = map { /rcpt=<nobody\d\@example\.org> result=unknown delay=(\d+\.\d{3})$/ ? $1 : () } rc_lines($s, $ip);
-  is("@delays", '0.300 0.600 0.900', 'the log lines give each delay');
+  is("@delays", '0.300 0.600 0.900', 'the log lines give each delay: they grow as 1 : 2 : 3');
+  my @known = map { /rcpt=<(alice|bob-x)\@example\.org> result=known delay=(\d+\.\d{3})$/ ? "$1=$2" : () } rc_lines($s, $ip);
+  is("@known", 'alice=0.000 bob-x=0.600', 'the log lines: no delay for a known recipient before any unknown, 2u after one');
   like(session_line($s, $ip), qr/ rcpts=5 forwarded=2 unknown=3 refused=3 .* result=too-many-unknown$/, 'result=too-many-unknown');
   is(end_status($s, $ip), 0, 'the session is over');
   $s->stop;
@@ -751,14 +754,18 @@ subtest 'tarpit: progressive delays, known after unknown, -N and -d, -M' => sub 
   # -N 2 -d 0.3: the third and later answers wait
   my $D = 0.3;
   my ($s2) = chain(opts => ['-N', '2', '-d', $D, '-u', '1']);
-  my ($c2) = client($s2);
+  my ($c2, $ip2) = client($s2);
   open_session($c2, '-N 2');
   my @t = map { (timed($c2, "RCPT TO:<bob-$_\@example.org>"))[0] } 1 .. 4;
   note sprintf 'RCPT answers after %.3f %.3f %.3f %.3f s', @t;
-  ok($t[0] < $D && $t[1] < $D, sprintf('the first two answers are not delayed (%.3f s, %.3f s)', @t[0, 1]));
-  ok($t[2] >= $D - 0.01 && $t[3] >= $D - 0.01 && $t[2] < $D + 0.7 && $t[3] < $D + 0.7,
-    sprintf('the third and fourth wait about d (%.3f s, %.3f s)', @t[2, 3]));
-  ok(($t[2] + $t[3]) / 2 - ($t[0] + $t[1]) / 2 > $D * 0.6, 'the later answers are clearly slower');
+  # which answers owe d is read from the log (a client-side "fast" bound
+  # on the first two fails on a loaded machine); that it is waited, from
+  # the client's lower bounds
+  ok($t[2] >= $D - 0.01 && $t[3] >= $D - 0.01, sprintf('the third and fourth wait at least d (%.3f s, %.3f s)', @t[2, 3]));
+  $c2->close;
+  session_line($s2, $ip2);
+  my @owed = map { /rcpt=<bob-\d\@example\.org> result=known delay=(\d+\.\d{3})$/ ? $1 : () } rc_lines($s2, $ip2);
+  is("@owed", '0.000 0.000 0.300 0.300', 'the log lines: the first two answers are not delayed, the third and fourth wait d');
   $s2->stop;
 
   # pipelined, the delays add up: one write of three unknown RCPTs and a
@@ -778,12 +785,11 @@ subtest 'tarpit: progressive delays, known after unknown, -N and -d, -M' => sub 
   note sprintf 'pipelined answers at %.3f %.3f %.3f %.3f s', @at;
   is("@codes", '550 550 550 250', 'pipelined: 550 550 550 250');
   my @due = map { $_ * $P } 1, 3, 6, 10;
-  ok(!grep({ $at[$_] < $due[$_] - 0.01 || $at[$_] > $due[$_] + 0.7 } 0 .. 3),
+  # lower bounds only (a loaded machine makes answers later, never
+  # earlier): delays that did not add up would answer the third unknown
+  # at 3u, well before its 6u, and the known one at 4u instead of 10u
+  ok(!grep({ $at[$_] < $due[$_] - 0.01 } 0 .. 3),
     sprintf('pipelined: each answer waits for the one before it (due at %s s)', join ' ', @due));
-  my $q = $at[2] / $at[0];
-  # (a loaded machine adds the same latency to every answer, which
-  # shrinks the ratio: the windows above hold the exact lower bounds)
-  ok($q > 3 && $q < 7.5, sprintf('pipelined: the third unknown comes about 6 steps in (%.2f)', $q));
   $s3->stop;
 };
 
@@ -820,10 +826,11 @@ subtest 'idle timeout' => sub {
   $c->expect(qr/^220 /, 10, 'greeting');
   like($c->cmd('EHLO client.test'), qr/^250/, 'EHLO');
   my $t0 = time;
-  my (undef, $text) = $c->read_reply(5);
+  my (undef, $text) = $c->read_reply(8);
   my $took = time - $t0;
   like($text, qr/^421 4\.4\.2 timeout[^\r\n]*\r\n\z/, 'a silent client gets 421 4.4.2');
-  ok($took > 0.9 && $took < 3, sprintf('... after -t 1 second (%.2f s)', $took));
+  # < 6: room for a loaded machine; a missing timeout never answers
+  ok($took > 0.9 && $took < 6, sprintf('... after -t 1 second (%.2f s)', $took));
   ok($c->is_closed(5), '... and is disconnected');
   $c->close;
   like(session_line($s, $ip), qr/ result=timeout$/, 'result=timeout');
@@ -840,10 +847,11 @@ subtest 'idle timeout' => sub {
   like($c2->cmd('DATA', 5), qr/^354 /, 'DATA');
   $c2->send("Subject: idle\r\n\r\nhalf a message\r\n");
   $t0 = time;
-  my ($all, $eof) = $c2->read_all(5);
+  my ($all, $eof) = $c2->read_all(8);
   $c2->close;
   like($all, qr/\A421 4\.4\.2 timeout[^\r\n]*\r\n\z/, 'silent in DATA: 421 4.4.2');
-  ok($eof && time - $t0 < 3, '... and disconnected within the bound');
+  # < 6 for -t 1: room for a loaded machine; a missing timeout never closes
+  ok($eof && time - $t0 < 6, sprintf('... and disconnected within the bound (%.2f s)', time - $t0));
   like(session_line($s2, $ip2), qr/ messages=0 .*result=timeout$/, 'result=timeout');
   is(end_status($s2, $ip2), 0, 'the session is over');
   is(scalar($mta->messages), 0, 'nothing delivered');
@@ -854,8 +862,9 @@ subtest 'idle timeout' => sub {
   my ($c3, $ip3) = client($s3);
   $c3->expect(qr/^220 mute/, 10, 'a mute server greets');
   $t0 = time;
-  like($c3->cmd('EHLO client.test', 5), qr/^421 4\.3\.0 [^\r\n]*\r\n\z/, 'it never answers EHLO: 421 4.3.0');
-  ok(time - $t0 < 3, sprintf('... within the bound (%.2f s)', time - $t0));
+  like($c3->cmd('EHLO client.test', 8), qr/^421 4\.3\.0 [^\r\n]*\r\n\z/, 'it never answers EHLO: 421 4.3.0');
+  # < 6 for -t 1: room for a loaded machine; a missing timeout never answers
+  ok(time - $t0 < 6, sprintf('... within the bound (%.2f s)', time - $t0));
   ok($c3->is_closed(5), '... and the connection is closed');
   $c3->close;
   like(session_line($s3, $ip3), qr/ result=child-timeout$/, 'result=child-timeout');
@@ -863,7 +872,9 @@ subtest 'idle timeout' => sub {
 };
 
 subtest 'dry run: nothing refused, nothing delayed, all logged' => sub {
-  my ($s, $mta) = chain(opts => ['-n', '-u', '1', '-M', '1']);
+  # -u 5: a dry run that delayed would take 5 s on the first unknown
+  # and 10 s on the second, far above the bound below on any machine
+  my ($s, $mta) = chain(opts => ['-n', '-u', '5', '-M', '1']);
   my ($c, $ip) = client($s);
   open_session($c, 'dry run');
   my ($t1, $r1) = timed($c, 'RCPT TO:<nobody@example.org>');
@@ -871,7 +882,7 @@ subtest 'dry run: nothing refused, nothing delayed, all logged' => sub {
   my ($t2, $r2) = timed($c, 'RCPT TO:<nobody2@example.org>');
   like($r2, qr/^250 Accepted/, 'a second one too (-M 1 does not end the session)');
   my ($t3, $r3) = timed($c, 'RCPT TO:<alice@example.org>');
-  ok($t1 + $t2 + $t3 < 0.9, sprintf('no delays (%.3f s, %.3f s, %.3f s with -u 1)', $t1, $t2, $t3));
+  ok($t1 + $t2 + $t3 < 4, sprintf('no delays (%.3f s, %.3f s, %.3f s with -u 5)', $t1, $t2, $t3));
   like($c->cmd('DATA'), qr/^354 /, 'DATA');
   like($c->cmd(message('dry run', 'body')), qr/^250 OK id=/, 'accepted');
   like($c->cmd('QUIT'), qr/^221 /, 'QUIT');
