@@ -82,14 +82,19 @@ sub greeting {
   my $t0 = time;
   my $c = smtp_connect($server->ip, $server->port, timeout => 5,
     (defined $from ? (local_ip => $from) : ()));
-  my $line = $c->read_line($timeout // 6);
+  my $line = $c->read_line($timeout // 10);
   return ($line // '(no greeting)', time - $t0, $c);
 }
 
+# the client's wall clock bounds the delay from below only closely: a
+# loaded machine adds seconds to the connect, tcpserver's lookup and the
+# child's start, never takes any off. Which delay applied is checked on
+# the log line's delay= next to each call; the upper bound only catches
+# a delay gone wild (the long -n 10 cases below are far above it).
 sub delay_ok {
   my ($took, $delay, $name) = @_;
   local $Test::Builder::Level = $Test::Builder::Level + 1;
-  ok($took >= $delay - 0.05 && $took < $delay + 1,
+  ok($took >= $delay - 0.05 && $took < $delay + 5,
     sprintf('%s: greeting after %.3f s (delay %.3f s)', $name, $took, $delay));
 }
 
@@ -141,8 +146,10 @@ subtest 'each class gets its delay (tcpserver looks the name up)' => sub {
     my ($waited) = $log =~ /waited=(\d+\.\d+)/;
     ok(defined $waited && $waited >= $DELAY{$class} - 0.005, "$who: logged waited=" . ($waited // '?') . " is the delay");
   }
-  ok($took{noname} > $took{dyn} && $took{dyn} > $took{named} && $took{ipdash} > $took{named},
-    sprintf('none (%.3f s) > dynamic (%.3f s, %.3f s) > named (%.3f s)', @took{qw(noname dyn ipdash named)}));
+  # (no order of the client's times: on a loaded machine the jitter of
+  # a connect is larger than the gaps between the classes; the logged
+  # delay= above tells them apart, waited= and delay_ok that they apply)
+  note sprintf 'none %.3f s, dynamic %.3f s and %.3f s, named %.3f s', @took{qw(noname dyn ipdash named)};
   $s->stop;
 };
 
@@ -203,9 +210,10 @@ subtest 'pipelining before the greeting is refused (default mode)' => sub {
   $c->sendline('HELO early');
   $c->expect(qr/^220 /, 3, 'silent talker: greeting');
   $c->expect(qr/^250 /, 3, 'silent talker: HELO 250');
-  ok($c->is_closed(5), 'silent talker: closed');
+  ok($c->is_closed(8), 'silent talker: closed');
   my $took = time - $t0;
-  ok($took > 2.5 && $took < 4.5, sprintf('... after -t 3 seconds (%.2f s)', $took));
+  # < 8 for -t 3: room for a loaded machine; no -t never closes
+  ok($took > 2.5 && $took < 8, sprintf('... after -t 3 seconds (%.2f s)', $took));
   ok(!-e "$dir/ran.$ip{dyn}", '... and the child never ran');
 
   # QUIT with more bytes behind it (more than one read): the 221 still
@@ -298,22 +306,27 @@ subtest 'dry run (-T): an early talker is logged and passed' => sub {
 
 subtest 'hang-up during the delay' => sub {
   my $dir = tmpdir();
-  my $s = server(argv => [$sd, @DELAYS, @{ recorder($dir) }]);
+  # delays of 5 s: a hang-up noticed only at the end of the delay logs
+  # waited=5, far above the bound of 4 even on a loaded machine (where
+  # smtp-delay may start well after the client has gone)
+  my $s = server(argv => [$sd, '-n', '5', '-y', '5', '-k', '5', @{ recorder($dir) }]);
   my $c = smtp_connect($s->ip, $s->port, local_ip => $ip{noname});
   $c->close;
-  my $re = qr/^smtp-delay: info: pid \d+ ip \Q$ip{noname}\E class=none host=- why=noname delay=1\.200 waited=([\d.]+) result=hangup$/m;
-  ok(wait_until(5, sub { $s->log_text =~ $re }, 'the hang-up is logged'), 'immediate hang-up: logged result=hangup');
+  my $re = qr/^smtp-delay: info: pid \d+ ip \Q$ip{noname}\E class=none host=- why=noname delay=5\.000 waited=([\d.]+) result=hangup$/m;
+  ok(wait_until(8, sub { $s->log_text =~ $re }, 'the hang-up is logged'), 'immediate hang-up: logged result=hangup');
   my ($waited) = $s->log_text =~ $re;
-  ok(defined $waited && $waited < $DELAY{none} - 0.2, 'noticed at once, not at the end of the delay (waited=' . ($waited // '?') . ')');
+  ok(defined $waited && $waited < 4, 'noticed at once, not at the end of the delay (waited=' . ($waited // '?') . ')');
   end_status_ok($s, log_line($s, $ip{noname}), 'hang-up');
 
   $c = smtp_connect($s->ip, $s->port, local_ip => $ip{dyn});
   sleep 0.4;    # the hang-up 0.4 s into the delay is the case: a fixed pause
   $c->close;
   $re = qr/^smtp-delay: info: pid \d+ ip \Q$ip{dyn}\E class=dynamic .* waited=([\d.]+) result=hangup$/m;
-  ok(wait_until(5, sub { $s->log_text =~ $re }, 'the second hang-up is logged'), 'hang-up in the middle of the delay: logged');
+  ok(wait_until(8, sub { $s->log_text =~ $re }, 'the second hang-up is logged'), 'hang-up in the middle of the delay: logged');
   ($waited) = $s->log_text =~ $re;
-  ok(defined $waited && $waited >= 0.3 && $waited < $DELAY{dynamic}, 'waited=' . ($waited // '?') . ': until the hang-up');
+  # no lower bound: smtp-delay's clock starts when it runs, which on a
+  # loaded machine may be after the client's pause
+  ok(defined $waited && $waited < 4, 'waited=' . ($waited // '?') . ': until the hang-up, not the 5 s delay');
   # both sessions over (tcpserver's "end" line): a child started anyway
   # would have run before it
   end_status_ok($s, log_line($s, $ip{dyn}), 'hang-up in the middle');
@@ -357,18 +370,20 @@ subtest 'IPv6' => sub {
 
 subtest 'RELAYCLIENT and SMTPDELAY' => sub {
   my $dir = tmpdir();
-  my $s = server(argv => ['/usr/bin/env', 'RELAYCLIENT=', $sd, '-n', '5', '-y', '5', '-k', '5', @{ recorder($dir) }]);
-  my ($line, $took, $c) = greeting($s, $ip{noname});
+  # -n 10: a trusted client that waited anyway would take 10 s, far
+  # above the bounds here even on a loaded machine
+  my $s = server(argv => ['/usr/bin/env', 'RELAYCLIENT=', $sd, '-n', '10', '-y', '10', '-k', '10', @{ recorder($dir) }]);
+  my ($line, $took, $c) = greeting($s, $ip{noname}, 12);
   like($line, qr/^220 recorder /, 'RELAYCLIENT set (empty): the child greets');
-  ok($took < 0.3, sprintf('... at once despite -n 5 (%.3f s)', $took));
+  ok($took < 4, sprintf('... at once despite -n 10 (%.3f s)', $took));
   $c->close;
   like(log_line($s, $ip{noname}), qr/^smtp-delay: info: pid \d+ ip \Q$ip{noname}\E result=trusted$/, 'logged result=trusted');
   $s->stop;
 
-  $s = server(env => { SMTPDELAY => '0.2' }, argv => [$sd, '-n', '5', '-y', '5', '-k', '5', @{ recorder($dir) }]);
-  ($line, $took, $c) = greeting($s, $ip{noname});
+  $s = server(env => { SMTPDELAY => '0.2' }, argv => [$sd, '-n', '10', '-y', '10', '-k', '10', @{ recorder($dir) }]);
+  ($line, $took, $c) = greeting($s, $ip{noname}, 12);
   like($line, qr/^220 recorder none pass/, 'SMTPDELAY=0.2: passed');
-  delay_ok($took, 0.2, 'SMTPDELAY=0.2 overrides -n 5');
+  delay_ok($took, 0.2, 'SMTPDELAY=0.2 overrides -n 10');
   $c->close;
   like(log_line($s, $ip{noname}), qr/ class=none .* delay=0\.200 waited=[\d.]+ result=pass$/, 'logged delay=0.200');
   $s->stop;
@@ -531,7 +546,9 @@ subtest 'usage errors' => sub {
 
 subtest 'a hostile early talker gets a bounded refusal' => sub {
   my $dir = tmpdir();
-  my $s = server(argv => [$sd, @DELAYS, '-t', '4', @{ recorder($dir) }]);
+  # -t 10: without the command limit the connection would last 10 s,
+  # far above the bound below even on a loaded machine
+  my $s = server(argv => [$sd, @DELAYS, '-t', '10', @{ recorder($dir) }]);
   my $t0 = time;
   my $c = smtp_connect($s->ip, $s->port, local_ip => $ip{hostile});
   my $junk = ('X' x 5000) . join('', map { $_ % 2 ? "NOOP\r\n" : "RCPT TO:<x$_\@example.org>\r\n" } 1 .. 200);
@@ -540,10 +557,10 @@ subtest 'a hostile early talker gets a bounded refusal' => sub {
   # smtp-delay wrote is there for it to read, whenever it reads (the
   # pause is the slowness this case is about, not a wait for an event)
   sleep 0.3;
-  my ($replies, $eof) = replies_until_close($c, 6);
+  my ($replies, $eof) = replies_until_close($c, 12);
   my $took = time - $t0;
   ok($eof, sprintf('the connection is closed (after %.2f s)', $took));
-  ok($took < 3, '... by the command limit, well before -t 4');
+  ok($took < 8, '... by the command limit, well before -t 10');
   like($replies->[0] // '', qr/^220 /, 'greeting first');
   my @body = @$replies[1 .. $#$replies];
   my $n = grep { !/^421 / } @body;
@@ -559,13 +576,15 @@ subtest 'a hostile early talker gets a bounded refusal' => sub {
   ok(!-e "$dir/ran.$ip{hostile}", 'the child never ran');
   $s->stop;
 
-  # an endless line: read and thrown away until -t, then closed
-  $s = server(argv => [$sd, @DELAYS, '-t', '2', @{ recorder($dir) }]);
+  # an endless line: read and thrown away until -t, then closed. -t 6
+  # leaves a loaded machine seconds to send the 4 MiB the loop counts
+  # on (by bytes, not by time: the end of -t is the stop if it fails)
+  $s = server(argv => [$sd, @DELAYS, '-t', '6', @{ recorder($dir) }]);
   $t0 = time;
   $c = smtp_connect($s->ip, $s->port, local_ip => $ip{hostile});
   my ($sent, %rss) = (0);
   my $pid;
-  while ($sent < 8 * 1024 * 1024 && time - $t0 < 1.5) {
+  while ($sent < 4 * 1024 * 1024 && time - $t0 < 5.5) {
     $c->send('Y' x 65536, 0.2) or last;
     $sent += 65536;
     # smtp-delay's resident set once it refuses and 256 KiB are in, and at the end
@@ -578,10 +597,11 @@ subtest 'a hostile early talker gets a bounded refusal' => sub {
   ok($sent >= 4 * 1024 * 1024, sprintf('endless line: smtp-delay keeps reading (%d KiB accepted)', $sent / 1024));
   ok(defined $rss{early} && defined $rss{late} && $rss{late} - $rss{early} < 2048,
     sprintf('... in bounded memory (resident %s kB early on, %s kB at the end)', $rss{early} // '?', $rss{late} // '?'));
-  ($replies, $eof) = replies_until_close($c, 4);
+  ($replies, $eof) = replies_until_close($c, 10);
   $took = time - $t0;
   ok($eof, sprintf('endless line: closed after %.2f s', $took));
-  ok($took > 1.8 && $took < 3.5, '... at the -t 2 bound');
+  # < 12: room for a loaded machine; without -t the line never ends
+  ok($took > 5.8 && $took < 12, '... at the -t 6 bound');
   is(scalar(grep { !/^220 / } @$replies), 0, '... with nothing but the greeting said');
   $log = log_line($s, $ip{hostile});
   like($log, qr/ result=refused first=Y{100}$/, '... logged');
