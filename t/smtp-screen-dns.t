@@ -93,10 +93,15 @@ sub stop_term {
   my %env = (RELAYCLIENT => undef, RBLSMTPD => undef, RBLLATE => undef, SMTPDELAY => undef, DNSCACHEIP => $dns->ip);
   my $t = start_tcpserver(opts => ['-p', '-R', '-l', 'mx.example.org'], env => \%env,
     argv => ["$top/rblenv/rblenv", '-t', '2', @zones, "$top/smtp-delay/smtp-delay", @delay, '/bin/sh', '-c', $DUMP]);
+  # the early talkers' pair waits 5 s in every class, with a DNS
+  # deadline of 5 s: the client talks once tinydns has answered all its
+  # lookups, and a loaded machine then still has seconds before the wait
+  # ends (talking after it would be a pass, not early)
+  my @delay5 = ('-n', '5', '-y', '5', '-k', '5');
   my $te = start_tcpserver(opts => ['-p', '-R', '-l', 'mx.example.org'], env => \%env,
-    argv => ["$top/rblenv/rblenv", '-t', '2', @zones, "$top/smtp-delay/smtp-delay", '-r', @delay, '/bin/sh', '-c', $DUMP]);
+    argv => ["$top/rblenv/rblenv", '-t', '5', @zones, "$top/smtp-delay/smtp-delay", '-r', @delay5, '/bin/sh', '-c', $DUMP]);
   my $s = start_dns_screen(opts => ['-l', 'mx.example.org', '-t', '2', @delay, @zones]);
-  my $se = start_dns_screen(opts => ['-l', 'mx.example.org', '-e', '-t', '2', @delay, @zones]);
+  my $se = start_dns_screen(opts => ['-l', 'mx.example.org', '-e', '-t', '5', @delay5, @zones]);
   for my $who (qw(named dyn noname liar listed multi allow allowlisted fault clean)) {
     my (undef, $classic) = session($t, $ip{$who});
     my ($teaser, $screen) = session($s, $ip{$who});
@@ -104,12 +109,25 @@ sub stop_term {
     is($screen, $classic, "$who: the same verdicts as tcpserver -p, rblenv and smtp-delay");
   }
   # early talkers, handed on: talk after the DNS answers are in, before any wait ends
+  # (the lookups of a client, as tinydns logs them: its PTR, the A of
+  # the name, each zone's A, and the TXT of a listing)
+  my %asks = (named => [['000c', rev($ip{named}) . '.in-addr.arpa'], ['0001', $name{named}]],
+    listed => [['000c', rev($ip{listed}) . '.in-addr.arpa'], ['0001', $name{listed}], ['0010', rev($ip{listed}) . '.zen.example']]);
   for my $who (qw(named listed)) {
     my (undef, $classic) = session($te, $ip{$who}, early => "EHLO early.test\r\n");
-    my $tc = time;
+    my $seen = length($dns->log_text // '');
+    my @asks = (@{ $asks{$who} }, map { ['0001', rev($ip{$who}) . ".$_"] } qw(zen.example bl.example bad.example wl.example));
     my $c = smtp_connect($se->ip, $se->port, local_ip => $ip{$who});
     $c->read_line(5);
-    sleep 0.2;
+    # talk once tinydns has answered every lookup of this connection (the
+    # log after what the classic session left), not after a fixed pause
+    wait_until(10, sub {
+      my $new = substr($dns->log_text // '', $seen);
+      !grep { my ($type, $q) = @$_; $new !~ /^\S+ \+ \Q$type\E \Q$q\E$/m } @asks;
+    }, "$who: tinydns answered its lookups");
+    # the last answer is logged just before it is sent: a moment for it
+    # to reach smtp-screen, well inside the 5 s wait
+    sleep 0.3;
     $c->send("EHLO early.test\r\n");
     my ($screen) = $c->read_all(10);
     is($screen, $classic, "$who, an early talker: the same verdicts as smtp-delay -r (RBLSMTPD, SMTPDELAY_RESULT=early)");
@@ -121,8 +139,15 @@ sub stop_term {
   logged($s, $ip{fault}, qr/ dnsbl=clean score=0 waited=/, '... and never a listing');
   logged($s, $ip{listed}, qr/ pregreet=pass rdns=named dnsbl=refused score=3 lists=zen\.example waited=0\.\d{3} result=pass/, 'listed: the log line has each verdict');
   logged($s, $ip{named}, qr/ pregreet=pass rdns=named dnsbl=clean score=0 waited=0\.\d{3} result=pass/, 'named: its own wait (-k 0.4)');
-  logged($s, $ip{allow}, qr/ skip=dnswl rdns=named dnsbl=allowed score=-5 lists=wl\.example waited=0\.[0-3]\d{2} result=pass/, 'allow: the DNSWL score skips the wait');
+  logged($s, $ip{allow}, qr/ skip=dnswl rdns=named dnsbl=allowed score=-5 lists=wl\.example waited=\d+\.\d{3} result=pass/, 'allow: logged the DNSWL skip');
   $_->stop for $t, $te, $s, $se;
+  # the skip itself, in an instance whose named wait is 3 s: handed off
+  # as soon as the answers are in, long before the wait would end (a
+  # loaded machine may take more than the 0.4 s of -k 0.4 to answer)
+  my $k3 = start_dns_screen(opts => ['-l', 'mx.example.org', '-t', '2', '-n', '3', '-y', '3', '-k', '3', @zones]);
+  session($k3, $ip{allow});
+  logged($k3, $ip{allow}, qr/ skip=dnswl rdns=named dnsbl=allowed score=-5 lists=wl\.example waited=[01]\.\d{3} result=pass/, 'allow: the DNSWL score skips the wait (-k 3, waited under 2 s)');
+  $k3->stop;
 }
 
 # --- the wait: by class; nothing answers ------------------------------------
@@ -132,7 +157,9 @@ sub stop_term {
   my (undef, $none) = session($s, $ip{noname});
   my $tn = time - $t0;
   cmp_ok($tn, '>=', 1.9, sprintf 'class none waits -n 2 (%.2f s)', $tn);
-  cmp_ok($tn, '<', 3, 'and no more: the zone that never answers counts as not listed within the wait');
+  # < 5: room for a loaded machine; the zone that never answers counts
+  # as not listed by the logged waited=2 below
+  cmp_ok($tn, '<', 5, 'and no more: the zone that never answers counts as not listed within the wait');
   like($none, qr/^RBLSCORE=0$/m, 'the silent zone: not listed');
   logged($s, $ip{noname}, qr/ rdns=none dnsbl=clean score=0 unanswered=1 waited=2\.\d{3} result=pass/, 'the silent zone: logged unanswered');
   $s->stop;
@@ -140,7 +167,8 @@ sub stop_term {
   my $q = start_dns_screen(resolver => loopback_ip(), opts => ['-l', 'mx.example.org', '-w', '0.5', @zones]);
   $t0 = time;
   my (undef, $o) = session($q, $ip{listed});
-  cmp_ok(time - $t0, '<', 1.5, 'no resolver answers: handed off within the wait');
+  # < 4 for -w 0.5: room for a loaded machine
+  cmp_ok(time - $t0, '<', 4, 'no resolver answers: handed off within the wait');
   like($o, qr/^SMTPDELAY_CLASS=none$/m, 'no resolver answers: class none');
   like($o, qr/^RBLSCORE=0$/m, 'no resolver answers: not listed');
   unlike($o, qr/^RBLSMTPD=/m, 'no resolver answers: no RBLSMTPD');
@@ -189,26 +217,31 @@ sub stop_term {
 {
   my $dir = tmpdir();
   my $file = "$dir/screen.cache";
-  my @opts = ('-l', 'mx.example.org', '-n', '1', '-y', '1', '-k', '1', '-f', $file, '-j', '5', '-J', '8', @zones);
+  # -j 10: c2's DNSBL pass must outlive a reload and a session on a
+  # loaded machine, then expire; -J 30: its rDNS pass must hold well past
+  # that
+  my @opts = ('-l', 'mx.example.org', '-n', '1', '-y', '1', '-k', '1', '-f', $file, '-j', '10', '-J', '30', @zones);
   my $s = start_dns_screen(opts => \@opts, log => "$dir/log");
   my ($teaser, $out, $secs) = session($s, $ip{c1});
   ok($teaser, 'c1, first: the teaser');
-  cmp_ok($secs, '<', 0.5, 'c1, first: the teaser at once');
+  # < 0.9: before the 1 s wait ends, which a teaser sent late would follow
+  cmp_ok($secs, '<', 0.9, sprintf 'c1, first: the teaser at once (%.3f s)', $secs);
   logged($s, $ip{c1}, qr/ pregreet=pass rdns=named dnsbl=clean score=0 waited=1\.\d{3} result=pass/, 'c1, first: the whole wait');
   ($teaser, $out, $secs) = session($s, $ip{c1});
-  ok(!$teaser, 'c1, second: no teaser');
-  cmp_ok($secs, '<', 0.5, sprintf 'c1, second: handed off at once (%.3f s)', $secs);
+  # (no client-side bound on the time to the first byte: the missing
+  # teaser and the logged cache=hit ... waited=0.xxx say the cache worked)
+  ok(!$teaser, sprintf 'c1, second: no teaser (first byte after %.3f s)', $secs);
   like($out, qr/^SMTPDELAY_CLASS=named\nSMTPDELAY_RESULT=pass$/m, 'c1, second: the class from the cache');
   like($out, qr/^RBLSCORE=0$/m, 'c1, second: the score from the cache');
   logged($s, $ip{c1}, qr/ cache=hit rdns=named,cached dnsbl=cached score=0 waited=0\.\d{3} result=pass/, 'c1, second: logged as a cache hit');
 
-  # a listing that appears after a pass: honoured once the DNSBL pass (-j 5) expires
+  # a listing that appears after a pass: honoured once the DNSBL pass (-j 10) expires
   session($s, $ip{c2});
   my $t2 = time;
   $dns->reload(data => data('+' . rev($ip{c2}) . '.zen.example:127.0.0.2', txt(rev($ip{c2}) . '.zen.example', 'c2 now listed')));
   ($teaser, $out) = session($s, $ip{c2});
   unlike($out, qr/^RBLSMTPD=/m, 'c2, listed after its pass: not refused while the pass holds');
-  sleep 0.1 while time < $t2 + 5.2;
+  sleep 0.1 while time < $t2 + 10.2;
   ($teaser, $out, $secs) = session($s, $ip{c2});
   ok(!$teaser, 'c2, DNSBL pass expired: still no teaser (pregreet and rDNS passes hold)');
   like($out, qr/^RBLSMTPD=c2 now listed$/m, 'c2, DNSBL pass expired: the lists asked again, the new listing honoured');
@@ -249,22 +282,24 @@ sub stop_term {
   # restart: the file read back
   $s = start_dns_screen(opts => \@opts, log => "$dir/log2");
   ($teaser, $out, $secs) = session($s, $ip{c3});
-  ok(!$teaser && $secs < 0.5, 'after a restart: c3 handed off at once from the file');
-  logged($s, $ip{c3}, qr/ cache=(?:hit|partial) rdns=named,cached /, 'after a restart: logged as a cache hit');
+  ok(!$teaser, 'after a restart: c3 handed off from the file, no teaser');
+  logged($s, $ip{c3}, qr/ cache=(?:hit|partial) rdns=named,cached .* waited=0\.\d{3} /, 'after a restart: logged as a cache hit, no wait');
   stop_term($s);
 
   # a damaged file: warned about, the good lines kept, never a refusal
-  # (expiries within -j and -J: a pass held longer than its cap is dropped)
+  # (expiries within -j and -J: a pass held longer than its cap is
+  # dropped; far enough ahead that a loaded machine does not outlive them)
   my $now = int time;
   open my $fh, '>', $file or die;
   print $fh "# mxguard smtp-screen cache 1\n", "garbage line\n", "\x00\x01\x02 binary\n",
-    "$ip{c4} pregreet " . ($now + 3600) . " 0\n", "$ip{c4} rdns " . ($now + 4) . " 2\n",
-    "$ip{c4} dnsbl " . ($now + 3) . " 0\n", "$ip{c5} nosuchtest " . ($now + 3600) . " 0\n";
+    "$ip{c4} pregreet " . ($now + 3600) . " 0\n", "$ip{c4} rdns " . ($now + 80) . " 2\n",
+    "$ip{c4} dnsbl " . ($now + 50) . " 0\n", "$ip{c5} nosuchtest " . ($now + 3600) . " 0\n";
   close $fh;
   $s = start_dns_screen(opts => \@opts, log => "$dir/log3");
   wait_until(5, sub { $s->log_text =~ /^smtp-screen: warning: pid \d+ cache=\Q$file\E stored=3 damaged=3 reason=damaged lines skipped$/m }, 'a damaged file: warned') and pass('a damaged file: warned');
   ($teaser, $out, $secs) = session($s, $ip{c4});
-  ok(!$teaser && $secs < 0.5, 'a damaged file: its good lines still used');
+  ok(!$teaser, 'a damaged file: its good lines still used');
+  logged($s, $ip{c4}, qr/ cache=hit .* waited=0\.\d{3} /, 'a damaged file: logged as a cache hit, no wait');
   ($teaser, $out) = session($s, $ip{c5});
   ok($teaser, 'a damaged file: a client of a bad line is screened');
   stop_term($s);
@@ -280,7 +315,7 @@ sub stop_term {
   # a file that holds some tests only: the others run
   $now = int time;
   open $fh, '>', $file or die;
-  print $fh "# mxguard smtp-screen cache 1\n", "$ip{listed} pregreet " . ($now + 3600) . " 0\n", "$ip{listed} rdns " . ($now + 4) . " 2\n";
+  print $fh "# mxguard smtp-screen cache 1\n", "$ip{listed} pregreet " . ($now + 3600) . " 0\n", "$ip{listed} rdns " . ($now + 80) . " 2\n";
   close $fh;
   $s = start_dns_screen(opts => \@opts, log => "$dir/log5");
   ($teaser, $out, $secs) = session($s, $ip{listed});
