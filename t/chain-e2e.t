@@ -34,9 +34,10 @@ my %bin = chain_programs();
 for (sort keys %bin) { plan skip_all => "$bin{$_} not built" unless -x $bin{$_} }
 
 my $ZONE = 'bl.mxguard.test';
-# smtp-delay's delays: none, dynamic, named. The dynamic one is long
-# enough that a trusted (dynamic) client's prompt greeting shows that
-# smtp-delay let it through without its delay.
+# smtp-delay's delays: none, dynamic, named. That a trusted (dynamic)
+# client skips its delay is read from smtp-delay's log (result=trusted:
+# it hands on at once), not from the client's clock, which a loaded
+# machine stretches past any delay short enough for this test.
 my %DELAY = (none => '0.5', dynamic => '2', named => '0.3');
 my $EARLY_TEXT = 'Talking before the greeting is not allowed (RFC 5321 section 4.3.1)';
 
@@ -229,10 +230,13 @@ for my $order (@ORDERS) {
     my ($code, $greet) = $c->read_reply(10);
     my $greet_after = time - $t0;
     like($greet, qr/^220 mx\.example\.org ESMTP Exim /, 'roamer after login: exim greets');
-    ok($greet_after < $DELAY{dynamic} * 0.75, sprintf('roamer: greeted at once (%.2f s; its class delay is %s s)', $greet_after, $DELAY{dynamic}));
+    note sprintf 'roamer: greeted after %.2f s (its class delay is %s s)', $greet_after, $DELAY{dynamic};
     like($c->cmd('QUIT'), qr/^221 /, 'roamer: QUIT');
     $c->close;
     wait_end($s, $c{roamer}, 'the roamer\'s first trusted session');
+    my $gpid = conn_pid($s, $c{roamer});
+    like(lines_of($s, 'smtp-delay', $c{roamer}), qr/^smtp-delay: info: pid $gpid ip \Q$c{roamer}\E result=trusted$/m,
+      'roamer: greeted without its class delay (smtp-delay: result=trusted, no class, no wait)');
     ($rc, $out) = run_swaks($s, $c{roamer}, '--to', 'friend@elsewhere.test', '--from', 'alice@example.org',
       '--header', "Subject: relayed $order", '--body', "relayed through the $order chain");
     is($rc, 0, 'roamer: relays to a foreign domain') or diag $out;
