@@ -98,16 +98,22 @@ subtest 'in clear: no trace field of smtp-tls' => sub {
 # exim waits for the end of its input before it closes, rcptchecks for
 # its client's close (1 s) before it ends exim's input
 subtest 'in clear through the chain, relayed after MAIL: the connection closes right after QUIT' => sub {
-  my $c = client($chain);
-  $c->expect(qr/^220 /, 10, 'greeting');
-  like($c->cmd('EHLO client.test'), qr/^250[- ]/, 'EHLO');
-  like($c->cmd('MAIL FROM:<sender@other.test>'), qr/^250 /, 'MAIL: the relay point');
-  like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, 'RCPT');
-  like($c->cmd('QUIT'), qr/^221 /, 'QUIT: 221');
-  my $t0 = Time::HiRes::time();
-  ok($c->is_closed(5), 'the connection closes');
-  my $took = Time::HiRes::time() - $t0;
-  cmp_ok($took, '<', 0.7, 'within 0.7 s of the 221, no linger waited out') or diag "took $took s";
+  # three sessions, the quickest counted: a loaded machine may stall any
+  # one of them, but a linger waited out costs every one at least 1 s
+  my @took;
+  for my $n (1 .. 3) {
+    my $c = client($chain);
+    $c->expect(qr/^220 /, 10, "$n: greeting");
+    like($c->cmd('EHLO client.test'), qr/^250[- ]/, "$n: EHLO");
+    like($c->cmd('MAIL FROM:<sender@other.test>'), qr/^250 /, "$n: MAIL: the relay point");
+    like($c->cmd('RCPT TO:<alice@example.org>'), qr/^250 /, "$n: RCPT");
+    like($c->cmd('QUIT'), qr/^221 /, "$n: QUIT: 221");
+    my $t0 = Time::HiRes::time();
+    ok($c->is_closed(5), "$n: the connection closes");
+    push @took, Time::HiRes::time() - $t0;
+  }
+  my ($min) = sort { $a <=> $b } @took;
+  cmp_ok($min, '<', 0.9, sprintf 'within 0.9 s of the 221, no linger (1 s) waited out (%s s)', join ' ', map { sprintf '%.3f', $_ } @took);
 };
 
 subtest 'exim with AUTH PLAIN behind smtp-tls: no AUTH made in clear is carried into TLS' => sub {
