@@ -131,12 +131,19 @@ subtest 'a forged header from a peer not named with -b: refused before a byte is
     # the refusal is logged by the process that would have become the chain
     is(ran(), $before, "$name: the chain never ran (no RELAYCLIENT for $roamer)");
   }
-  # refused before reading: silence is closed at once, not after -t 2
+  # refused before reading: silence is closed at once, not after -t; an
+  # instance of its own with -t 10, so that a wait for the header would
+  # take 10 s, far above the bound even on a loaded machine
+  my $long = start_tcpserver(opts => ['-R', '-H', '-l0'], env => { RELAYCLIENT => undef, RBLSMTPD => undef },
+    argv => [$pe, @trust, '-t', '10', '-2', "$top/t/bin/show-env"]);
   my $rogue = loopback_ip();
-  my $c = smtp_connect($srv{2}->ip, $srv{2}->port, local_ip => $rogue, timeout => 10);
+  my $c = smtp_connect($long->ip, $long->port, local_ip => $rogue, timeout => 15);
   my $t0 = time;
-  ok($c->is_closed(8), 'a silent peer not named: closed');
-  cmp_ok(time - $t0, '<', 1.5, 'at once, without waiting for a header (-t 2)');
+  ok($c->is_closed(12), 'a silent peer not named: closed');
+  cmp_ok(time - $t0, '<', 6, sprintf 'at once, without waiting for a header (-t 10; %.2f s)', time - $t0);
+  ok(wait_until(5, sub { $long->log_text =~ /^proxy-env: warning: pid \d+ ip \Q$rogue\E result=refused reason=untrusted peer$/m },
+    'the silent peer\'s refusal'), 'a silent peer not named: logged as an untrusted peer');
+  $long->stop;
   # the same forged bytes from a named balancer do make the roamer a relay
   # client: the refusal is what stands between them and relaying
   my $bal = shift @pool;
