@@ -37,11 +37,13 @@ my $upstream = start_tinydns(data => join '', map { "$_\n" }
   '.example.net::', '@example.net::mx.example.net', '+mx.example.net:127.0.0.25');
 my $job = start_cmd(argv => ["$top/package/run-chain", $ip, $port, $store], timeout => 300,
   env => { MXGUARD_RESOLVERS => $upstream->ip });
-my $up = wait_until(10, sub { IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port, Timeout => 1) }, 'run-chain listens');
+# 60 s: run-chain makes its keys and certificates (openssl req rsa:2048
+# and more) before it listens, tens of seconds on a loaded machine
+my $up = wait_until(60, sub { IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port, Timeout => 1) }, 'run-chain listens');
 # what it printed so far (MXRun's file for its standard output)
 my $printed_now = sub { slurp($job->{out}) // '' };
 my ($tlsport, $work);
-wait_until(10, sub { ($tlsport) = $printed_now->() =~ /^and with implicit TLS \(SMTPS\) on \Q$ip\E port (\d+)$/m; $tlsport },
+wait_until(30, sub { ($tlsport) = $printed_now->() =~ /^and with implicit TLS \(SMTPS\) on \Q$ip\E port (\d+)$/m; $tlsport },
   'it prints its implicit TLS port');
 ($work) = $printed_now->() =~ m{Mail lands in (\S+)/mail/new};
 

@@ -15,7 +15,9 @@ use MXRun;
 my $t0 = time;
 my $db = start_mariadb();
 my $took = time - $t0;
-ok($took < 15, sprintf 'started in %.1f s', $took);
+# < 60: a fresh datadir on a loaded machine takes tens of seconds; a
+# mariadbd that never comes up fails in start() itself
+ok($took < 60, sprintf q{started in %.1f s}, $took);
 ok(-S $db->socket, 'the socket exists: ' . $db->socket);
 is($db->group, 'mxtest', 'group mxtest');
 
@@ -64,7 +66,8 @@ ok(!eval { $db->sql('SELECT 1'); 1 }, 'down: ->sql fails');
 isnt($rc, 0, 'down: the option file user cannot connect');
 $t0 = time;
 $db->start;
-ok(time - $t0 < 15, sprintf 'restarted after the crash in %.1f s', time - $t0);
+# < 60: crash recovery on a loaded machine (see the start above)
+ok(time - $t0 < 60, sprintf q{restarted after the crash in %.1f s}, time - $t0);
 is($db->sql('SELECT id FROM t ORDER BY id'), "1\n2\n3\n", 'the data survived the crash');
 is((as_group($db->cnf, 'SELECT COUNT(*) FROM t'))[1], "3\n", 'the user and password survived too');
 
