@@ -183,7 +183,8 @@ subtest 'MariaDB killed and restarted' => sub {
   # relaydb-rec: logged, the login goes on at once
   ($said, $took) = pop_login($sql_pop, $ip{late});
   like($said, qr/^\+OK maildrop of alice ready\r$/m, 'MariaDB down: a POP login is still served');
-  ok($took < 2, sprintf('... at once (%.2f s)', $took));
+  # < 6: room for a loaded machine; the log line below says why (result=error)
+  ok($took < 6, sprintf(q{... at once (%.2f s)}, $took));
   wait_until(10, sub { lines_of($sql_pop, 'relaydb-rec', $ip{late}) =~
       /^relaydb-rec: warning: pid \d+ ip \Q$ip{late}\E store=sql result=error reason=unable to connect/m },
     'relaydb-rec logs the failed write');
@@ -259,7 +260,10 @@ subtest 'MariaDB hung (SIGSTOP), then resumed' => sub {
   note 'MariaDB stopped (SIGSTOP): connects are queued, nothing answers';
   my ($said, $took) = pop_login($sql_pop, $ip{hungpop});
   like($said, qr/^\+OK maildrop of alice ready\r$/m, 'MariaDB hung: the POP login is served');
-  ok($took < 1 + 1, sprintf('... after at most relaydb-rec -t (%.2f s)', $took));
+  # < 6: room for a loaded machine (-t, 1 s by default, and three round
+  # trips); that -t fired, rather than the store's -T 2 or nothing, is
+  # the result=pending line below
+  ok($took < 6, sprintf(q{... after at most relaydb-rec -t (%.2f s)}, $took));
   like(lines_of($sql_pop, 'relaydb-rec', $ip{hungpop}),
     qr/^relaydb-rec: warning: pid \d+ ip \Q$ip{hungpop}\E result=pending reason=store slow, the login goes on$/m,
     'relaydb-rec logged result=pending');
@@ -388,7 +392,8 @@ SKIP: {
     my $pop = pop_chain(\@DIR, '-u', $uid, '-g', $gid);
     my ($said, $took) = pop_login($pop, $ip{unwritable});
     like($said, qr/^\+OK maildrop of alice ready\r$/m, 'the login is served');
-    ok($took < 2, sprintf('... at once (%.2f s)', $took));
+    # < 6: room for a loaded machine; the log line below says why (result=error)
+    ok($took < 6, sprintf(q{... at once (%.2f s)}, $took));
     wait_until(10, sub { lines_of($pop, 'relaydb-rec', $ip{unwritable}) =~
         /^relaydb-rec: warning: pid \d+ ip \Q$ip{unwritable}\E store=dir result=error reason=unable to create a file in \Q$storedir\E.*Permission denied/m },
       'relaydb-rec logs the error');
@@ -410,7 +415,8 @@ SKIP: {
     is($avail, '0', 'the store is full');
     my ($said, $took) = pop_login($pop, $ip{full});
     like($said, qr/^\+OK maildrop of alice ready\r$/m, 'the login is served');
-    ok($took < 2, sprintf('... at once (%.2f s)', $took));
+    # < 6: room for a loaded machine; the log line below says why (result=error)
+    ok($took < 6, sprintf(q{... at once (%.2f s)}, $took));
     wait_until(10, sub { lines_of($pop, 'relaydb-rec', $ip{full}) =~
         /^relaydb-rec: warning: pid \d+ ip \Q$ip{full}\E store=dir result=error reason=unable to .*No space left on device/m },
       'relaydb-rec logs the error');
