@@ -119,9 +119,15 @@ subtest 'deadlines against a resolver that never answers' => sub {
   for ([1, 700], [2, 400], [3, 3500]) {
     my ($k, $ms) = @$_;
     is($r{$k}{status}, 'timeout', "lookup $k: TIMEOUT") or diag $out;
-    ok($r{$k}{ms} >= $ms && $r{$k}{ms} <= $ms + 100, "... at its deadline ($ms ms: $r{$k}{ms})");
-    ok($r{$k}{seen} >= $ms && $r{$k}{seen} <= $ms + 150, "... taken by then ($r{$k}{seen})");
+    # never before the deadline; after it by at most 1 s, the room a
+    # loaded machine needs to run the driver (the deadlines are 0.4, 0.7
+    # and 3.5 s: one lookup ending at another's would still be caught)
+    ok($r{$k}{ms} >= $ms && $r{$k}{ms} <= $ms + 1000, "... at its deadline ($ms ms: $r{$k}{ms})");
+    ok($r{$k}{seen} >= $ms && $r{$k}{seen} <= $ms + 1000, "... taken by then ($r{$k}{seen})");
   }
+  # the 0.4 s lookup, submitted after the 0.7 s one, ends first (the 1 s
+  # of room above would hide it ending with the other)
+  like($out, qr/^result 2 .*^result 1 .*^result 3 /ms, 'taken in the order of their deadlines, not of submission');
   is($r{2}{fcrdns}, -1, 'FCRDNS timed out: -1');
   # libowfat resends a recursive query after 3 s, then 11 s: only the
   # 3.5 s lookup lived to resend
@@ -135,7 +141,10 @@ subtest 'deadlines against a resolver that never answers' => sub {
   $out = drive($sip, qw(new 16 24), (map { ('a', "d$_.test.example", $ms[$_ - 1]) } 1 .. 40),
     qw(cancel 5 cancel 20 cancel 33 drain 5000));
   like($out, qr/^drained 37 inflight=0 waiting=0 done=0 maxfly=16$/m, '37 timed out, 16 on the wire at most') or diag $out;
-  my @late = grep { my $r = result($out, $_); !($r->{status} eq 'timeout' && $r->{ms} >= $ms[$_ - 1] && $r->{ms} <= $ms[$_ - 1] + 100) }
+  # each ends no earlier than its deadline and at most 1 s after it, a
+  # loaded machine's room (deadlines kept in the order of submission
+  # would end most of the shuffled short ones well over 1 s late)
+  my @late = grep { my $r = result($out, $_); !($r->{status} eq 'timeout' && $r->{ms} >= $ms[$_ - 1] && $r->{ms} <= $ms[$_ - 1] + 1000) }
     grep { $_ != 5 && $_ != 20 && $_ != 33 } 1 .. 40;
   is("@late", '', 'each at its own deadline') or diag $out;
   ok(!(grep { %{ result($out, $_) } } 5, 20, 33), 'the cancelled ones: nothing');
@@ -145,7 +154,9 @@ subtest 'deadlines against a resolver that never answers' => sub {
   $out = drive($sip, qw(new 1 4 a x.test.example 900 a y.test.example 300 counts drain 3000));
   like($out, qr/^counts inflight=1 waiting=1 done=0$/m, 'one on the wire, one waiting') or diag $out;
   is(result($out, 2)->{status}, 'timeout', 'the waiting one: TIMEOUT');
-  ok(result($out, 2)->{ms} >= 300 && result($out, 2)->{ms} <= 400, '... at its own deadline, not after the first');
+  # < 900: the first's deadline, which a waiting one that ended with it
+  # would share; room for a loaded machine below that
+  ok(result($out, 2)->{ms} >= 300 && result($out, 2)->{ms} < 900, '... at its own deadline, not after the first (' . (result($out, 2)->{ms} // '?') . ' ms)');
   is(datagrams($sock), 1, '... and it never left');
 
   # a deadline already past at submission: TIMEOUT, nothing sent
