@@ -221,7 +221,8 @@ for my $order (@ORDERS) {
     my $t0 = time;
     like(pop_login($c{roamer}, 'secret'), qr/^\+OK maildrop of alice ready\r$/m, 'roamer: POP login served');
     my $took = time - $t0;
-    ok($took < 2, sprintf('roamer: the login was not held up (%.2f s)', $took));
+    # < 6: relaydb-rec's -t (1 s by default) and room for a loaded machine
+    ok($took < 6, sprintf(q{roamer: the login was not held up (%.2f s)}, $took));
     wait_until(10, sub { $pop->log_text =~ /^relaydb-rec: info: pid \d+ ip \Q$c{roamer}\E store=sql ts=\d+ result=recorded$/m },
       'relaydb-rec logs the record');
     # greeted at once: no smtp-delay delay (dynamic: 2 s)

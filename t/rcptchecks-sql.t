@@ -552,10 +552,14 @@ subtest 'a query slower than -T' => sub {
   my $r = rcpt($c, 'alice@example.org', 20);
   my $took = time - $t0;
   like($r, $tempfail, 'a lookup that sleeps 10 s with -T 1: 451');
-  ok($took >= 0.9 && $took < 4.5, sprintf 'answered after %.1f s (one read timeout, one reconnect and retry: about 2 s)', $took);
+  # < 8: room for a loaded machine, under the 10 s of the SLEEP that an
+  # ignored -T would wait out
+  ok($took >= 0.9 && $took < 8, sprintf 'answered after %.1f s (one read timeout, one reconnect and retry: about 2 s)', $took);
   $t0 = time;
   like(rcpt($c, 'nobody@example.org'), $unknown, 'an address without rows (no sleep): 550 on the same session');
-  ok(time - $t0 < 2, sprintf '... at once (%.1f s)', time - $t0);
+  # < 5: room for a loaded machine; a connection still stuck in the
+  # SLEEP would hold this one for most of its 10 s
+  ok(time - $t0 < 5, sprintf '... at once (%.1f s)', time - $t0);
   quit($c);
   like(session_log($srv, $mark), qr/rcpt=<alice\@example\.org> result=tempfail error=query failed: /m, 'the timeout is logged');
   $srv->stop;
@@ -574,7 +578,9 @@ subtest 'a query slower than -T' => sub {
   $t0 = time;
   like(rcpt($c, 'alice@example.org', 20), $tempfail, 'a server that never greets, -T 1: 451');
   $took = time - $t0;
-  ok($took >= 0.9 && $took < 3, sprintf '... after %.1f s', $took);
+  # < 6: room for a loaded machine; without -T the silent server holds
+  # the lookup until the client's 20 s
+  ok($took >= 0.9 && $took < 6, sprintf '... after %.1f s', $took);
   quit($c);
   like(session_log($srv, $mark), qr/result=tempfail error=unable to connect \(MariaDB group mxtest\): /m, '... logged: unable to connect');
   $srv->stop;

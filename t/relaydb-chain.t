@@ -214,7 +214,9 @@ subtest 'MariaDB store' => sub {
   my $t0 = time;
   like(pop_login($pop, loopback_ip(), 'secret'), qr/\+OK maildrop/, 'silent SQL server: the login is served');
   my $took = time - $t0;
-  ok($took < 2, "silent SQL server: the login waited for the store at most -t 300 ms (took ${\ sprintf '%.2f', $took} s)");
+  # < 3.5: room for a loaded machine, under the store's -T 4 that an
+  # ignored -t would wait; the pending line below says -t fired
+  ok($took < 3.5, "silent SQL server: the login waited for the store at most -t 300 ms (took ${\ sprintf '%.2f', $took} s)");
   wait_until(10, sub { $pop->log_text =~ /result=pending/ }, 'the pending write is logged');
   $pop->stop;
   $db->stop;
