@@ -362,7 +362,9 @@ subtest 'a silent resolver: bounded by -t, fails open' => sub {
   my ($sip, $sock) = silent_resolver();
   my ($rc, $env, $err, $took) = rblenv(ip => $ip{listed}, dnscache => $sip, opts => ['-t', '0.5', '-r', $ZEN, '-r', 'bl.example']);
   is($rc, 0, 'exit status 0 (the child ran)');
-  ok($took >= 0.45 && $took < 1.5, sprintf('ends after about 0.5 s (%.3f s)', $took));
+  # < 2.5: room for a loaded machine, still under the default -t of 3 s
+  # that an ignored -t 0.5 would wait
+  ok($took >= 0.45 && $took < 2.5, sprintf('ends after about 0.5 s (%.3f s)', $took));
   ok(!exists $env->{RBLSMTPD}, 'RBLSMTPD not set: fail open');
   is($env->{RBLSCORE}, '0', 'RBLSCORE=0');
   like($err, qr/^rblenv: info: pid \d+ ip \Q$ip{listed}\E zone=zen\.example:timeout zone=bl\.example:timeout score=0 result=clean elapsed=\d+$/m,
@@ -372,7 +374,8 @@ subtest 'a silent resolver: bounded by -t, fails open' => sub {
   # one zone answered, one silent (tinydns ignores names outside its zones)
   ($rc, $env, $err, $took) = rblenv(ip => $ip{listed}, opts => ['-t', '0.5', '-r', $ZEN, '-r', 'silent.invalid']);
   is($env->{RBLSMTPD}, $TXT{listed}, 'answered zone + silent zone: still listed by the answered one');
-  ok($took < 1.5, sprintf('... within the bound (%.3f s)', $took));
+  # < 2.5: under the default -t of 3 s (see above)
+  ok($took < 2.5, sprintf('... within the bound (%.3f s)', $took));
   like($err, qr/ zone=zen\.example:127\.0\.0\.2,listed,\d+ms zone=silent\.invalid:timeout score=3 result=refused /, '... logged listed and timeout') or diag $err;
 };
 
@@ -414,7 +417,8 @@ subtest 'RELAYCLIENT or RBLSMTPD already set: no lookup' => sub {
     my $name = "$k=\"$set->{$k}\"";
     my ($rc, $env, $err, $took) = rblenv(ip => $ip{trusted}, dnscache => $sip, env => $set, opts => ['-t', '5', '-r', $ZEN]);
     is($rc, 0, "$name: exit 0");
-    ok($took < 1, sprintf('%s: the silent resolver (-t 5) does not slow it (%.3f s)', $name, $took));
+    # < 4: room for a loaded machine, under the 5 s a lookup would wait
+    ok($took < 4, sprintf('%s: the silent resolver (-t 5) does not slow it (%.3f s)', $name, $took));
     is(datagrams($sock), 0, "$name: no DNS query sent");
     like($err, qr/^rblenv: info: pid \d+ ip \Q$ip{trusted}\E result=\Q$result\E/m, "$name: logged result=$result");
     is_deeply($env, $set, "$name: environment unchanged (no RBLSCORE, RBLLISTS)");
@@ -464,7 +468,10 @@ subtest 'eight zones in one run' => sub {
   is($env->{RBLSMTPD}, "Client address $ip{par} is listed by p1.example", 'no TXT anywhere: the template with the first zone (all weigh 1)');
   my @listed = ($err =~ /zone=p\d\.example:127\.0\.0\.2,listed,\d+ms/g);
   is(scalar @listed, 8, 'the log line shows eight listings');
-  ok($took < 2, sprintf('well within -t 2 (%.3f s)', $took));
+  # within -t by rblenv's own figure (elapsed=, ms): the client's clock
+  # adds a loaded machine's start-up of rblenv and its child
+  my ($elapsed) = $err =~ / result=\w+ elapsed=(\d+)$/m;
+  ok(defined $elapsed && $elapsed < 2000, sprintf('well within -t 2 (elapsed=%s ms; %.3f s for the client)', $elapsed // '?', $took));
 };
 
 subtest 'query ids and source ports differ from run to run' => sub {
