@@ -19,6 +19,7 @@ use Test::More;
 use lib 't/lib';
 use MXTest;
 use MXRun;
+use MXReport;
 
 my $top = top();
 my $bin = "$top/report/mxguard-report";
@@ -163,17 +164,10 @@ sub table_of {
   }
   return \%rows;
 }
-# the text report's sections, as t/report.t reads them
+# the text report's sections (t/lib/MXReport.pm), every row as a list
 sub section {
-  my ($title) = @_;
-  my ($body) = $text =~ /^\Q$title\E[^\n]*\n(.*?)(?:\n\n|\z)/ms or return;
-  my %rows;
-  for (split /\n/, $body) {
-    next if /^\s+count\s/ || /^\s+(day|program|program\/result)\s+refused/;
-    if (/^\s+(\d+)\s\s(.*)$/) { $rows{$2} = [$1] }
-    elsif (/^\s\s(.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/) { $rows{$1} = [$2, $3, $4, $5] }
-  }
-  return \%rows;
+  my $rows = report_section($text, $_[0]) or return;
+  return { map { ($_ => ref $rows->{$_} ? $rows->{$_} : [$rows->{$_}]) } keys %$rows };
 }
 
 for my $c (['Totals per day', 'TOTALS PER DAY'], ['Refusals by reason', 'REFUSALS BY REASON'],

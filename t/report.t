@@ -13,6 +13,7 @@ use POSIX qw(strftime);
 use lib 't/lib';
 use MXTest;
 use MXRun;
+use MXReport;
 
 my $top = top();
 my $bin = "$top/report/mxguard-report";
@@ -27,18 +28,8 @@ sub report {
   return $out;
 }
 
-# the rows of one section: { key => [counts] }
-sub section {
-  my ($out, $title) = @_;
-  my ($body) = $out =~ /^\Q$title\E[^\n]*\n(.*?)(?:\n\n|\z)/ms or return;
-  my %rows;
-  for (split /\n/, $body) {
-    next if /^\s+count\s/ || /^\s+(day|program|program\/result)\s+refused/;
-    if (/^\s+(\d+)\s\s(.*)$/) { $rows{$2} = $1 }          # count, key
-    elsif (/^\s\s(.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/) { $rows{$1} = [$2, $3, $4, $5] }
-  }
-  return \%rows;
-}
+# the rows of one section (t/lib/MXReport.pm)
+sub section { report_section(@_) }
 
 # a TAI64N stamp for a Unix time
 sub tai { sprintf '@%016x%08x', 4611686018427387914 + $_[0], 0 }
